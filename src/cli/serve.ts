@@ -1,0 +1,93 @@
+import { Command, Option } from 'commander';
+import { DEFAULTS, makeConfig, type Config } from '../config.js';
+import { DEFAULT_PROJECT_ID, startNode } from '../node.js';
+
+const int = (name: string, min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not "${value}"`);
+  return n;
+};
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Start the CPH API server (and its job workers) on the embedded SQLite store or PostgreSQL.')
+    .addOption(new Option('--host <address>', 'address to listen on').env('OPENCPH_HOST').default(DEFAULTS.host))
+    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('OPENCPH_PORT').default(DEFAULTS.port).argParser(int('port', 0)))
+    .addOption(new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
+    .addOption(new Option('--database <url>', 'a postgres:// URL, or a SQLite file (default: <data-dir>/opencph.db)').env('OPENCPH_DATABASE_URL'))
+    .addOption(new Option('--servers <n>', 'simulated servers seeded on first start').env('OPENCPH_SERVERS').default(DEFAULTS.servers).argParser(int('servers', 0)))
+    .addOption(
+      new Option('--phones-per-server <n>', 'simulated phones per server seeded on first start')
+        .env('OPENCPH_PHONES_PER_SERVER')
+        .default(DEFAULTS.phonesPerServer)
+        .argParser(int('phones-per-server', 0)),
+    )
+    .addOption(
+      new Option('--sim-delay <ms>', 'base duration of a simulated operation: a restart takes 3×, a reset 5×, a server restart 8× (0 = instant)')
+        .env('OPENCPH_SIM_DELAY')
+        .default(DEFAULTS.simDelayMs)
+        .argParser(int('sim-delay', 0)),
+    )
+    .addOption(new Option('--concurrency <n>', 'jobs this node runs at once').env('OPENCPH_CONCURRENCY').default(DEFAULTS.concurrency).argParser(int('concurrency', 1)))
+    .addOption(new Option('--retention-days <n>', 'days finished jobs are kept').env('OPENCPH_RETENTION_DAYS').default(DEFAULTS.retentionDays).argParser(int('retention-days', 1)))
+    .addOption(new Option('--lease <ms>', 'how long a worker holds a job without renewing it').env('OPENCPH_LEASE_MS').default(DEFAULTS.leaseMs).argParser(int('lease', 100)))
+    .addOption(
+      new Option('--shutdown-grace <ms>', 'on SIGTERM, how long running jobs get to finish before they are handed back')
+        .env('OPENCPH_SHUTDOWN_GRACE_MS')
+        .default(DEFAULTS.shutdownGraceMs)
+        .argParser(int('shutdown-grace', 0)),
+    )
+    .addOption(new Option('--sqlite-sync <mode>', 'SQLite commit durability').choices(['FULL', 'NORMAL']).env('OPENCPH_SQLITE_SYNC').default(DEFAULTS.sqliteSync))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('OPENCPH_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .action(async (opts) => {
+      const config = makeConfig({
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+        database: opts.database,
+        servers: opts.servers,
+        phonesPerServer: opts.phonesPerServer,
+        simDelayMs: opts.simDelay,
+        concurrency: opts.concurrency,
+        retentionDays: opts.retentionDays,
+        leaseMs: opts.lease,
+        shutdownGraceMs: opts.shutdownGrace,
+        sqliteSync: opts.sqliteSync,
+        logLevel: opts.logLevel,
+      } satisfies Partial<Config>);
+      const node = await startNode(config);
+      printBanner(node.url, config);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        node.log.info({ signal }, 'shutting down');
+        node.close().then(
+          () => process.exit(0),
+          (err) => {
+            node.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}
+
+function printBanner(url: string, config: Config): void {
+  const store = config.database.startsWith('postgres') ? config.database.replace(/\/\/[^@]*@/, '//***@') : config.database;
+  process.stdout.write(
+    [
+      '',
+      `OpenCPH is listening on ${url}`,
+      `  store:      ${store}`,
+      `  project id: ${DEFAULT_PROJECT_ID}`,
+      `  API docs:   ${url}/docs`,
+      '',
+      'Try:',
+      `  curl -s ${url}/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`,
+      '',
+    ].join('\n') + '\n',
+  );
+}

@@ -1,0 +1,50 @@
+import { join, resolve } from 'node:path';
+
+/** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** A SQLite file path or a postgres:// URL. Default: <dataDir>/opencph.db. */
+  database: string;
+  /** The simulated fleet seeded on first start. */
+  servers: number;
+  phonesPerServer: number;
+  /** Base duration of a simulated operation in ms (0 = instant). */
+  simDelayMs: number;
+  /** Jobs this node runs at once. */
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  retentionDays: number;
+  /** On SIGTERM, how long running jobs get to finish before they are handed back. */
+  shutdownGraceMs: number;
+  logLevel: string;
+  sqliteSync: 'FULL' | 'NORMAL';
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8780,
+  dataDir: './.opencph',
+  servers: 2,
+  phonesPerServer: 4,
+  simDelayMs: 1000,
+  concurrency: 64,
+  leaseMs: 30_000,
+  pollMs: 500,
+  retentionDays: 30,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+  sqliteSync: 'FULL',
+} as const;
+
+export function makeConfig(partial: Partial<Config> = {}): Config {
+  const dataDir = resolve(partial.dataDir ?? DEFAULTS.dataDir);
+  return {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+    dataDir,
+    database: partial.database ?? join(dataDir, 'opencph.db'),
+  } as Config;
+}

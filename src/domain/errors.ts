@@ -1,0 +1,71 @@
+/**
+ * The error catalogue: every error OpenCPH answers with, as `{request_id, error_code, error_msg}`.
+ * Codes and messages marked CPH are CPH's own (cph-api.md §5.3); the others fill gaps the public
+ * table leaves open (cph-api.md §9) and are listed in the README.
+ */
+export interface CatalogueEntry {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+const entry = (status: number, code: string, message: string): CatalogueEntry => ({ status, code, message });
+
+export const Errors = {
+  // CPH
+  noPermission: entry(403, 'CPS.0001', 'No permission to request resources.'),
+  pageParams: entry(400, 'CPS.0002', 'Parameter: offset or limit is invalid.'),
+  internal: entry(500, 'CPS.0003', 'Service internal error.'),
+  invalidPhoneId: entry(400, 'CPS.0004', 'Invalid phone id.'),
+  batchInvalidPhoneId: entry(400, 'CPS.0004', 'Parameter: phone_id is invalid.'),
+  phoneNotFound: entry(404, 'CPS.0005', 'Phone is not found.'),
+  phoneIdsEmpty: entry(400, 'CPS.0009', 'Parameter: phone_id list is empty.'),
+  invalidStatus: entry(400, 'CPS.0010', 'Parameter: status is invalid.'),
+  invalidServerId: entry(400, 'CPS.0016', 'server_id is invalid.'),
+  serverNotFound: entry(404, 'CPS.0016', 'server_id is invalid.'),
+  phoneNotAvailable: entry(400, 'CPS.0022', 'Not available phone.'),
+  invalidPhoneName: entry(400, 'CPS.0025', 'Parameter: phone_name is invalid.'),
+  invalidImageId: entry(400, 'CPS.0030', 'Parameter: image_id is invalid.'),
+  invalidProjectId: entry(400, 'CPS.0046', 'Parameter: project_id is invalid.'),
+  batchInvalidServerId: entry(400, 'CPS.0097', 'Parameter: server_id is invalid.'),
+  invalidCommand: entry(400, 'CPS.0117', 'Parameter: command is invalid.'),
+  invalidContent: entry(400, 'CPS.0118', 'Parameter: content is invalid.'),
+  // OpenCPH (gaps in the public table)
+  invalidRequestId: entry(400, 'CPS.0035', 'Parameter: request_id is invalid.'),
+  jobNotFound: entry(404, 'CPS.0036', 'Job is not found.'),
+  serverNotAvailable: entry(400, 'CPS.0038', 'Not available server.'),
+  // API gateway (in front of CPH)
+  apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
+  methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
+  bodyTooLarge: entry(413, 'APIGW.0201', 'Request entity too large.'),
+  unsupportedMediaType: entry(415, 'APIGW.0201', 'Unsupported media type.'),
+  unauthorized: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information.'),
+} as const satisfies Record<string, CatalogueEntry>;
+
+/** `Parameter: <name> is invalid.` for a field CPH has no dedicated code for. */
+export function invalidParameter(name: string): CatalogueEntry {
+  return entry(400, 'CPS.0034', `Parameter: ${name} is invalid.`);
+}
+
+/** The one error type: handlers throw it, one plugin renders it. */
+export class CphError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(entryOf: CatalogueEntry, detail?: string) {
+    super(detail ? `${entryOf.message} ${detail}` : entryOf.message);
+    this.name = 'CphError';
+    this.status = entryOf.status;
+    this.code = entryOf.code;
+  }
+}
+
+/** A per-target failure inside a batch: written as a failed job, answered in `jobs[]`. */
+export interface TargetError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export function targetError(entryOf: CatalogueEntry, detail?: string): TargetError {
+  return { code: entryOf.code, message: detail ? `${entryOf.message} ${detail}` : entryOf.message };
+}

@@ -1,0 +1,15 @@
+/** Limits of the CPH contract (cph-api.md), in one place. */
+export const Limits = {
+  listJobs: { maxRequestIds: 20, limitMin: 1, limitMax: 100, limitDefault: 100 },
+  listPhones: { limitMin: 1, limitMax: 200, limitDefault: 100 },
+  listServers: { limitMin: 1, limitMax: 100, limitDefault: 100 },
+  executeMsgBytes: 1024,
+  resourceIdBytes: 32,
+  nameChars: 60,
+  restartServerIds: { min: 1, max: 100 },
+  /** Batch bodies: CPH documents no cap on phone lists; 1000 keeps one transaction bounded. */
+  batchTargetsMax: 1000,
+  propertyBytes: 2048,
+  /** Largest JSON body accepted (install-multiple content is 8100 bytes; 1000 batch targets fit). */
+  bodyBytes: 1024 * 1024,
+} as const;

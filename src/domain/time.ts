@@ -1,0 +1,16 @@
+/** All time flows through a Clock so that tests (and a virtual clock) can control it. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** CPH's wire format for times: `YYYY-MM-DDTHH:MM:SSZ`, always UTC, no fraction. */
+export function formatUtc(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+}
+
+export function formatUtcOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : formatUtc(ms);
+}

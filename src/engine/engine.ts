@@ -1,0 +1,43 @@
+import type { Driver } from '../fleet/driver.js';
+import type { EngineDeps } from './deps.js';
+import type { OperationDef } from './operations.js';
+import { startRetention } from './retention.js';
+import { submitPhoneBatch, submitServerBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+export interface EngineOptions {
+  /** Present on nodes that run jobs (role worker or all). */
+  worker?: WorkerOptions & { driver: Driver };
+  retentionMs: number;
+}
+
+/** The engine as the HTTP layer sees it: submit batches; jobs run in the background. */
+export class Engine {
+  readonly worker?: Worker;
+  private stopRetention?: () => void;
+
+  constructor(
+    readonly deps: EngineDeps,
+    private readonly options: EngineOptions,
+  ) {
+    if (options.worker) this.worker = new Worker(deps, options.worker.driver, options.worker);
+  }
+
+  start(): void {
+    this.worker?.start();
+    this.stopRetention = startRetention(this.deps, this.options.retentionMs);
+  }
+
+  submitPhones(requestId: string, projectId: string, op: OperationDef, targets: readonly PhoneTarget[]): Promise<Submitted> {
+    return submitPhoneBatch(this.deps, requestId, projectId, op, targets, () => this.worker?.wake());
+  }
+
+  submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {
+    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, () => this.worker?.wake());
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopRetention?.();
+    await this.worker?.stop(graceMs);
+  }
+}

@@ -1,0 +1,18 @@
+import { purgeFinished } from '../store/jobs.js';
+import type { EngineDeps } from './deps.js';
+
+/** Delete finished jobs older than the retention period, now and then every `intervalMs`. */
+export function startRetention(deps: EngineDeps, retentionMs: number, intervalMs = 3_600_000): () => void {
+  const run = async () => {
+    try {
+      const purged = await purgeFinished(deps.db, deps.clock.now() - retentionMs);
+      if (purged) deps.log.info({ purged, retentionDays: retentionMs / 86_400_000 }, 'finished jobs purged');
+    } catch (err) {
+      deps.log.error({ err }, 'purging finished jobs failed');
+    }
+  };
+  void run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

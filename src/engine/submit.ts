@@ -1,0 +1,100 @@
+import { Errors, targetError, type TargetError } from '../domain/errors.js';
+import { isResourceId } from '../domain/ids.js';
+import { getPhonesByIds, getServersOfProject } from '../store/fleet.js';
+import { insertRequest, type NewJob } from '../store/jobs.js';
+import type { EngineDeps } from './deps.js';
+import type { OperationDef } from './operations.js';
+
+export interface PhoneTarget {
+  phoneId: string;
+  params?: Record<string, unknown>;
+  /** A problem found with this item before submission (e.g. a malformed property): it fails at once. */
+  error?: TargetError;
+}
+
+/** One entry of a batch answer: CPH's PhoneJob / ServerJob. */
+export interface SubmittedJob {
+  phone_id?: string;
+  server_id?: string;
+  job_id: string;
+  error_code?: string;
+  error_msg?: string;
+}
+
+export interface Submitted {
+  requestId: string;
+  jobs: SubmittedJob[];
+}
+
+export type OnSubmitted = (requestId: string) => void;
+
+/**
+ * `requestId` is the HTTP request's own id, so the answer's X-Request-Id and request_id agree.
+ * A batch on phones becomes one request and one job per target, written in one transaction before
+ * the caller answers. Targets that cannot run are written as failed jobs with their CPS code.
+ */
+export async function submitPhoneBatch(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  targets: readonly PhoneTarget[],
+  onSubmitted?: OnSubmitted,
+): Promise<Submitted> {
+  const validIds = targets.map((t) => t.phoneId).filter(isResourceId);
+  const phones = new Map((await getPhonesByIds(deps.db, projectId, validIds)).map((p) => [p.phone_id, p]));
+  const jobs: NewJob[] = targets.map((t) => {
+    const phone = isResourceId(t.phoneId) ? phones.get(t.phoneId) : undefined;
+    const failed = !isResourceId(t.phoneId)
+      ? targetError(Errors.batchInvalidPhoneId)
+      : !phone
+        ? targetError(Errors.phoneNotFound)
+        : t.error;
+    return { jobId: deps.ids(), phoneId: t.phoneId, serverId: phone?.server_id ?? null, params: t.params ?? {}, failed };
+  });
+  return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
+}
+
+/** A batch on servers: one job per server id. */
+export async function submitServerBatch(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  serverIds: readonly string[],
+  onSubmitted?: OnSubmitted,
+): Promise<Submitted> {
+  const known = new Set((await getServersOfProject(deps.db, projectId, serverIds.filter(isResourceId))).map((s) => s.server_id));
+  const jobs: NewJob[] = serverIds.map((id) => ({
+    jobId: deps.ids(),
+    phoneId: null,
+    serverId: id,
+    params: {},
+    failed: known.has(id) ? undefined : targetError(Errors.batchInvalidServerId),
+  }));
+  return write(deps, requestId, projectId, op, jobs, 'server_id', onSubmitted);
+}
+
+async function write(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  jobs: NewJob[],
+  key: 'phone_id' | 'server_id',
+  onSubmitted?: OnSubmitted,
+): Promise<Submitted> {
+  const now = deps.clock.now();
+  await deps.db.transaction().execute((trx) => insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs }));
+  onSubmitted?.(requestId);
+  deps.log.info({ requestId, operation: op.name, jobs: jobs.length, failed: jobs.filter((j) => j.failed).length }, 'batch submitted');
+  return {
+    requestId,
+    jobs: jobs.map((j) => {
+      const target = key === 'phone_id' ? j.phoneId! : j.serverId!;
+      return j.failed
+        ? { [key]: target, job_id: j.jobId, error_code: j.failed.code, error_msg: j.failed.message }
+        : { [key]: target, job_id: j.jobId };
+    }),
+  };
+}

@@ -1,0 +1,242 @@
+import { Errors } from '../domain/errors.js';
+import { Limits } from '../domain/limits.js';
+import { truncateUtf8 } from '../domain/text.js';
+import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
+import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
+import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import type { EngineDeps } from './deps.js';
+import { recoverExpired, settleInterrupted } from './recovery.js';
+
+export interface WorkerOptions {
+  /** This node's identity on the leases it holds. */
+  owner: string;
+  /** Jobs this worker runs at once (jobs of one phone never run together whatever this is). */
+  concurrency: number;
+  /** How long a claim lasts without renewal; a dead worker's jobs are taken up after this. */
+  leaseMs: number;
+  /** How often an idle worker looks for work submitted by other nodes. */
+  pollMs: number;
+}
+
+interface Finished {
+  result: JobResult;
+  effects?: FleetEffects;
+}
+
+/**
+ * Claims runnable jobs, runs them through the driver, and finishes them. Claims and finishes are
+ * batched: one transaction takes every job that can start, one transaction ends every job that
+ * finished since the last one.
+ */
+export class Worker {
+  private readonly running = new Map<number, AbortController>();
+  private readonly settled = new Map<number, Promise<void>>();
+  private finished: Finished[] = [];
+  private flushChain: Promise<void> = Promise.resolve();
+  private flushScheduled = false;
+  private tickScheduled = false;
+  private ticking = false;
+  private tickAgain = false;
+  private stopping = false;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly driver: Driver,
+    private readonly options: WorkerOptions,
+  ) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.options.pollMs, () => this.wake());
+    every(Math.max(50, Math.floor(this.options.leaseMs / 3)), () => void this.heartbeat());
+    every(Math.max(100, Math.floor(this.options.leaseMs / 2)), () => void this.recover());
+    void this.recover();
+    this.wake();
+  }
+
+  /** Look for work now (called after a submit, and when a finish frees a phone). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => void this.tick());
+  }
+
+  private async tick(): Promise<void> {
+    this.tickScheduled = false;
+    this.ticking = true;
+    try {
+      const free = this.options.concurrency - this.running.size;
+      if (free > 0 && !this.stopping) {
+        const now = this.deps.clock.now();
+        const claimed = await this.deps.db
+          .transaction()
+          .execute((trx) => claimJobs(trx, { owner: this.options.owner, max: free, now, leaseMs: this.options.leaseMs, dialect: this.deps.dialect }));
+        if (claimed.length > 0) {
+          await this.launch(claimed);
+          if (claimed.length === free) this.tickAgain = true;
+        }
+      }
+    } catch (err) {
+      this.deps.log.error({ err }, 'claiming jobs failed');
+    } finally {
+      this.ticking = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        this.wake();
+      }
+    }
+  }
+
+  private async launch(claimed: JobRow[]): Promise<void> {
+    const phoneIds = claimed.filter((j) => j.phone_id !== null).map((j) => j.phone_id!);
+    const serverJobIds = claimed.filter((j) => j.phone_id === null).map((j) => j.server_id!);
+    const phones = new Map((await loadPhones(this.deps.db, phoneIds)).map((p) => [p.phone_id, p]));
+    const serverIds = [...serverJobIds, ...[...phones.values()].map((p) => p.server_id)];
+    const servers = new Map((await getServersByIds(this.deps.db, serverIds)).map((s) => [s.server_id, s]));
+    const serverPhones = new Map<string, PhoneRow[]>();
+    for (const p of await getPhonesOfServers(this.deps.db, serverJobIds)) {
+      serverPhones.set(p.server_id, [...(serverPhones.get(p.server_id) ?? []), p]);
+    }
+    for (const job of claimed) {
+      const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
+      const serverId = phone?.server_id ?? job.server_id ?? undefined;
+      const driverJob: DriverJob = {
+        jobId: job.job_id,
+        operation: job.operation,
+        params: JSON.parse(job.params) as Record<string, unknown>,
+        phone,
+        server: serverId ? servers.get(serverId) : undefined,
+        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []) : undefined,
+      };
+      const controller = new AbortController();
+      this.running.set(job.seq, controller);
+      this.settled.set(job.seq, this.execute(job, driverJob, controller));
+    }
+  }
+
+  private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
+    let outcome: DriverOutcome;
+    try {
+      outcome = await this.driver.run(driverJob, {
+        clock: this.deps.clock,
+        signal: controller.signal,
+        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+      });
+    } catch (err) {
+      if (controller.signal.aborted) {
+        // Shut down mid-run: hand the job back rather than report a failure it did not have.
+        await settleInterrupted(this.deps, [job], { owner: this.options.owner }, 'the node running it shut down').catch((e) =>
+          this.deps.log.error({ err: e, jobId: job.job_id }, 'handing back an interrupted job failed'),
+        );
+        this.running.delete(job.seq);
+        this.settled.delete(job.seq);
+        return;
+      }
+      this.deps.log.error({ err, jobId: job.job_id }, 'driver failed');
+      outcome = { ok: false, errorCode: Errors.internal.code, errorMsg: `${Errors.internal.message} ${(err as Error).message}` };
+    }
+    this.finished.push({
+      result: {
+        seq: job.seq,
+        owner: this.options.owner,
+        ok: outcome.ok,
+        errorCode: outcome.errorCode ?? null,
+        errorMsg: outcome.errorMsg ?? null,
+        executeMsg: outcome.executeMsg === undefined ? null : truncateUtf8(outcome.executeMsg, Limits.executeMsgBytes),
+        endTime: this.deps.clock.now(),
+      },
+      effects: outcome.effects,
+    });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushChain = this.flushChain.then(() => this.flush());
+    });
+  }
+
+  /** Finish every job that completed since the last flush, with its fleet effects, in one transaction. */
+  private async flush(): Promise<void> {
+    const batch = this.finished;
+    if (batch.length === 0) return;
+    this.finished = [];
+    const now = this.deps.clock.now();
+    try {
+      const lost = await this.deps.db.transaction().execute(async (trx) => {
+        const lostJobs: number[] = [];
+        for (const f of batch) {
+          if (await finishJob(trx, f.result)) {
+            if (f.effects) await applyEffects(trx, f.effects, now);
+          } else lostJobs.push(f.result.seq);
+        }
+        return lostJobs;
+      });
+      if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
+      for (const f of batch) {
+        this.running.delete(f.result.seq);
+        this.settled.delete(f.result.seq);
+      }
+      this.wake();
+    } catch (err) {
+      this.deps.log.error({ err, jobs: batch.length }, 'finishing jobs failed; retrying');
+      this.finished.unshift(...batch);
+      setTimeout(() => this.scheduleFlush(), 200).unref();
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      await renewLeases(this.deps.db, this.options.owner, [...this.running.keys()], this.deps.clock.now() + this.options.leaseMs);
+    } catch (err) {
+      this.deps.log.error({ err }, 'renewing leases failed');
+    }
+  }
+
+  private async recover(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const { requeued } = await recoverExpired(this.deps);
+      if (requeued) this.wake();
+    } catch (err) {
+      this.deps.log.error({ err }, 'recovering expired jobs failed');
+    }
+  }
+
+  /**
+   * Stop taking work; give running jobs `graceMs` to finish, then interrupt the rest and hand them
+   * back (re-queued, or failed when they may not run twice). Nothing is left at status 1 and owned.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);
+      await this.flushChain;
+    }
+    for (const controller of this.running.values()) controller.abort();
+    await Promise.allSettled([...this.settled.values()]);
+    this.flushChain = this.flushChain.then(() => this.flush());
+    await this.flushChain;
+  }
+}

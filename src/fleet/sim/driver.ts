@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Errors } from '../../domain/errors.js';
+import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
+import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
+import type { PhoneRow } from '../../store/fleet.js';
+import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.js';
+
+export interface SimOptions {
+  /** Base duration of one simulated operation in ms; each operation takes a multiple of it. 0 = instant. */
+  delayMs: number;
+}
+
+/** How many base delays each operation takes: a reset is slower than a stop, a server reboot slowest. */
+const WEIGHT: Record<string, number> = {
+  'phone.restart': 3,
+  'phone.reset': 5,
+  'phone.stop': 2,
+  'server.restart': 8,
+};
+
+/** Phone states an operation may start from. In-between states never reach here (jobs on a phone run one at a time). */
+const ALLOWED_FROM: Record<string, readonly number[]> = {
+  'phone.restart': [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
+  'phone.reset': [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
+  'phone.stop': [PhoneStatus.Running, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
+};
+
+const VERB: Record<string, string> = { 'phone.restart': 'restart', 'phone.reset': 'reset', 'phone.stop': 'stop' };
+
+const fail = (entry: { code: string; message: string }, detail: string): DriverOutcome => ({
+  ok: false,
+  errorCode: entry.code,
+  errorMsg: `${entry.message} ${detail}`,
+});
+
+/** Simulated phones and servers: each operation takes time and moves statuses as CPH's do. */
+export class SimDriver implements Driver {
+  readonly name = 'sim';
+
+  constructor(private readonly options: SimOptions) {}
+
+  async run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
+    if (job.operation === 'server.restart') return this.restartServer(job, ctx);
+    const phone = job.phone;
+    const server = job.server;
+    if (!phone || !server) return fail(Errors.phoneNotFound, 'The phone no longer exists.');
+    if (server.status !== ServerStatus.Normal) {
+      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}).`);
+    }
+    const allowed = ALLOWED_FROM[job.operation];
+    if (!allowed) return fail(Errors.internal, `Operation ${job.operation} is not supported by the simulated fleet.`);
+    if (!allowed.includes(phone.status)) {
+      return fail(
+        Errors.phoneNotAvailable,
+        `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
+      );
+    }
+    const transitional = { 'phone.restart': PhoneStatus.Restarting, 'phone.reset': PhoneStatus.Resetting, 'phone.stop': PhoneStatus.Stopping }[
+      job.operation as 'phone.restart'
+    ];
+    await this.work(job.operation, ctx, { phones: [{ phoneId: phone.phone_id, status: transitional }] });
+    return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
+  }
+
+  private async restartServer(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
+    const server = job.server;
+    if (!server) return fail(Errors.batchInvalidServerId, 'The server no longer exists.');
+    if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal) {
+      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
+    }
+    const phones = (job.serverPhones ?? []).filter((p) => p.status !== PhoneStatus.Frozen);
+    await this.work(job.operation, ctx, {
+      servers: [{ serverId: server.server_id, status: ServerStatus.Starting }],
+      phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Restarting })),
+    });
+    return {
+      ok: true,
+      effects: {
+        servers: [{ serverId: server.server_id, status: ServerStatus.Normal }],
+        phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Running })),
+      },
+    };
+  }
+
+  /** Show the transitional state for the operation's duration; instant mode skips both. */
+  private async work(operation: string, ctx: DriverContext, transition: Parameters<DriverContext['transition']>[0]): Promise<void> {
+    const ms = this.options.delayMs * (WEIGHT[operation] ?? 1);
+    if (ms <= 0) return;
+    await ctx.transition(transition);
+    await sleep(ms, undefined, { signal: ctx.signal });
+  }
+}
+
+function finalPhoneState(operation: string, phone: PhoneRow, params: Record<string, unknown>) {
+  const imageId = typeof params.imageId === 'string' ? params.imageId : undefined;
+  const update = (params.property as Properties | undefined) ?? undefined;
+  switch (operation) {
+    case 'phone.stop':
+      return { phoneId: phone.phone_id, status: PhoneStatus.Stopped };
+    case 'phone.reset':
+      // A factory reset drops custom properties, then applies the ones given with the reset.
+      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };
+    default:
+      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: update ? mergeProperty(phone.property, update) : undefined };
+  }
+}

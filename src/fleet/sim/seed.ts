@@ -1,0 +1,74 @@
+import { newId, type IdGenerator } from '../../domain/ids.js';
+import { PhoneStatus, ServerStatus } from '../../domain/status.js';
+import type { ImageRow, PhoneRow, ServerRow } from '../../store/fleet.js';
+
+/** The public images every simulated project can reset to. */
+export const SIM_IMAGES: ImageRow[] = [
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a10', image_name: 'CloudPhone_Android11', image_version: 'CPH_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_phone' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a12', image_name: 'CloudPhone_Android12', image_version: 'CPH_Android12_24.2.0', os_name: 'Android 12', os_type: 'Android', image_label: 'cloud_phone' },
+];
+
+export const DEFAULT_IMAGE_ID = SIM_IMAGES[0]!.image_id;
+
+export interface SeedFleet {
+  servers: ServerRow[];
+  phones: PhoneRow[];
+}
+
+function imei(n: number): string {
+  return ('86' + String(100000000000 + n * 7919)).slice(0, 15).padEnd(15, '0');
+}
+
+/** A simulated fleet: `servers` servers of `phonesPerServer` phones each, all running. */
+export function buildFleet(projectId: string, servers: number, phonesPerServer: number, now: number, ids: IdGenerator = newId): SeedFleet {
+  const out: SeedFleet = { servers: [], phones: [] };
+  for (let s = 1; s <= servers; s++) {
+    const serverId = ids();
+    // Creation times step by one second so "newest first" has a defined order.
+    const created = now - (servers - s + 1) * 1000;
+    out.servers.push({
+      server_id: serverId,
+      project_id: projectId,
+      server_name: `server-${String(s).padStart(4, '0')}`,
+      server_model_name: 'physical.rx1.xlarge',
+      phone_model_name: 'rx1.cp.c15.d46.e1v1',
+      keypair_name: 'opencph-keypair',
+      status: ServerStatus.Normal,
+      availability_zone: 'cn-north-4a',
+      network_version: 'v2',
+      vpc_id: '6c5e1a0c-1b3a-4e5f-9a2b-0c1d2e3f4a5b',
+      subnet_id: '7d6f2b1d-2c4b-4f60-8b3c-1d2e3f4a5b6c',
+      server_ip: `10.0.${Math.floor(s / 250)}.${(s % 250) + 2}`,
+      public_ip: `100.85.${Math.floor(s / 250)}.${(s % 250) + 2}`,
+      order_id: ids(),
+      product_id: ids(),
+      create_time: created,
+      update_time: created,
+    });
+    for (let p = 1; p <= phonesPerServer; p++) {
+      const n = (s - 1) * phonesPerServer + p;
+      out.phones.push({
+        phone_id: ids(),
+        project_id: projectId,
+        server_id: serverId,
+        phone_name: `phone-${String(s).padStart(4, '0')}-${String(p).padStart(2, '0')}`,
+        phone_model_name: 'rx1.cp.c15.d46.e1v1',
+        image_id: DEFAULT_IMAGE_ID,
+        status: PhoneStatus.Running,
+        type: 0,
+        imei: imei(n),
+        traffic_type: 'direct',
+        volume_mode: 0,
+        availability_zone: 'cn-north-4a',
+        has_encrypt: 0,
+        property: '{}',
+        phone_ip: `172.16.${s % 250}.${p + 1}`,
+        listen_port: 6000 + p,
+        volume_size: 32,
+        create_time: created + p,
+        update_time: created + p,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { newId } from '../domain/ids.js';
+import { Limits } from '../domain/limits.js';
+import type { Engine } from '../engine/engine.js';
+import type { Db } from '../store/db.js';
+import { registerAuth, type Authenticator } from './plugins/auth.js';
+import { registerJsonBody } from './plugins/body.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerValidation } from './plugins/validation.js';
+import { jobRoutes } from './routes/jobs.js';
+import { phoneRoutes } from './routes/phones.js';
+import { serverRoutes } from './routes/servers.js';
+import './types.js';
+
+export interface AppOptions {
+  db: Db;
+  engine: Engine;
+  authenticator: Authenticator;
+  logger: Logger;
+  version: string;
+}
+
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    // Our own onResponse hook writes the one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId(),
+    bodyLimit: Limits.bodyBytes,
+    // Ids in paths are at most 32 bytes; longer paths are still answered, in CPH's error format.
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  });
+
+  registerErrorHandling(app);
+  registerValidation(app);
+  registerJsonBody(app, Limits.bodyBytes);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('X-Request-Id', req.id);
+  });
+  // One log line per request.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, path: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'OpenCPH — CPH (Cloud Phone Host) API', version: o.version, description: 'A compatible implementation of the Huawei Cloud CPH API.' },
+      components: {
+        securitySchemes: {
+          aksk: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…' },
+          token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' },
+        },
+      },
+      security: [{ aksk: [] }, { token: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (cph) => {
+      registerAuth(cph, o.authenticator, o.db);
+      await cph.register(jobRoutes, { db: o.db });
+      await cph.register(phoneRoutes, { db: o.db, engine: o.engine });
+      await cph.register(serverRoutes, { db: o.db, engine: o.engine });
+    },
+    { prefix: '/v1/:project_id/cloud-phone' },
+  );
+
+  return app;
+}

@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { CphError, Errors, invalidParameter, type CatalogueEntry } from '../../domain/errors.js';
+
+interface Rendered {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const render = (entry: CatalogueEntry, detail?: string): Rendered => ({
+  status: entry.status,
+  code: entry.code,
+  message: detail ? `${entry.message} ${detail}` : entry.message,
+});
+
+/** Fields that answer with the same code on every route. */
+const DEFAULT_CODES: Record<string, CatalogueEntry> = {
+  project_id: Errors.invalidProjectId,
+  offset: Errors.pageParams,
+  limit: Errors.pageParams,
+};
+
+/** The field a validation error is about: the missing property, or the last named segment of its path. */
+function fieldOf(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return 'body';
+  const missing = (first.params as { missingProperty?: string }).missingProperty;
+  if (missing) return missing;
+  const segments = first.instancePath.split('/').filter((s) => s && !/^\d+$/.test(s));
+  return segments[segments.length - 1] ?? (err.validationContext === 'body' ? 'body' : 'parameter');
+}
+
+function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
+  if (err instanceof CphError) return { status: err.status, code: err.code, message: err.message };
+  if (err.validation) {
+    const field = fieldOf(err);
+    const entry = req.routeOptions.config?.errorCodes?.[field] ?? DEFAULT_CODES[field] ?? invalidParameter(field);
+    return render(entry);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return render(Errors.bodyTooLarge);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return render(Errors.unsupportedMediaType, 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return render(invalidParameter('body'), 'The body is empty.');
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return render(invalidParameter('body'), 'The body is not valid JSON.');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return render(invalidParameter('request'), err.message);
+  return render(Errors.internal);
+}
+
+export function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
+  return reply.code(e.status).type('application/json').send({ request_id: req.id, error_code: e.code, error_msg: e.message });
+}
+
+export function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: CatalogueEntry, detail?: string): FastifyReply {
+  return sendError(req, reply, render(entry, detail));
+}
+
+/**
+ * One place renders every error as CPH does: `{request_id, error_code, error_msg}`, never a stack.
+ * Unknown paths answer 404 and known paths with another method 405, both in the gateway's words.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  // A mirror of the route table, to tell "no such API" from "not with this method".
+  const routes = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) {
+      if (!routes.hasRoute(m as HTTPMethod, route.url)) routes.on(m as HTTPMethod, route.url, () => undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toRendered(err, req);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    return sendError(req, reply, e);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    const other = (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter((m) => m !== req.method && routes.find(m, path));
+    if (other.length > 0) {
+      reply.header('Allow', other.join(', '));
+      return errorResponder(req, reply, Errors.methodNotAllowed, `${req.method} is not allowed here; use ${other.join(' or ')}.`);
+    }
+    return errorResponder(req, reply, Errors.apiNotFound);
+  });
+}

@@ -1,0 +1,117 @@
+import { formatUtc, formatUtcOrNull } from '../domain/time.js';
+import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
+import type { JobView } from '../store/jobs.js';
+
+/** The one mapping from stored rows to CPH's wire objects. */
+
+/** ListJobs item: finished jobs show "" for absent error fields, as CPH's ListJobs example does. */
+export function listJob(j: JobView) {
+  return {
+    ...(j.phone_id !== null ? { phone_id: j.phone_id } : { server_id: j.server_id }),
+    node_id: j.server_id,
+    job_id: j.job_id,
+    begin_time: formatUtc(j.begin_time),
+    end_time: formatUtcOrNull(j.end_time),
+    status: j.status,
+    error_code: j.error_code ?? '',
+    error_msg: j.error_msg ?? '',
+    execute_msg: j.execute_msg ?? '',
+  };
+}
+
+/** ShowJob body: absent values are null, as CPH's ShowJob example shows. */
+export function showJob(j: JobView, requestId: string) {
+  return {
+    request_id: requestId,
+    job_id: j.job_id,
+    begin_time: formatUtc(j.begin_time),
+    end_time: formatUtcOrNull(j.end_time),
+    status: j.status,
+    phone_id: j.phone_id,
+    server_id: j.server_id,
+    error_code: j.error_code,
+    error_msg: j.error_msg,
+    execute_msg: j.execute_msg,
+  };
+}
+
+export function phone(p: PhoneRow, image: ImageRow | undefined, server: ServerRow | undefined) {
+  return {
+    phone_name: p.phone_name,
+    server_id: p.server_id,
+    phone_id: p.phone_id,
+    phone_model_name: p.phone_model_name,
+    image_id: p.image_id,
+    image_version: image?.image_version ?? '',
+    vnc_enable: 'false',
+    status: p.status,
+    type: p.type,
+    imei: p.imei,
+    traffic_type: p.traffic_type,
+    volume_mode: p.volume_mode,
+    availability_zone: p.availability_zone,
+    metadata: { order_id: server?.order_id ?? '', product_id: server?.product_id ?? '' },
+    has_encrypt: p.has_encrypt === 1,
+    create_time: formatUtc(p.create_time),
+    update_time: formatUtc(p.update_time),
+  };
+}
+
+export function phoneDetail(p: PhoneRow, image: ImageRow | undefined, server: ServerRow | undefined, requestId: string) {
+  return {
+    request_id: requestId,
+    ...phone(p, image, server),
+    access_infos: [
+      {
+        type: 'adb',
+        device_ip: p.phone_ip,
+        phone_ip: p.phone_ip,
+        listen_port: p.listen_port,
+        access_ip: server?.public_ip ?? '',
+        public_ip: '',
+        intranet_ip: server?.server_ip ?? '',
+        server_ip: server?.server_ip ?? '',
+        access_port: p.listen_port,
+        phone_ipv6: '',
+        server_ipv6: '',
+      },
+    ],
+    property: p.property,
+    phone_data_volume: { volume_type: 'SSD', volume_size: p.volume_size },
+  };
+}
+
+export function server(s: ServerRow) {
+  return {
+    server_name: s.server_name,
+    availability_zone: s.availability_zone,
+    server_id: s.server_id,
+    server_model_name: s.server_model_name,
+    phone_model_name: s.phone_model_name,
+    keypair_name: s.keypair_name,
+    status: s.status,
+    vpc_id: s.vpc_id,
+    cidr: '172.16.0.0/16',
+    vpc_cidr: '10.0.0.0/16',
+    subnet_id: s.subnet_id,
+    subnet_cidr: '10.0.0.0/24',
+    addresses: [{ intranet_ip: s.server_ip, access_ip: s.public_ip, server_ip: s.server_ip, public_ip: s.public_ip }],
+    resource_project_id: s.project_id,
+    metadata: { product_id: s.product_id, order_id: s.order_id, charging_mode: 1 },
+    network_version: s.network_version,
+    enterprise_project_id: '0',
+    create_time: formatUtc(s.create_time),
+    update_time: formatUtc(s.update_time),
+  };
+}
+
+export function serverDetail(s: ServerRow, requestId: string) {
+  return {
+    request_id: requestId,
+    ...server(s),
+    band_widths: [],
+    volumes: [],
+    share_volume_info: { volume_type: 'SSD', size: 0, version: 0 },
+    security_groups: [],
+  };
+}

@@ -1,0 +1,146 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import { newId, type IdGenerator } from './domain/ids.js';
+import { systemClock, type Clock } from './domain/time.js';
+import { Engine } from './engine/engine.js';
+import { SimDriver } from './fleet/sim/driver.js';
+import { buildFleet, SIM_IMAGES } from './fleet/sim/seed.js';
+import { buildApp } from './http/app.js';
+import { openAccess, type Authenticator } from './http/plugins/auth.js';
+import { openDb, type DbHandle } from './store/db.js';
+import { insertImages, insertPhones, insertServers } from './store/fleet.js';
+import { expireLeasesOf } from './store/jobs.js';
+import { migrateToLatest } from './store/migrate.js';
+import { countProjects, insertProject } from './store/projects.js';
+
+export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
+export const DEFAULT_PROJECT_NAME = 'cn-north-4';
+export const VERSION = '0.1.0';
+
+export interface RunningNode {
+  url: string;
+  port: number;
+  config: Config;
+  app: FastifyInstance;
+  engine: Engine;
+  handle: DbHandle;
+  log: Logger;
+  /** Stop accepting requests, let running jobs finish (up to the grace period), close the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface NodeOverrides {
+  logger?: Logger;
+  clock?: Clock;
+  ids?: IdGenerator;
+  authenticator?: Authenticator;
+}
+
+/**
+ * A SQLite data directory belongs to one process at a time. The lock records our pid; a lock left
+ * by a process that no longer exists (killed) is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'opencph.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`Another OpenCPH process (pid ${pid}) is using ${dir}.`);
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`Could not lock ${dir}.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** First start: the default project, the public images and the simulated fleet, in one transaction. */
+async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: IdGenerator, log: Logger): Promise<boolean> {
+  if ((await countProjects(handle.db)) > 0) return false;
+  const now = clock.now();
+  const fleet = buildFleet(DEFAULT_PROJECT_ID, config.servers, config.phonesPerServer, now, ids);
+  await handle.db.transaction().execute(async (trx) => {
+    await insertProject(trx, { project_id: DEFAULT_PROJECT_ID, name: DEFAULT_PROJECT_NAME, created_at: now });
+    await insertImages(trx, SIM_IMAGES);
+    await insertServers(trx, fleet.servers);
+    await insertPhones(trx, fleet.phones);
+  });
+  log.info({ projectId: DEFAULT_PROJECT_ID, servers: fleet.servers.length, phones: fleet.phones.length }, 'seeded the default project and its simulated fleet');
+  return true;
+}
+
+export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
+  const log = overrides.logger ?? pino({ level: config.logLevel });
+  const clock = overrides.clock ?? systemClock;
+  const ids = overrides.ids ?? newId;
+  const handle = openDb({ url: config.database, sqliteSync: config.sqliteSync });
+  const unlock = handle.dialect === 'sqlite' ? lockDataDir(config.dataDir) : () => undefined;
+  try {
+    const applied = await migrateToLatest(handle.db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    await seedIfEmpty(handle, config, clock, ids, log);
+    if (handle.dialect === 'sqlite') {
+      // We hold the data dir: whatever is still "running" belongs to a process that died.
+      const orphaned = await expireLeasesOf(handle.db, null);
+      if (orphaned) log.warn({ jobs: orphaned }, 'found jobs left running by a previous process; recovering them');
+    }
+  } catch (err) {
+    unlock();
+    await handle.close();
+    throw err;
+  }
+
+  const owner = `${process.pid}-${ids().slice(0, 8)}`;
+  const deps = { db: handle.db, dialect: handle.dialect, clock, ids, log };
+  const engine = new Engine(deps, {
+    worker: {
+      owner,
+      driver: new SimDriver({ delayMs: config.simDelayMs }),
+      concurrency: config.concurrency,
+      leaseMs: config.leaseMs,
+      pollMs: config.pollMs,
+    },
+    retentionMs: config.retentionDays * 86_400_000,
+  });
+  const app = await buildApp({ db: handle.db, engine, authenticator: overrides.authenticator ?? openAccess, logger: log, version: VERSION });
+  engine.start();
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = config.shutdownGraceMs) =>
+    (closing ??= (async () => {
+      await app.close();
+      await engine.stop(graceMs);
+      await handle.close();
+      unlock();
+      log.info('stopped');
+    })());
+
+  return { url: `http://${host}:${port}`, port, config, app, engine, handle, log, close };
+}

@@ -1,0 +1,161 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from './db.js';
+import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
+
+export type PhoneRow = Selectable<PhoneTable>;
+export type ServerRow = Selectable<ServerTable>;
+export type ImageRow = Selectable<ImageTable>;
+
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+export interface PhoneFilter {
+  phoneName?: string;
+  serverId?: string;
+  status?: number;
+  type?: number;
+}
+
+export interface ServerFilter {
+  serverName?: string;
+  serverId?: string;
+  networkVersion?: string;
+  phoneModelName?: string;
+  createSince?: number;
+  createUntil?: number;
+  status?: number;
+}
+
+/** What a finished (or starting) operation does to the fleet, applied in the job's transaction. */
+export interface FleetEffects {
+  phones?: { phoneId: string; status?: number; imageId?: string; property?: string }[];
+  servers?: { serverId: string; status?: number }[];
+}
+
+/** Case-insensitive substring match, with LIKE's wildcards in the input taken literally. */
+function fuzzy(column: string, value: string) {
+  const pattern = '%' + value.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+  return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+}
+
+export async function listPhones(db: Db, projectId: string, filter: PhoneFilter, page: Page) {
+  let q = db.selectFrom('phones').where('project_id', '=', projectId);
+  if (filter.phoneName) q = q.where(fuzzy('phone_name', filter.phoneName));
+  if (filter.serverId !== undefined) q = q.where('server_id', '=', filter.serverId);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+  const [rows, total] = await Promise.all([
+    q.selectAll().orderBy('create_time', 'desc').orderBy('phone_id').limit(page.limit).offset(page.offset).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}
+
+export async function getPhone(db: Db, projectId: string, phoneId: string): Promise<PhoneRow | undefined> {
+  return db.selectFrom('phones').selectAll().where('project_id', '=', projectId).where('phone_id', '=', phoneId).executeTakeFirst();
+}
+
+export async function getPhonesByIds(db: Db, projectId: string, phoneIds: readonly string[]): Promise<PhoneRow[]> {
+  if (phoneIds.length === 0) return [];
+  return db.selectFrom('phones').selectAll().where('project_id', '=', projectId).where('phone_id', 'in', [...new Set(phoneIds)]).execute();
+}
+
+export async function getPhonesOfServers(db: Db, serverIds: readonly string[]): Promise<PhoneRow[]> {
+  if (serverIds.length === 0) return [];
+  return db.selectFrom('phones').selectAll().where('server_id', 'in', [...new Set(serverIds)]).orderBy('create_time').orderBy('phone_id').execute();
+}
+
+export async function renamePhone(db: Db, projectId: string, phoneId: string, name: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('phones')
+    .set({ phone_name: name, update_time: now })
+    .where('project_id', '=', projectId)
+    .where('phone_id', '=', phoneId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function listServers(db: Db, projectId: string, filter: ServerFilter, page: Page) {
+  let q = db.selectFrom('servers').where('project_id', '=', projectId);
+  if (filter.serverName) q = q.where(fuzzy('server_name', filter.serverName));
+  if (filter.serverId !== undefined) q = q.where('server_id', '=', filter.serverId);
+  if (filter.networkVersion !== undefined) q = q.where('network_version', '=', filter.networkVersion);
+  if (filter.phoneModelName !== undefined) q = q.where('phone_model_name', '=', filter.phoneModelName);
+  if (filter.createSince !== undefined) q = q.where('create_time', '>=', filter.createSince);
+  if (filter.createUntil !== undefined) q = q.where('create_time', '<=', filter.createUntil);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  const [rows, total] = await Promise.all([
+    q.selectAll().orderBy('create_time', 'desc').orderBy('server_id').limit(page.limit).offset(page.offset).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}
+
+export async function getServer(db: Db, projectId: string, serverId: string): Promise<ServerRow | undefined> {
+  return db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', '=', serverId).executeTakeFirst();
+}
+
+export async function getServersByIds(db: Db, serverIds: readonly string[]): Promise<ServerRow[]> {
+  if (serverIds.length === 0) return [];
+  return db.selectFrom('servers').selectAll().where('server_id', 'in', [...new Set(serverIds)]).execute();
+}
+
+export async function getServersOfProject(db: Db, projectId: string, serverIds: readonly string[]): Promise<ServerRow[]> {
+  if (serverIds.length === 0) return [];
+  return db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', 'in', [...new Set(serverIds)]).execute();
+}
+
+export async function renameServer(db: Db, projectId: string, serverId: string, name: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('servers')
+    .set({ server_name: name, update_time: now })
+    .where('project_id', '=', projectId)
+    .where('server_id', '=', serverId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function getImage(db: Db, imageId: string): Promise<ImageRow | undefined> {
+  return db.selectFrom('images').selectAll().where('image_id', '=', imageId).executeTakeFirst();
+}
+
+export async function getImages(db: Db, imageIds: readonly string[]): Promise<ImageRow[]> {
+  if (imageIds.length === 0) return [];
+  return db.selectFrom('images').selectAll().where('image_id', 'in', [...new Set(imageIds)]).execute();
+}
+
+export async function applyEffects(db: Db, effects: FleetEffects, now: number): Promise<void> {
+  for (const p of effects.phones ?? []) {
+    const set: Partial<PhoneTable> = { update_time: now };
+    if (p.status !== undefined) set.status = p.status;
+    if (p.imageId !== undefined) set.image_id = p.imageId;
+    if (p.property !== undefined) set.property = p.property;
+    await db.updateTable('phones').set(set).where('phone_id', '=', p.phoneId).execute();
+  }
+  for (const s of effects.servers ?? []) {
+    const set: Partial<ServerTable> = { update_time: now };
+    if (s.status !== undefined) set.status = s.status;
+    await db.updateTable('servers').set(set).where('server_id', '=', s.serverId).execute();
+  }
+}
+
+export async function insertImages(db: Db, rows: ImageRow[]): Promise<void> {
+  if (rows.length) await db.insertInto('images').values(rows).execute();
+}
+
+export async function insertServers(db: Db, rows: ServerRow[]): Promise<void> {
+  if (rows.length) await db.insertInto('servers').values(rows).execute();
+}
+
+export async function insertPhones(db: Db, rows: PhoneRow[]): Promise<void> {
+  // SQLite caps bound parameters per statement; 19 columns × 40 rows stays well inside it.
+  for (let i = 0; i < rows.length; i += 40) await db.insertInto('phones').values(rows.slice(i, i + 40)).execute();
+}
+
+/** Phones by id across projects: the worker loads the targets of a claimed batch in one query. */
+export async function loadPhones(db: Db, phoneIds: readonly string[]): Promise<PhoneRow[]> {
+  if (phoneIds.length === 0) return [];
+  return db.selectFrom('phones').selectAll().where('phone_id', 'in', [...new Set(phoneIds)]).execute();
+}

@@ -1,0 +1,100 @@
+import type { Generated } from 'kysely';
+
+/** Times are stored as milliseconds since the epoch (bigint) and formatted at the HTTP edge. */
+export interface ProjectTable {
+  project_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ImageTable {
+  image_id: string;
+  image_name: string;
+  image_version: string;
+  os_name: string;
+  os_type: string;
+  image_label: string;
+}
+
+export interface ServerTable {
+  server_id: string;
+  project_id: string;
+  server_name: string;
+  server_model_name: string;
+  phone_model_name: string;
+  keypair_name: string;
+  status: number;
+  availability_zone: string;
+  network_version: string;
+  vpc_id: string;
+  subnet_id: string;
+  server_ip: string;
+  public_ip: string;
+  order_id: string;
+  product_id: string;
+  create_time: number;
+  update_time: number;
+}
+
+export interface PhoneTable {
+  phone_id: string;
+  project_id: string;
+  server_id: string;
+  phone_name: string;
+  phone_model_name: string;
+  image_id: string;
+  status: number;
+  type: number;
+  imei: string;
+  traffic_type: string;
+  volume_mode: number;
+  availability_zone: string;
+  has_encrypt: number;
+  /** The phone's custom properties as CPH's JSON string (`{"name":"value",…}`). */
+  property: string;
+  phone_ip: string;
+  listen_port: number;
+  volume_size: number;
+  create_time: number;
+  update_time: number;
+}
+
+export interface RequestTable {
+  request_id: string;
+  project_id: string;
+  operation: string;
+  created_at: number;
+}
+
+export interface JobTable {
+  /** Submission order: the stable ListJobs order and the FIFO key. */
+  seq: Generated<number>;
+  job_id: string;
+  project_id: string;
+  request_id: string;
+  operation: string;
+  phone_id: string | null;
+  /** For phone jobs the phone's server (CPH's node_id); for server jobs the server itself. */
+  server_id: string | null;
+  /** Operation parameters as JSON. */
+  params: string;
+  state: string;
+  status: number;
+  error_code: string | null;
+  error_msg: string | null;
+  execute_msg: string | null;
+  begin_time: number;
+  end_time: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  attempts: number;
+}
+
+export interface Database {
+  projects: ProjectTable;
+  images: ImageTable;
+  servers: ServerTable;
+  phones: PhoneTable;
+  requests: RequestTable;
+  jobs: JobTable;
+}
