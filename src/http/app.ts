@@ -31,7 +31,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     genReqId: () => newId(),
     bodyLimit: Limits.bodyBytes,
     // Ids in paths are at most 32 bytes; longer paths are still answered, in CPH's error format.
-    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     return503OnClosing: true,
   });
 

@@ -49,7 +49,7 @@ export class SimDriver implements Driver {
     }
     const allowed = ALLOWED_FROM[job.operation];
     if (!allowed) return fail(Errors.internal, `Operation ${job.operation} is not supported by the simulated fleet.`);
-    if (!allowed.includes(phone.status)) {
+    if (!allowed.includes(settledStatus(phone.status))) {
       return fail(
         Errors.phoneNotAvailable,
         `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
@@ -65,7 +65,7 @@ export class SimDriver implements Driver {
   private async restartServer(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     const server = job.server;
     if (!server) return fail(Errors.batchInvalidServerId, 'The server no longer exists.');
-    if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal) {
+    if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal && server.status !== ServerStatus.Starting) {
       return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
     const phones = (job.serverPhones ?? []).filter((p) => p.status !== PhoneStatus.Frozen);
@@ -89,6 +89,16 @@ export class SimDriver implements Driver {
     await ctx.transition(transition);
     await sleep(ms, undefined, { signal: ctx.signal });
   }
+}
+
+/**
+ * Jobs on one phone never overlap, so a phone found mid-transition (resetting, restarting, stopping)
+ * was left there by an operation that was interrupted: it counts as abnormal, which every recovery
+ * operation may start from.
+ */
+function settledStatus(status: number): number {
+  const inTransition: readonly number[] = [PhoneStatus.Resetting, PhoneStatus.Restarting, PhoneStatus.Stopping];
+  return inTransition.includes(status) ? PhoneStatus.Abnormal : status;
 }
 
 function finalPhoneState(operation: string, phone: PhoneRow, params: Record<string, unknown>) {

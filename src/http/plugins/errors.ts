@@ -21,22 +21,36 @@ const DEFAULT_CODES: Record<string, CatalogueEntry> = {
   limit: Errors.pageParams,
 };
 
-/** The field a validation error is about: the missing property, or the last named segment of its path. */
+/**
+ * The field a validation error is about: the missing property, or the last named segment of its
+ * path; an element of an array field is `field[]` (so `phone_ids[]` can answer differently from an
+ * empty `phone_ids`).
+ */
 function fieldOf(err: FastifyError): string {
   const first = err.validation?.[0];
   if (!first) return 'body';
   const missing = (first.params as { missingProperty?: string }).missingProperty;
   if (missing) return missing;
-  const segments = first.instancePath.split('/').filter((s) => s && !/^\d+$/.test(s));
-  return segments[segments.length - 1] ?? (err.validationContext === 'body' ? 'body' : 'parameter');
+  const segments = first.instancePath.split('/').filter(Boolean);
+  const last = segments[segments.length - 1];
+  if (last === undefined) return err.validationContext === 'body' ? 'body' : 'parameter';
+  if (/^\d+$/.test(last)) {
+    const parent = segments.slice(0, -1).filter((s) => !/^\d+$/.test(s)).pop();
+    return parent ? `${parent}[]` : 'body';
+  }
+  return last;
+}
+
+function entryFor(field: string, req: FastifyRequest): CatalogueEntry {
+  const codes = req.routeOptions.config?.errorCodes;
+  const base = field.endsWith('[]') ? field.slice(0, -2) : field;
+  return codes?.[field] ?? DEFAULT_CODES[field] ?? codes?.[base] ?? DEFAULT_CODES[base] ?? invalidParameter(base);
 }
 
 function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
   if (err instanceof CphError) return { status: err.status, code: err.code, message: err.message };
   if (err.validation) {
-    const field = fieldOf(err);
-    const entry = req.routeOptions.config?.errorCodes?.[field] ?? DEFAULT_CODES[field] ?? invalidParameter(field);
-    return render(entry);
+    return render(entryFor(fieldOf(err), req));
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -36,7 +36,7 @@ async function phoneContext(db: Db, phones: PhoneRow[]) {
 export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db; engine: Engine }): Promise<void> {
   const tags = ['phones'];
   const phoneIdErrors = { errorCodes: { phone_id: Errors.invalidPhoneId } };
-  const batchErrors = { errorCodes: { phones: Errors.phoneIdsEmpty, phone_ids: Errors.phoneIdsEmpty, phone_id: Errors.batchInvalidPhoneId, image_id: Errors.invalidImageId } };
+  const batchErrors = { errorCodes: { phones: Errors.phoneIdsEmpty, phone_ids: Errors.phoneIdsEmpty, 'phone_ids[]': Errors.batchInvalidPhoneId, 'phones[]': Errors.batchInvalidPhoneId, phone_id: Errors.batchInvalidPhoneId, image_id: Errors.invalidImageId } };
 
   app.get<{ Params: ProjectParams; Querystring: { offset: number; limit: number; phone_name?: string; server_id?: string; status?: number; type?: number } }>(
     '/phones',

@@ -83,6 +83,7 @@ export async function serverRoutes(app: FastifyInstance, { db, engine }: { db: D
   app.post<{ Params: ProjectParams; Body: { server_ids: string[] } }>(
     '/servers/batch-restart',
     {
+      config: { errorCodes: { 'server_ids[]': Errors.batchInvalidServerId } },
       schema: { operationId: 'RestartCloudPhoneServer', summary: 'Restart servers and all their phones', tags, params: projectParams, body: restartServersBody, response: { 200: batchResponse('server_id'), ...errorResponses } },
     },
     async (req) => {
