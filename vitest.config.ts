@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+/** The suite runs once per store: SQLite files, and fresh databases on the local PostgreSQL. */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { OPENCPH_TEST_STORE: 'sqlite' } } },
+      { extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**'], env: { OPENCPH_TEST_STORE: 'postgres' } } },
+    ],
   },
 });

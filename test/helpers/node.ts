@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { makeConfig, type Config } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, startNode, type NodeOverrides, type RunningNode } from '../../src/node.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const PROJECT = DEFAULT_PROJECT_ID;
 
@@ -39,11 +40,16 @@ export async function request<T = any>(url: string, method: string, init: { body
   return { status: res.status, headers: res.headers, body, text };
 }
 
-/** A real node on a loopback port with a fresh SQLite file; paths are relative to the default project's `cloud-phone`. */
+/**
+ * A real node on a loopback port with a fresh store (a SQLite file, or a new PostgreSQL database in
+ * the PostgreSQL pass); paths are relative to the default project's `cloud-phone`. Pass `database`
+ * to reopen the store of an earlier node.
+ */
 export async function startTestNode(config: Partial<Config> = {}, overrides: NodeOverrides = {}): Promise<TestNode> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'opencph-test-'));
+  const db: TestDatabase = config.database || config.dataDir ? { url: config.database, drop: async () => undefined } : await createTestDatabase();
   const node = await startNode(
-    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, ...config, dataDir }),
+    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, ...config, dataDir, database: db.url }),
     { logger: pino({ level: config.logLevel ?? 'silent' }), ...overrides },
   );
   const cph = `${node.url}/v1/${PROJECT}/cloud-phone`;
@@ -62,6 +68,7 @@ export async function startTestNode(config: Partial<Config> = {}, overrides: Nod
     send: (method, path, init) => request(abs(path), method, init),
     async close() {
       await node.close();
+      await db.drop();
       if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
