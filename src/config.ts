@@ -1,7 +1,11 @@
 import { join, resolve } from 'node:path';
 
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
+export type Role = 'api' | 'worker' | 'all';
+
 export interface Config {
+  /** api: answers HTTP, runs no jobs; worker: runs jobs, no HTTP; all: both. */
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -21,9 +25,12 @@ export interface Config {
   shutdownGraceMs: number;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
+  /** Record every simulated execution in the sim_runs table. */
+  simJournal: boolean;
 }
 
 export const DEFAULTS = {
+  role: 'all',
   host: '127.0.0.1',
   port: 8780,
   dataDir: './.opencph',
@@ -37,6 +44,7 @@ export const DEFAULTS = {
   shutdownGraceMs: 10_000,
   logLevel: 'info',
   sqliteSync: 'FULL',
+  simJournal: false,
 } as const;
 
 export function makeConfig(partial: Partial<Config> = {}): Config {

@@ -11,6 +11,9 @@ const int = (name: string, min: number) => (value: string) => {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Start the CPH API server (and its job workers) on the embedded SQLite store or PostgreSQL.')
+    .addOption(
+      new Option('--role <role>', 'api: answer HTTP only; worker: run jobs only; all: both').choices(['api', 'worker', 'all']).env('OPENCPH_ROLE').default(DEFAULTS.role),
+    )
     .addOption(new Option('--host <address>', 'address to listen on').env('OPENCPH_HOST').default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('OPENCPH_PORT').default(DEFAULTS.port).argParser(int('port', 0)))
     .addOption(new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
@@ -37,10 +40,15 @@ export function serveCommand(): Command {
         .default(DEFAULTS.shutdownGraceMs)
         .argParser(int('shutdown-grace', 0)),
     )
+    .addOption(new Option('--poll <ms>', 'how often an idle worker looks for jobs (PostgreSQL nodes are also woken by notifications)').env('OPENCPH_POLL_MS').default(DEFAULTS.pollMs).argParser(int('poll', 10)))
+    .addOption(new Option('--sim-journal', 'record every simulated execution (worker, job, start, end) in the sim_runs table').env('OPENCPH_SIM_JOURNAL'))
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite commit durability').choices(['FULL', 'NORMAL']).env('OPENCPH_SQLITE_SYNC').default(DEFAULTS.sqliteSync))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('OPENCPH_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts) => {
       const config = makeConfig({
+        role: opts.role,
+        pollMs: opts.poll,
+        simJournal: Boolean(opts.simJournal),
         host: opts.host,
         port: opts.port,
         dataDir: opts.dataDir,
@@ -56,7 +64,8 @@ export function serveCommand(): Command {
         logLevel: opts.logLevel,
       } satisfies Partial<Config>);
       const node = await startNode(config);
-      printBanner(node.url, config);
+      if (node.url) printBanner(node.url, config);
+      else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -75,12 +84,17 @@ export function serveCommand(): Command {
     });
 }
 
+/** A database URL without its credentials, for printing. */
+function redact(database: string): string {
+  return database.startsWith('postgres') ? database.replace(/\/\/[^@/]*@/, '//***@') : database;
+}
+
 function printBanner(url: string, config: Config): void {
-  const store = config.database.startsWith('postgres') ? config.database.replace(/\/\/[^@]*@/, '//***@') : config.database;
+  const store = redact(config.database);
   process.stdout.write(
     [
       '',
-      `OpenCPH is listening on ${url}`,
+      `OpenCPH is listening on ${url}${config.role === 'api' ? ' (API only: jobs run on worker nodes)' : ''}`,
       `  store:      ${store}`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,

@@ -1,4 +1,5 @@
 import type { Driver } from '../fleet/driver.js';
+import { notifyJobs } from '../store/notify.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
@@ -29,12 +30,18 @@ export class Engine {
   }
 
   submitPhones(requestId: string, projectId: string, op: OperationDef, targets: readonly PhoneTarget[]): Promise<Submitted> {
-    return submitPhoneBatch(this.deps, requestId, projectId, op, targets, () => this.worker?.wake());
+    return submitPhoneBatch(this.deps, requestId, projectId, op, targets, this.submitted);
   }
 
   submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {
-    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, () => this.worker?.wake());
+    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, this.submitted);
   }
+
+  /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */
+  private readonly submitted = () => {
+    this.worker?.wake();
+    notifyJobs(this.deps.db, this.deps.dialect).catch((err) => this.deps.log.warn({ err }, 'could not notify other nodes'));
+  };
 
   async stop(graceMs: number): Promise<void> {
     this.stopRetention?.();

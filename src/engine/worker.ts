@@ -6,6 +6,7 @@ import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type Fle
 import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
+import { pickRunnable } from './schedule.js';
 
 export interface WorkerOptions {
   /** This node's identity on the leases it holds. */
@@ -36,6 +37,7 @@ export class Worker {
   private flushScheduled = false;
   private tickScheduled = false;
   private ticking = false;
+  private currentTick: Promise<void> = Promise.resolve();
   private tickAgain = false;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
@@ -72,7 +74,9 @@ export class Worker {
     }
     if (this.tickScheduled) return;
     this.tickScheduled = true;
-    setImmediate(() => void this.tick());
+    setImmediate(() => {
+      this.currentTick = this.tick();
+    });
   }
 
   private async tick(): Promise<void> {
@@ -81,10 +85,11 @@ export class Worker {
     try {
       const free = this.options.concurrency - this.running.size;
       if (free > 0 && !this.stopping) {
-        const now = this.deps.clock.now();
         const claimed = await this.deps.db
           .transaction()
-          .execute((trx) => claimJobs(trx, { owner: this.options.owner, max: free, now, leaseMs: this.options.leaseMs, dialect: this.deps.dialect }));
+          .execute((trx) =>
+            claimJobs(trx, { owner: this.options.owner, max: free, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, pickRunnable),
+          );
         if (claimed.length > 0) {
           await this.launch(claimed);
           if (claimed.length === free) this.tickAgain = true;
@@ -133,6 +138,7 @@ export class Worker {
     try {
       outcome = await this.driver.run(driverJob, {
         clock: this.deps.clock,
+        worker: this.options.owner,
         signal: controller.signal,
         transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
       });
@@ -153,6 +159,7 @@ export class Worker {
       result: {
         seq: job.seq,
         owner: this.options.owner,
+        attempt: job.attempts,
         ok: outcome.ok,
         errorCode: outcome.errorCode ?? null,
         errorMsg: outcome.errorMsg ?? null,
@@ -205,7 +212,10 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (this.running.size === 0) return;
     try {
-      await renewLeases(this.deps.db, this.options.owner, [...this.running.keys()], this.deps.clock.now() + this.options.leaseMs);
+      const seqs = [...this.running.keys()];
+      const held = await renewLeases(this.deps.db, this.options.owner, seqs, this.deps.clock.now() + this.options.leaseMs);
+      // Jobs finished since the snapshot also drop out; anything else was taken over by another worker.
+      if (held < seqs.filter((s) => this.running.has(s)).length) this.deps.log.warn({ held, running: seqs.length }, 'some leases were lost');
     } catch (err) {
       this.deps.log.error({ err }, 'renewing leases failed');
     }
@@ -214,7 +224,7 @@ export class Worker {
   private async recover(): Promise<void> {
     if (this.stopping) return;
     try {
-      const { requeued } = await recoverExpired(this.deps);
+      const { requeued } = await recoverExpired(this.deps, new Set(this.running.keys()));
       if (requeued) this.wake();
     } catch (err) {
       this.deps.log.error({ err }, 'recovering expired jobs failed');
@@ -229,6 +239,8 @@ export class Worker {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
+    await this.currentTick;
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);

@@ -90,6 +90,17 @@ export interface JobTable {
   attempts: number;
 }
 
+export interface SimRunTable {
+  run_id: Generated<number>;
+  job_id: string;
+  worker: string;
+  operation: string;
+  phone_id: string | null;
+  server_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+}
+
 export interface Database {
   projects: ProjectTable;
   images: ImageTable;
@@ -97,4 +108,5 @@ export interface Database {
   phones: PhoneTable;
   requests: RequestTable;
   jobs: JobTable;
+  sim_runs: SimRunTable;
 }

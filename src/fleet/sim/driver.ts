@@ -8,6 +8,13 @@ import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.
 export interface SimOptions {
   /** Base duration of one simulated operation in ms; each operation takes a multiple of it. 0 = instant. */
   delayMs: number;
+  /** When set, every execution is recorded (which worker ran which job, from when to when). */
+  journal?: SimJournal;
+}
+
+export interface SimJournal {
+  start(run: { jobId: string; worker: string; operation: string; phoneId: string | null; serverId: string | null; at: number }): Promise<number>;
+  end(runId: number, at: number): Promise<void>;
 }
 
 /** How many base delays each operation takes: a reset is slower than a stop, a server reboot slowest. */
@@ -40,6 +47,22 @@ export class SimDriver implements Driver {
   constructor(private readonly options: SimOptions) {}
 
   async run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
+    const journal = this.options.journal;
+    if (!journal) return this.execute(job, ctx);
+    const runId = await journal.start({
+      jobId: job.jobId,
+      worker: ctx.worker,
+      operation: job.operation,
+      phoneId: job.phone?.phone_id ?? null,
+      serverId: job.server?.server_id ?? null,
+      at: ctx.clock.now(),
+    });
+    const outcome = await this.execute(job, ctx);
+    await journal.end(runId, ctx.clock.now());
+    return outcome;
+  }
+
+  private async execute(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     if (job.operation === 'server.restart') return this.restartServer(job, ctx);
     const phone = job.phone;
     const server = job.server;
