@@ -232,7 +232,11 @@ export class Worker {
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);
+      // Finish what completed now: a flush left to setImmediate never runs while this loop only
+      // awaits settled promises, and the loop would spin until the deadline.
+      this.flushChain = this.flushChain.then(() => this.flush());
       await this.flushChain;
+      await new Promise((r) => setImmediate(r));
     }
     for (const controller of this.running.values()) controller.abort();
     await Promise.allSettled([...this.settled.values()]);
