@@ -14,6 +14,8 @@ export interface Config {
   simDelayMs: number;
   /** Jobs this node runs at once. */
   concurrency: number;
+  /** adb jobs (install, push, shell, …) that run at once on one server. */
+  serverAdbConcurrency: number;
   leaseMs: number;
   pollMs: number;
   retentionDays: number;
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   phonesPerServer: 4,
   simDelayMs: 1000,
   concurrency: 64,
+  serverAdbConcurrency: 1,
   leaseMs: 30_000,
   pollMs: 500,
   retentionDays: 30,

@@ -120,6 +120,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       owner,
       driver: new SimDriver({ delayMs: config.simDelayMs }),
       concurrency: config.concurrency,
+      serverAdbConcurrency: config.serverAdbConcurrency,
       leaseMs: config.leaseMs,
       pollMs: config.pollMs,
     },

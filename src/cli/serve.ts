@@ -29,6 +29,12 @@ export function serveCommand(): Command {
         .argParser(int('sim-delay', 0)),
     )
     .addOption(new Option('--concurrency <n>', 'jobs this node runs at once').env('OPENCPH_CONCURRENCY').default(DEFAULTS.concurrency).argParser(int('concurrency', 1)))
+    .addOption(
+      new Option('--server-adb-concurrency <n>', 'adb jobs (install, push, shell, …) that run at once on one server')
+        .env('OPENCPH_SERVER_ADB_CONCURRENCY')
+        .default(DEFAULTS.serverAdbConcurrency)
+        .argParser(int('server-adb-concurrency', 1)),
+    )
     .addOption(new Option('--retention-days <n>', 'days finished jobs are kept').env('OPENCPH_RETENTION_DAYS').default(DEFAULTS.retentionDays).argParser(int('retention-days', 1)))
     .addOption(new Option('--lease <ms>', 'how long a worker holds a job without renewing it').env('OPENCPH_LEASE_MS').default(DEFAULTS.leaseMs).argParser(int('lease', 100)))
     .addOption(
@@ -49,6 +55,7 @@ export function serveCommand(): Command {
         phonesPerServer: opts.phonesPerServer,
         simDelayMs: opts.simDelay,
         concurrency: opts.concurrency,
+        serverAdbConcurrency: opts.serverAdbConcurrency,
         retentionDays: opts.retentionDays,
         leaseMs: opts.lease,
         shutdownGraceMs: opts.shutdownGrace,

@@ -5,6 +5,7 @@ import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
 import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
+import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 
 export interface WorkerOptions {
@@ -16,6 +17,8 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for work submitted by other nodes. */
   pollMs: number;
+  /** adb jobs that run at once on one server (CPH runs batch adb work one at a time per server). */
+  serverAdbConcurrency: number;
 }
 
 interface Finished {
@@ -84,7 +87,17 @@ export class Worker {
         const now = this.deps.clock.now();
         const claimed = await this.deps.db
           .transaction()
-          .execute((trx) => claimJobs(trx, { owner: this.options.owner, max: free, now, leaseMs: this.options.leaseMs, dialect: this.deps.dialect }));
+          .execute((trx) =>
+            claimJobs(trx, {
+              owner: this.options.owner,
+              max: free,
+              now,
+              leaseMs: this.options.leaseMs,
+              dialect: this.deps.dialect,
+              adbOperations: ADB_OPERATIONS,
+              serverAdbConcurrency: this.options.serverAdbConcurrency,
+            }),
+          );
         if (claimed.length > 0) {
           await this.launch(claimed);
           if (claimed.length === free) this.tickAgain = true;

@@ -83,13 +83,36 @@ export interface ClaimOptions {
   now: number;
   leaseMs: number;
   dialect: DialectName;
+  /** Operations that are adb work on the phone's server (install, push, shell, …). */
+  adbOperations?: readonly string[];
+  /** How many adb jobs may run at once on one server. */
+  serverAdbConcurrency?: number;
+}
+
+/**
+ * The server adb slot rule: an adb job may start only while fewer than `limit` earlier adb jobs on
+ * its server are unfinished. Running jobs are always among the first `limit` unfinished ones (jobs
+ * ahead of them only leave), so at most `limit` run per server, and they start in submission order.
+ * The inner `limit` keeps the count bounded however long the server's queue is.
+ */
+function serverAdbSlot(adbOperations: readonly string[], limit: number) {
+  if (adbOperations.length === 0) return sql`true`;
+  const adb = sql.join(adbOperations.map((o) => sql`${o}`));
+  return sql`(j.operation not in (${adb}) or (
+      select count(*) from (
+        select 1 from jobs k
+        where k.server_id = j.server_id and k.state <> 'done' and k.seq < j.seq and k.operation in (${adb})
+        limit ${limit}
+      ) ahead
+    ) < ${limit})`;
 }
 
 /**
  * Take up to `max` runnable jobs and lease them to `owner`. A job is runnable when it is pending and
  * nothing older blocks it: an unfinished earlier job on the same phone (per-phone FIFO), an
  * unfinished earlier server-level job on its server, or — for a server-level job — any unfinished
- * earlier job on that server. Run inside a transaction.
+ * earlier job on that server; and for adb work, the server's adb slots (`serverAdbSlot`).
+ * Run inside a transaction.
  */
 export async function claimJobs(db: Db, o: ClaimOptions): Promise<JobRow[]> {
   if (o.max <= 0) return [];
@@ -100,6 +123,7 @@ export async function claimJobs(db: Db, o: ClaimOptions): Promise<JobRow[]> {
       and not exists (select 1 from jobs k where k.phone_id = j.phone_id and k.state <> 'done' and k.seq < j.seq)
       and not exists (select 1 from jobs k where k.server_id = j.server_id and k.phone_id is null and k.state <> 'done' and k.seq < j.seq)
       and (j.phone_id is not null or not exists (select 1 from jobs k where k.server_id = j.server_id and k.state <> 'done' and k.seq < j.seq))
+      and ${serverAdbSlot(o.adbOperations ?? [], o.serverAdbConcurrency ?? 1)}
     order by j.seq
     limit ${o.max}
     ${lock}`.execute(db);
