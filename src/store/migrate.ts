@@ -1,9 +1,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m001 from './migrations/001_init.js';
+import * as m002 from './migrations/002_android.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
   '001_init': m001,
+  '002_android': m002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
