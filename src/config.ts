@@ -16,6 +16,8 @@ export interface Config {
   concurrency: number;
   /** adb jobs (install, push, shell, …) that run at once on one server. */
   serverAdbConcurrency: number;
+  /** The local stand-in for OBS: `obs://bucket/key` is `<obsDir>/bucket/key`. Default: <dataDir>/obs. */
+  obsDir: string;
   leaseMs: number;
   pollMs: number;
   retentionDays: number;
@@ -49,5 +51,6 @@ export function makeConfig(partial: Partial<Config> = {}): Config {
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
     dataDir,
     database: partial.database ?? join(dataDir, 'opencph.db'),
+    obsDir: resolve(partial.obsDir ?? join(dataDir, 'obs')),
   } as Config;
 }

@@ -118,7 +118,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const engine = new Engine(deps, {
     worker: {
       owner,
-      driver: new SimDriver({ delayMs: config.simDelayMs }),
+      driver: new SimDriver({ delayMs: config.simDelayMs, db: handle.db, obsDir: config.obsDir }),
       concurrency: config.concurrency,
       serverAdbConcurrency: config.serverAdbConcurrency,
       leaseMs: config.leaseMs,

@@ -35,6 +35,7 @@ export function serveCommand(): Command {
         .default(DEFAULTS.serverAdbConcurrency)
         .argParser(int('server-adb-concurrency', 1)),
     )
+    .addOption(new Option('--obs-dir <dir>', 'local folder standing in for OBS, one folder per bucket (default: <data-dir>/obs)').env('OPENCPH_OBS_DIR'))
     .addOption(new Option('--retention-days <n>', 'days finished jobs are kept').env('OPENCPH_RETENTION_DAYS').default(DEFAULTS.retentionDays).argParser(int('retention-days', 1)))
     .addOption(new Option('--lease <ms>', 'how long a worker holds a job without renewing it').env('OPENCPH_LEASE_MS').default(DEFAULTS.leaseMs).argParser(int('lease', 100)))
     .addOption(
@@ -56,6 +57,7 @@ export function serveCommand(): Command {
         simDelayMs: opts.simDelay,
         concurrency: opts.concurrency,
         serverAdbConcurrency: opts.serverAdbConcurrency,
+        obsDir: opts.obsDir,
         retentionDays: opts.retentionDays,
         leaseMs: opts.lease,
         shutdownGraceMs: opts.shutdownGrace,
@@ -89,6 +91,7 @@ function printBanner(url: string, config: Config): void {
       '',
       `OpenCPH is listening on ${url}`,
       `  store:      ${store}`,
+      `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
       '',

@@ -2,7 +2,7 @@ import type { Driver } from '../fleet/driver.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
-import { submitPhoneBatch, submitServerBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type Submitted } from './submit.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface EngineOptions {
@@ -30,6 +30,11 @@ export class Engine {
 
   submitPhones(requestId: string, projectId: string, op: OperationDef, targets: readonly PhoneTarget[]): Promise<Submitted> {
     return submitPhoneBatch(this.deps, requestId, projectId, op, targets, () => this.worker?.wake());
+  }
+
+  /** A phone batch addressed by server: every phone of each server gets a job with `params`. */
+  submitServerPhones(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[], params: Record<string, unknown>): Promise<Submitted> {
+    return submitServerPhonesBatch(this.deps, requestId, projectId, op, serverIds, params, () => this.worker?.wake());
   }
 
   submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {
