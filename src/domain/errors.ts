@@ -35,6 +35,7 @@ export const Errors = {
   jobNotFound: entry(404, 'CPS.0036', 'Job is not found.'),
   serverNotAvailable: entry(400, 'CPS.0038', 'Not available server.'),
   // OpenCPH's own codes for what CPH documents no code for: CPS.09xx, outside CPH's known range.
+  tooManySyncCommands: entry(429, 'CPS.0901', 'Too many sync commands.'),
   commandFailed: entry(400, 'CPS.0902', 'The command on the phone failed.'),
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),

@@ -1,4 +1,4 @@
-import { Errors, targetError, type TargetError } from '../domain/errors.js';
+import { CphError, Errors, invalidParameter, targetError, type TargetError } from '../domain/errors.js';
 import { isResourceId } from '../domain/ids.js';
 import { getPhonesByIds, getPhonesOfServers, getServersOfProject } from '../store/fleet.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
@@ -58,6 +58,7 @@ export async function submitPhoneBatch(
 /**
  * A phone batch addressed by server: one job per phone of each server, in the servers' order.
  * A server id that is not one of the project's answers with a failed item of its own (CPS.0097).
+ * With `maxPhones`, more phones than that refuse the whole batch before anything is written.
  */
 export async function submitServerPhonesBatch(
   deps: EngineDeps,
@@ -67,10 +68,14 @@ export async function submitServerPhonesBatch(
   serverIds: readonly string[],
   params: Record<string, unknown>,
   onSubmitted?: OnSubmitted,
+  maxPhones?: number,
 ): Promise<Submitted> {
   const unique = [...new Set(serverIds)];
   const known = new Set((await getServersOfProject(deps.db, projectId, unique.filter(isResourceId))).map((s) => s.server_id));
   const phones = await getPhonesOfServers(deps.db, [...known]);
+  if (maxPhones !== undefined && phones.length > maxPhones) {
+    throw new CphError(invalidParameter('server_ids'), `These servers have ${phones.length} phones; at most ${maxPhones} per call.`);
+  }
   const jobs: NewJob[] = unique.flatMap((serverId): NewJob[] =>
     known.has(serverId)
       ? phones.filter((p) => p.server_id === serverId).map((p) => ({ jobId: deps.ids(), phoneId: p.phone_id, serverId, params }))

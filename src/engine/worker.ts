@@ -8,6 +8,16 @@ import type { EngineDeps } from './deps.js';
 import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 
+/**
+ * A job may carry `notAfter` (ms since the epoch): a sync command whose caller has stopped waiting
+ * must not start afterwards. It fails instead of running.
+ */
+function tooLate(job: DriverJob, now: number): DriverOutcome | undefined {
+  const notAfter = job.params.notAfter;
+  if (typeof notAfter !== 'number' || now <= notAfter) return undefined;
+  return { ok: false, errorCode: Errors.commandTimedOut.code, errorMsg: `${Errors.commandTimedOut.message} The call's time ran out before the command could start.` };
+}
+
 export interface WorkerOptions {
   /** This node's identity on the leases it holds. */
   owner: string;
@@ -144,11 +154,13 @@ export class Worker {
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
     let outcome: DriverOutcome;
     try {
-      outcome = await this.driver.run(driverJob, {
-        clock: this.deps.clock,
-        signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-      });
+      outcome =
+        tooLate(driverJob, this.deps.clock.now()) ??
+        (await this.driver.run(driverJob, {
+          clock: this.deps.clock,
+          signal: controller.signal,
+          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        }));
     } catch (err) {
       if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.

@@ -77,6 +77,12 @@ export async function getJob(db: Db, projectId: string, jobId: string): Promise<
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
 }
 
+/** Jobs by id, in submission order (a sync call waits on its own jobs). */
+export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly string[]): Promise<JobView[]> {
+  if (jobIds.length === 0) return [];
+  return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
+}
+
 export interface ClaimOptions {
   owner: string;
   max: number;

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { call, nodesPerTest, waitForRequest, type TestNode } from '../helpers/node.js';
+import { Operations } from '../../src/engine/operations.js';
+import { call, nodesPerTest, PROJECT, waitForRequest, type TestNode } from '../helpers/node.js';
 
 const start = nodesPerTest({ servers: 1, phonesPerServer: 3 });
 
@@ -19,4 +20,13 @@ test('batch adb work on one server runs one phone at a time', async () => {
 
 test('--server-adb-concurrency lets more run at once', async () => {
   expect(await batchSleep(await start({ serverAdbConcurrency: 3 }), 0.5)).toBeLessThan(1400);
+});
+
+test('a sync command that could not start before its call ended fails instead of running late', async () => {
+  const node = await start();
+  const phone = (await call('GET', `${node.base}/phones`)).body.phones[0].phone_id;
+  const params = { command: { command: 'shell', script: 'echo ran' }, notAfter: Date.now() - 1 };
+  const submitted = await node.engine.submitPhones(node.engine.deps.ids(), PROJECT, Operations.shell, [{ phoneId: phone, params }]);
+  const [job] = await waitForRequest(node, submitted.requestId);
+  expect(job).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: "The command timed out. The call's time ran out before the command could start.", execute_msg: '' });
 });

@@ -7,6 +7,7 @@ import { claimJobs, finishJob, insertRequest, type JobRow } from '../../src/stor
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { insertProject } from '../../src/store/projects.js';
 import { newId } from '../../src/domain/ids.js';
+import { takeCallSlot } from '../../src/store/calls.js';
 import { makeDataDir, PROJECT, removeDataDir } from '../helpers/node.js';
 import { join } from 'node:path';
 
@@ -77,5 +78,25 @@ describe('server adb slots', () => {
     const a = fleet.phones.filter((p) => p.server_id === fleet.servers[0]!.server_id);
     await submit('phone.restart', a);
     expect(await claim('w1', 1)).toHaveLength(3);
+  });
+});
+
+describe('call limits', () => {
+  test('are counted in the database, so every connection to it shares them', async () => {
+    const other = openDb({ url: join(dir, 'opencph.db') });
+    try {
+      const limit = { projectId: PROJECT, name: 'sync-commands', windowMs: 60_000, max: 3 };
+      const t0 = 1_000_000;
+      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 })).toEqual({ ok: true });
+      expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 1000 })).toEqual({ ok: true });
+      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 + 2000 })).toEqual({ ok: true });
+      expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 3000 })).toEqual({ ok: false, retryAfterMs: 57_000 });
+      expect(await takeCallSlot(h.db, h.dialect, { ...limit, projectId: 'f'.repeat(32), now: t0 + 3000 })).toEqual({ ok: true });
+      // The window slides: a minute after the first call, one slot is free again.
+      expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 60_000 })).toEqual({ ok: true });
+      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 + 60_001 })).toEqual({ ok: false, retryAfterMs: 999 });
+    } finally {
+      await other.close();
+    }
   });
 });

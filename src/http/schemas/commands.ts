@@ -33,3 +33,13 @@ function jobsAnswer<P extends object, R extends readonly string[]>(properties: P
 const jobEntry = { phone_id: str, server_id: str, job_id: str, error_code: str, error_msg: str } as const;
 
 export const commandsResponse = jobsAnswer(jobEntry, ['job_id'] as const);
+
+/** RunSyncCommand: each job inline, with its status and output. */
+export const syncCommandsResponse = jobsAnswer(
+  {
+    ...jobEntry,
+    status: { type: 'integer', enum: [1, 2, -1], description: '2 success, -1 failure, 1 still running when the call ended' },
+    execute_msg: { type: 'string', description: 'Output of the command, at most 1024 bytes' },
+  } as const,
+  ['job_id', 'status'] as const,
+);
