@@ -30,3 +30,15 @@ test('a sync command that could not start before its call ended fails instead of
   const [job] = await waitForRequest(node, submitted.requestId);
   expect(job).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: "The command timed out. The call's time ran out before the command could start.", execute_msg: '' });
 });
+
+test('a shell command cut off by a shutdown fails for good instead of running again', async () => {
+  const node = await start();
+  const phone = (await call('GET', `${node.base}/phones`)).body.phones[0].phone_id;
+  const r = await call('POST', `${node.base}/phones/commands`, { command: 'shell', content: 'echo once; sleep 30', phone_ids: [phone] });
+  await new Promise((res) => setTimeout(res, 300));
+  await node.close(0);
+  const again = await start({ dataDir: node.dataDir });
+  const [job] = await waitForRequest(again, r.body.request_id);
+  expect(job).toMatchObject({ status: -1, error_code: 'CPS.0003' });
+  expect(job.error_msg).toContain('it may already have had its effect on the phone');
+});
