@@ -24,7 +24,7 @@ interface Step {
   words: string[];
 }
 
-class SyntaxError_ extends Error {}
+class ShellSyntaxError extends Error {}
 
 const SH = '/system/bin/sh';
 
@@ -40,7 +40,7 @@ export function parseScript(script: string): Step[] {
   };
   const endStep = (next: Op) => {
     endWord();
-    if (words.length === 0 && next !== ';') throw new SyntaxError_(`syntax error: '${next}' unexpected`);
+    if (words.length === 0 && next !== ';') throw new ShellSyntaxError(`syntax error: '${next}' unexpected`);
     if (words.length > 0) steps.push({ op, words });
     words = [];
     op = next;
@@ -55,7 +55,7 @@ export function parseScript(script: string): Step[] {
     } else if (c === ';') endStep(';');
     else if (c === "'") {
       const end = script.indexOf("'", i + 1);
-      if (end < 0) throw new SyntaxError_("syntax error: unterminated quoted string");
+      if (end < 0) throw new ShellSyntaxError("syntax error: unterminated quoted string");
       word = (word ?? '') + script.slice(i + 1, end);
       i = end;
     } else if (c === '"') {
@@ -63,21 +63,21 @@ export function parseScript(script: string): Step[] {
       let j = i + 1;
       for (; j < script.length && script[j] !== '"'; j++) {
         if (script[j] === '\\' && /["\\$`]/.test(script[j + 1] ?? '')) j++;
-        else if (script[j] === '$' || script[j] === '`') throw new SyntaxError_(`'${script[j]}' (substitution) is not supported by the simulated shell`);
+        else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
         text += script[j];
       }
-      if (j >= script.length) throw new SyntaxError_('syntax error: unterminated quoted string');
+      if (j >= script.length) throw new ShellSyntaxError('syntax error: unterminated quoted string');
       word = (word ?? '') + text;
       i = j;
     } else if (c === '\\') {
       word = (word ?? '') + (script[i + 1] ?? '');
       i++;
     } else if ('|&<>`$()'.includes(c)) {
-      throw new SyntaxError_(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
+      throw new ShellSyntaxError(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
     } else word = (word ?? '') + c;
   }
   endWord();
-  if (words.length === 0 && op !== ';') throw new SyntaxError_(`syntax error: '${op}' unexpected`);
+  if (words.length === 0 && op !== ';') throw new ShellSyntaxError(`syntax error: '${op}' unexpected`);
   if (words.length > 0) steps.push({ op, words });
   return steps;
 }
@@ -398,7 +398,7 @@ export async function runShell(phone: SimPhone, script: string, signal?: AbortSi
   try {
     steps = parseScript(script);
   } catch (err) {
-    if (err instanceof SyntaxError_) return { exitCode: 2, output: `${SH}: ${err.message}\n` };
+    if (err instanceof ShellSyntaxError) return { exitCode: 2, output: `${SH}: ${err.message}\n` };
     throw err;
   }
   let status = 0;
