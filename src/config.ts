@@ -18,6 +18,10 @@ export interface Config {
   simDelayMs: number;
   /** Jobs this node runs at once. */
   concurrency: number;
+  /** adb jobs (install, push, shell, …) that run at once on one server. */
+  serverAdbConcurrency: number;
+  /** The local stand-in for OBS: `obs://bucket/key` is `<obsDir>/bucket/key`. Default: <dataDir>/obs. */
+  obsDir: string;
   leaseMs: number;
   pollMs: number;
   retentionDays: number;
@@ -38,6 +42,7 @@ export const DEFAULTS = {
   phonesPerServer: 4,
   simDelayMs: 1000,
   concurrency: 64,
+  serverAdbConcurrency: 1,
   leaseMs: 30_000,
   pollMs: 500,
   retentionDays: 30,
@@ -54,5 +59,6 @@ export function makeConfig(partial: Partial<Config> = {}): Config {
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
     dataDir,
     database: partial.database ?? join(dataDir, 'opencph.db'),
+    obsDir: resolve(partial.obsDir ?? join(dataDir, 'obs')),
   } as Config;
 }

@@ -131,8 +131,9 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     worker: runsJobs
       ? {
           owner,
-          driver: new SimDriver({ delayMs: config.simDelayMs, journal }),
+          driver: new SimDriver({ delayMs: config.simDelayMs, db: handle.db, obsDir: config.obsDir, journal }),
           concurrency: config.concurrency,
+          serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,
           pollMs: config.pollMs,
         }

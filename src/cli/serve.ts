@@ -32,6 +32,13 @@ export function serveCommand(): Command {
         .argParser(int('sim-delay', 0)),
     )
     .addOption(new Option('--concurrency <n>', 'jobs this node runs at once').env('OPENCPH_CONCURRENCY').default(DEFAULTS.concurrency).argParser(int('concurrency', 1)))
+    .addOption(
+      new Option('--server-adb-concurrency <n>', 'adb jobs (install, push, shell, …) that run at once on one server')
+        .env('OPENCPH_SERVER_ADB_CONCURRENCY')
+        .default(DEFAULTS.serverAdbConcurrency)
+        .argParser(int('server-adb-concurrency', 1)),
+    )
+    .addOption(new Option('--obs-dir <dir>', 'local folder standing in for OBS, one folder per bucket (default: <data-dir>/obs)').env('OPENCPH_OBS_DIR'))
     .addOption(new Option('--retention-days <n>', 'days finished jobs are kept').env('OPENCPH_RETENTION_DAYS').default(DEFAULTS.retentionDays).argParser(int('retention-days', 1)))
     .addOption(new Option('--lease <ms>', 'how long a worker holds a job without renewing it').env('OPENCPH_LEASE_MS').default(DEFAULTS.leaseMs).argParser(int('lease', 100)))
     .addOption(
@@ -57,6 +64,8 @@ export function serveCommand(): Command {
         phonesPerServer: opts.phonesPerServer,
         simDelayMs: opts.simDelay,
         concurrency: opts.concurrency,
+        serverAdbConcurrency: opts.serverAdbConcurrency,
+        obsDir: opts.obsDir,
         retentionDays: opts.retentionDays,
         leaseMs: opts.lease,
         shutdownGraceMs: opts.shutdownGrace,
@@ -96,6 +105,7 @@ function printBanner(url: string, config: Config): void {
       '',
       `OpenCPH is listening on ${url}${config.role === 'api' ? ' (API only: jobs run on worker nodes)' : ''}`,
       `  store:      ${store}`,
+      `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
       '',

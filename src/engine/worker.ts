@@ -5,8 +5,19 @@ import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
 import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
+import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
+
+/**
+ * A job may carry `notAfter` (ms since the epoch): a sync command whose caller has stopped waiting
+ * must not start afterwards. It fails instead of running.
+ */
+function tooLate(job: DriverJob, now: number): DriverOutcome | undefined {
+  const notAfter = job.params.notAfter;
+  if (typeof notAfter !== 'number' || now <= notAfter) return undefined;
+  return { ok: false, errorCode: Errors.commandTimedOut.code, errorMsg: `${Errors.commandTimedOut.message} The call's time ran out before the command could start.` };
+}
 
 export interface WorkerOptions {
   /** This node's identity on the leases it holds. */
@@ -17,6 +28,8 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for work submitted by other nodes. */
   pollMs: number;
+  /** adb jobs that run at once on one server (CPH runs batch adb work one at a time per server). */
+  serverAdbConcurrency: number;
 }
 
 interface Finished {
@@ -88,7 +101,9 @@ export class Worker {
         const claimed = await this.deps.db
           .transaction()
           .execute((trx) =>
-            claimJobs(trx, { owner: this.options.owner, max: free, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, pickRunnable),
+            claimJobs(trx, { owner: this.options.owner, max: free, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, max) =>
+              pickRunnable(active, max, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency }),
+            ),
           );
         if (claimed.length > 0) {
           await this.launch(claimed);
@@ -136,12 +151,14 @@ export class Worker {
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
     let outcome: DriverOutcome;
     try {
-      outcome = await this.driver.run(driverJob, {
-        clock: this.deps.clock,
-        worker: this.options.owner,
-        signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-      });
+      outcome =
+        tooLate(driverJob, this.deps.clock.now()) ??
+        (await this.driver.run(driverJob, {
+          clock: this.deps.clock,
+          worker: this.options.owner,
+          signal: controller.signal,
+          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        }));
     } catch (err) {
       if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.
@@ -244,7 +261,11 @@ export class Worker {
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);
+      // Finish what completed now: a flush left to setImmediate never runs while this loop only
+      // awaits settled promises, and the loop would spin until the deadline.
+      this.flushChain = this.flushChain.then(() => this.flush());
       await this.flushChain;
+      await new Promise((r) => setImmediate(r));
     }
     for (const controller of this.running.values()) controller.abort();
     await Promise.allSettled([...this.settled.values()]);

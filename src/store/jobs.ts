@@ -77,6 +77,12 @@ export async function getJob(db: Db, projectId: string, jobId: string): Promise<
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
 }
 
+/** Jobs by id, in submission order (a sync call waits on its own jobs). */
+export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly string[]): Promise<JobView[]> {
+  if (jobIds.length === 0) return [];
+  return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
+}
+
 /** Advisory lock keys (PostgreSQL): one for claims, one for start-up (migrate and seed). */
 export const CLAIM_LOCK = 0x0c9c1a1;
 export const STARTUP_LOCK = 0x0c9c1a2;
@@ -96,6 +102,7 @@ export interface ClaimOptions {
 export interface ActiveJob {
   seq: number;
   state: string;
+  operation: string;
   phoneId: string | null;
   serverId: string | null;
 }
@@ -113,7 +120,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
   if (o.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
   const active = await db
     .selectFrom('jobs')
-    .select(['seq', 'state', 'phone_id as phoneId', 'server_id as serverId'])
+    .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
     .where('state', '<>', 'done')
     .orderBy('seq')
     .limit(o.scanLimit ?? 10_000)

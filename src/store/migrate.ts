@@ -1,10 +1,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m001 from './migrations/001_init.js';
+import * as m002 from './migrations/002_android.js';
 import * as m004 from './migrations/004_cluster.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
   '001_init': m001,
+  '002_android': m002,
   '004_cluster': m004,
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickRunnable } from '../../src/engine/schedule.js';
 
-const job = (seq: number, state: string, phoneId: string | null, serverId: string) => ({ seq, state, phoneId, serverId });
+const job = (seq: number, state: string, phoneId: string | null, serverId: string, operation = 'phone.restart') => ({ seq, state, operation, phoneId, serverId });
 
 describe('pickRunnable', () => {
   it('takes the oldest pending job of each phone, never one behind an unfinished job', () => {
@@ -23,5 +23,18 @@ describe('pickRunnable', () => {
 
   it('lets a server job run when nothing older is on its server', () => {
     expect(pickRunnable([job(7, 'pending', null, 's1'), job(8, 'pending', null, 's1')], 10)).toEqual([7]);
+  });
+
+  it('gives adb work on one server as many slots as configured, oldest first', () => {
+    const slots = { adbOperations: ['phone.shell'], serverAdbConcurrency: 1 };
+    const active = [
+      job(1, 'running', 'p1', 's1', 'phone.shell'),
+      job(2, 'pending', 'p2', 's1', 'phone.shell'),
+      job(3, 'pending', 'p3', 's1', 'phone.restart'),
+      job(4, 'pending', 'p4', 's2', 'phone.shell'),
+    ];
+    expect(pickRunnable(active, 10, slots)).toEqual([3, 4]);
+    expect(pickRunnable(active, 10, { ...slots, serverAdbConcurrency: 2 })).toEqual([2, 3, 4]);
+    expect(pickRunnable(active.slice(1), 10, slots)).toEqual([2, 3, 4]);
   });
 });
