@@ -1,0 +1,99 @@
+// Benchmark 4: 20,000 jobs submitted in batches of 100 on the instant simulated driver; jobs/s from
+// the first submit until the last job has reached status 2, on SQLite and on PostgreSQL.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startServer } from './lib/proc.mjs';
+import { signedHeaders } from './lib/sign.mjs';
+import { CREDENTIALS, PROJECT } from './read.mjs';
+
+const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BATCH = 100;
+
+async function call(base, method, path, { query, body } = {}) {
+  const url = new URL(base);
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const headers = signedHeaders({ method, path, query, body: text, host: url.host, ...CREDENTIALS });
+  const qs = query ? '?' + new URLSearchParams(query).toString() : '';
+  const res = await fetch(base + path + qs, { method, headers, body: text });
+  const answer = await res.json();
+  if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+const cph = `/v1/${PROJECT}/cloud-phone`;
+
+/** Submit `total` jobs as restarts of `BATCH` phones at a time, one call after the other; time until every job succeeded. */
+async function run(url, total) {
+  const phones = (await call(url, 'GET', `${cph}/phones`, { query: { limit: '200' } })).phones.map((p) => p.phone_id).slice(0, BATCH);
+  if (phones.length < BATCH) throw new Error(`the fleet has ${phones.length} phones; a batch needs ${BATCH}`);
+  const body = { phones: phones.map((phone_id) => ({ phone_id })) };
+  const requests = [];
+  const t0 = performance.now();
+  for (let n = 0; n < total; n += BATCH) requests.push((await call(url, 'POST', `${cph}/phones/batch-restart`, { body })).request_id);
+  const submitted = performance.now();
+  // Jobs on a phone run in order, so the last request finishes last on every phone.
+  const last = requests[requests.length - 1];
+  for (;;) {
+    const jobs = (await call(url, 'GET', `${cph}/jobs`, { query: { request_id: last } })).jobs;
+    if (jobs.every((j) => j.status !== 1)) break;
+    await sleep(5);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  let succeeded = 0;
+  for (const id of requests) succeeded += (await call(url, 'GET', `${cph}/jobs`, { query: { request_id: id } })).jobs.filter((j) => j.status === 2).length;
+  if (succeeded !== total) throw new Error(`${total - succeeded} of ${total} jobs did not succeed`);
+  return { jobs: total, seconds: Math.round(seconds * 100) / 100, submitSeconds: Math.round(((submitted - t0) / 1000) * 100) / 100, jobsPerSecond: Math.round(total / seconds) };
+}
+
+async function withServer(options, total) {
+  const server = await startServer(options);
+  try {
+    return await run(server.url, total);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function admin(sql) {
+  const c = new pg.Client({ connectionString: PG_ADMIN });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function print(label, r) {
+  console.log(`  ${label.padEnd(34)} ${String(r.jobsPerSecond).padStart(7)} jobs/s   (${r.jobs} jobs in ${r.seconds} s; submitting took ${r.submitSeconds} s)`);
+}
+
+export async function engineBench({ work, quick }) {
+  const total = quick ? 2_000 : 20_000;
+  const fleet = ['--servers', '10', '--phones-per-server', '10', '--sim-delay', '0'];
+  console.log(`\n4. Engine: ${total} jobs in batches of ${BATCH}, instant simulated driver`);
+  const out = {};
+  for (const sync of ['FULL', 'NORMAL']) {
+    const dataDir = join(work, `engine-${sync}`);
+    out[`sqlite${sync === 'FULL' ? '' : 'Normal'}`] = { sync, ...(await withServer({ dataDir, args: [...fleet, '--sqlite-sync', sync], logFile: join(work, `engine-${sync}.log`), name: `engine-${sync}` }, total)) };
+    print(`SQLite, --sqlite-sync ${sync}${sync === 'FULL' ? ' (default)' : ''}`, out[`sqlite${sync === 'FULL' ? '' : 'Normal'}`]);
+  }
+  const name = `opencph_bench_${randomBytes(4).toString('hex')}`;
+  try {
+    await admin(`create database ${name}`);
+  } catch (err) {
+    console.log(`  PostgreSQL: skipped (${err.message})`);
+    return { ...out, target: 5000 };
+  }
+  try {
+    const url = new URL(PG_ADMIN);
+    url.pathname = `/${name}`;
+    out.postgres = await withServer({ dataDir: join(work, 'engine-pg'), database: url.toString(), args: fleet, logFile: join(work, 'engine-pg.log'), name: 'engine-pg' }, total);
+    print('PostgreSQL', out.postgres);
+  } finally {
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+  return { ...out, target: 5000 };
+}
