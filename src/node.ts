@@ -147,7 +147,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
-    app = await buildApp({ db: handle.db, engine, authenticator: overrides.authenticator ?? openAccess, logger: log, version: VERSION });
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator: overrides.authenticator ?? openAccess, logger: log, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,6 +1,7 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
-import type { Db } from './db.js';
+import type { Db, DbHandle } from './db.js';
 import type { DialectName } from './dialect.js';
 import type { JobTable } from './schema.js';
 
@@ -66,15 +67,82 @@ const JOB_COLUMNS = [
 
 export type JobView = Pick<JobRow, (typeof JOB_COLUMNS)[number]>;
 
+/** The store as the read hot path sees it: Kysely, and on SQLite the raw connection. */
+export type ReadStore = Pick<DbHandle, 'db' | 'sqlite'>;
+
+/**
+ * ListJobs and ShowJob are what clients poll hardest. On SQLite they run as prepared statements
+ * straight on the connection, skipping Kysely's per-call query building and statement preparation;
+ * PostgreSQL keeps the Kysely path. While a Kysely transaction is open on the connection (a claim,
+ * a finish, a submit awaiting between its statements), a direct read would see its uncommitted
+ * writes, so reads then take the Kysely path and wait their turn as before.
+ */
+interface ReadStatements {
+  /** By number of request ids (1..20). */
+  byRequests: Map<number, SqliteDatabase.Statement>;
+  byId: SqliteDatabase.Statement;
+}
+
+const readStatements = new WeakMap<SqliteDatabase.Database, ReadStatements>();
+const SELECT_JOB = `select ${JOB_COLUMNS.join(', ')} from jobs`;
+
+function statementsOf(sqlite: SqliteDatabase.Database): ReadStatements {
+  let s = readStatements.get(sqlite);
+  if (!s) {
+    s = { byRequests: new Map(), byId: sqlite.prepare(`${SELECT_JOB} where job_id = ? and project_id = ?`).raw(true) };
+    readStatements.set(sqlite, s);
+  }
+  return s;
+}
+
+function byRequestsStatement(sqlite: SqliteDatabase.Database, n: number): SqliteDatabase.Statement {
+  const s = statementsOf(sqlite);
+  let stmt = s.byRequests.get(n);
+  if (!stmt) {
+    const match = n === 1 ? 'request_id = ?' : `request_id in (${new Array(n).fill('?').join(', ')})`;
+    stmt = sqlite.prepare(`${SELECT_JOB} where project_id = ? and ${match} order by seq limit ? offset ?`).raw(true);
+    s.byRequests.set(n, stmt);
+  }
+  return stmt;
+}
+
+/** A raw row in JOB_COLUMNS order as a JobView; a literal builds faster than the driver's own row objects. */
+const jobView = (r: unknown[]): JobView => ({
+  seq: r[0] as number,
+  job_id: r[1] as string,
+  request_id: r[2] as string,
+  operation: r[3] as string,
+  phone_id: r[4] as string | null,
+  server_id: r[5] as string | null,
+  status: r[6] as number,
+  error_code: r[7] as string | null,
+  error_msg: r[8] as string | null,
+  execute_msg: r[9] as string | null,
+  begin_time: r[10] as number,
+  end_time: r[11] as number | null,
+});
+
+const direct = (store: ReadStore): SqliteDatabase.Database | undefined => (store.sqlite && !store.sqlite.inTransaction ? store.sqlite : undefined);
+
 /** Jobs of the given requests in submission order. */
-export async function listJobsByRequests(db: Db, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<JobView[]> {
-  let q = db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
+export async function listJobsByRequests(store: ReadStore, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<JobView[]> {
+  const sqlite = direct(store);
+  if (sqlite) {
+    const rows = byRequestsStatement(sqlite, requestIds.length).all(projectId, ...requestIds, limit, offset) as unknown[][];
+    return rows.map(jobView);
+  }
+  let q = store.db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
   q = requestIds.length === 1 ? q.where('request_id', '=', requestIds[0]!) : q.where('request_id', 'in', requestIds);
   return q.orderBy('seq').limit(limit).offset(offset).execute();
 }
 
-export async function getJob(db: Db, projectId: string, jobId: string): Promise<JobView | undefined> {
-  return db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
+export async function getJob(store: ReadStore, projectId: string, jobId: string): Promise<JobView | undefined> {
+  const sqlite = direct(store);
+  if (sqlite) {
+    const row = statementsOf(sqlite).byId.get(jobId, projectId) as unknown[] | undefined;
+    return row && jobView(row);
+  }
+  return store.db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
 }
 
 /** Jobs by id, in submission order (a sync call waits on its own jobs). */
