@@ -8,8 +8,17 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** CPH's wire format for times: `YYYY-MM-DDTHH:MM:SSZ`, always UTC, no fraction. */
 export function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+  // Jobs of one batch share their begin time and often their end second: remember the last one.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastFormatted = new Date(second * 1000).toISOString().slice(0, 19) + 'Z';
+  }
+  return lastFormatted;
 }
+
+let lastSecond = NaN;
+let lastFormatted = '';
 
 export function formatUtcOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : formatUtc(ms);
