@@ -177,8 +177,9 @@ export interface ActiveJob {
 
 /**
  * Take up to `max` runnable jobs and lease them to `owner`: read the unfinished jobs oldest first
- * (one range scan of a partial index, whatever the planner thinks of the table), let `pick` choose
- * the runnable ones, and mark them running. Run inside a transaction.
+ * (range scans of a partial index, whatever the planner thinks of the table), let `pick` choose
+ * the runnable ones, and mark them running. Run inside a transaction. `pick` must decide from a
+ * prefix alone (what it picks among the first n jobs does not depend on later ones) and stop at `max`.
  */
 export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJob[], max: number) => number[]): Promise<JobRow[]> {
   if (o.max <= 0) return [];
@@ -186,14 +187,27 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
   // unfinished on this phone/server" then holds cluster-wide. A claim is a few milliseconds; the
   // jobs themselves run outside it.
   if (o.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
-  const active = await db
-    .selectFrom('jobs')
-    .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
-    .where('state', '<>', 'done')
-    .orderBy('seq')
-    .limit(o.scanLimit ?? 10_000)
-    .execute();
-  const seqs = pick(active, o.max);
+  // Read the unfinished set in growing chunks and stop once `pick` has all it may take: with a deep
+  // queue the runnable jobs are nearly always among the first few hundred, and reading thousands of
+  // rows per claim was most of a claim's cost. `pick` only ever looks at a prefix, so its choice on
+  // the rows read so far is the choice it would make on the whole set.
+  const scanLimit = o.scanLimit ?? 10_000;
+  const active: ActiveJob[] = [];
+  let seqs: number[] = [];
+  for (let chunk = Math.min(256, scanLimit); ; chunk = Math.min(chunk * 4, scanLimit - active.length)) {
+    const after = active.length > 0 ? active[active.length - 1]!.seq : 0;
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
+      .where('state', '<>', 'done')
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(chunk)
+      .execute();
+    active.push(...rows);
+    seqs = pick(active, o.max);
+    if (seqs.length >= o.max || rows.length < chunk || active.length >= scanLimit) break;
+  }
   if (seqs.length === 0) return [];
   return db
     .updateTable('jobs')
