@@ -2,8 +2,8 @@ import { Errors } from '../domain/errors.js';
 import { Limits } from '../domain/limits.js';
 import { truncateUtf8 } from '../domain/text.js';
 import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
-import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
-import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
+import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
@@ -205,13 +205,10 @@ export class Worker {
     const now = this.deps.clock.now();
     try {
       const lost = await this.deps.db.transaction().execute(async (trx) => {
-        const lostJobs: number[] = [];
-        for (const f of batch) {
-          if (await finishJob(trx, f.result)) {
-            if (f.effects) await applyEffects(trx, f.effects, now);
-          } else lostJobs.push(f.result.seq);
-        }
-        return lostJobs;
+        const finished = await finishJobs(trx, batch.map((f) => f.result));
+        // Fleet effects only of the jobs this worker still held.
+        await applyEffectsOfMany(trx, batch.filter((f) => f.effects && finished.has(f.result.seq)).map((f) => f.effects!), now);
+        return batch.filter((f) => !finished.has(f.result.seq)).map((f) => f.result.seq);
       });
       if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
       for (const f of batch) {

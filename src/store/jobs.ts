@@ -240,24 +240,36 @@ export interface JobResult {
 
 /** Finish a job, but only if this owner still holds it (a lost lease means another worker took it over). */
 export async function finishJob(db: Db, r: JobResult): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set({
-      state: 'done',
-      status: r.ok ? JobStatus.Success : JobStatus.Failure,
-      error_code: r.errorCode ?? null,
-      error_msg: r.errorMsg ?? null,
-      execute_msg: r.executeMsg ?? null,
-      end_time: r.endTime,
-      lease_owner: null,
-      lease_expires_at: null,
-    })
-    .where('seq', '=', r.seq)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', r.owner)
-    .where('attempts', '=', r.attempt)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
+  return (await finishJobs(db, [r])).has(r.seq);
+}
+
+/** Rows per finishing statement: 8 parameters each stays far inside every bound-parameter limit. */
+const FINISH_CHUNK = 500;
+
+/**
+ * Finish jobs, each only if its owner still holds it at the attempt that ran; returns the seqs that
+ * were finished (the others were taken over). One statement per chunk rather than one per job:
+ * a worker finishes everything that completed since its last flush at once.
+ */
+export async function finishJobs(db: Db, results: readonly JobResult[]): Promise<Set<number>> {
+  const finished = new Set<number>();
+  for (let i = 0; i < results.length; i += FINISH_CHUNK) {
+    const values = results.slice(i, i + FINISH_CHUNK).map(
+      (r) =>
+        sql`(cast(${r.seq} as bigint), cast(${r.owner} as text), cast(${r.attempt} as integer), cast(${r.ok ? JobStatus.Success : JobStatus.Failure} as integer),
+          cast(${r.errorCode ?? null} as text), cast(${r.errorMsg ?? null} as text), cast(${r.executeMsg ?? null} as text), cast(${r.endTime} as bigint))`,
+    );
+    const { rows } = await sql<{ seq: number }>`
+      with v (seq, lease_owner, attempt, status, error_code, error_msg, execute_msg, end_time) as (values ${sql.join(values)})
+      update jobs
+      set state = 'done', status = v.status, error_code = v.error_code, error_msg = v.error_msg, execute_msg = v.execute_msg,
+          end_time = v.end_time, lease_owner = null, lease_expires_at = null
+      from v
+      where jobs.seq = v.seq and jobs.state = 'running' and jobs.lease_owner = v.lease_owner and jobs.attempts = v.attempt
+      returning jobs.seq`.execute(db);
+    for (const row of rows) finished.add(Number(row.seq));
+  }
+  return finished;
 }
 
 /** Running jobs whose lease ran out (their worker died or stalled). */
