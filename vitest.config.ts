@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { OPENCPH_TEST_STORE: 'sqlite' } } },
-      { extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**'], env: { OPENCPH_TEST_STORE: 'postgres' } } },
+      { extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**', 'test/auth/**'], env: { OPENCPH_TEST_STORE: 'postgres' } } },
     ],
   },
 });
