@@ -21,7 +21,18 @@ export interface Config {
   shutdownGraceMs: number;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
+  /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
+  auth: AuthMode;
+  /** The identity seeded on first start (an empty database): account, user, password and access key. */
+  defaultAccount: string;
+  defaultUser: string;
+  defaultPassword: string;
+  defaultAk: string;
+  defaultSk: string;
 }
+
+export const AUTH_MODES = ['verify', 'accept', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -37,6 +48,12 @@ export const DEFAULTS = {
   shutdownGraceMs: 10_000,
   logLevel: 'info',
   sqliteSync: 'FULL',
+  auth: 'verify',
+  defaultAccount: 'opencph',
+  defaultUser: 'opencph-admin',
+  defaultPassword: 'OpenCph#2026',
+  defaultAk: 'EXAMPLEAK0000000001',
+  defaultSk: 'ExampleSecretKey0000000000000000000000000',
 } as const;
 
 export function makeConfig(partial: Partial<Config> = {}): Config {
