@@ -37,7 +37,23 @@ describe('SDK-signed vectors over HTTP (--auth verify)', () => {
       } else {
         expect(r.status, r.text).toBe(401);
         expect(r.json.error_code).toBe('APIGW.0301');
+        expect(r.json.error_msg).toMatch(/verify aksk signature fail|ak not exist/);
       }
     });
   }
+
+  it('refuses a valid vector once the server clock is more than 15 minutes from its X-Sdk-Date', async () => {
+    const v = VECTORS.vectors.find((x) => x.valid && x.method === 'GET')!;
+    const signedAt = parseSdkDate(headerOf(v, 'x-sdk-date'))!;
+    for (const [offset, status] of [
+      [15 * 60_000, 200],
+      [15 * 60_000 + 1000, 401],
+      [-15 * 60_000 - 1000, 401],
+    ] as const) {
+      now = signedAt + offset;
+      const r = await send(node.port, v.method, v.target, v.headers);
+      expect(r.status, r.text).toBe(status);
+      if (status === 401) expect(r.json.error_msg).toContain('signature expired');
+    }
+  });
 });
