@@ -184,22 +184,20 @@ export async function insertAccessKey(db: Db, row: Insertable<AccessKeyTable>): 
   await idb(db).insertInto('access_keys').values(row).execute();
 }
 
-export async function getAccessKey(db: Db, accessKey: string): Promise<KeyWithUser | undefined> {
+function keysWithUser(db: Db) {
   return idb(db)
     .selectFrom('access_keys as k')
     .innerJoin('users as u', 'u.user_id', 'k.user_id')
     .selectAll('k')
-    .select(['u.name as user_name', 'u.enabled as user_enabled', 'u.domain_id'])
-    .where('k.access_key', '=', accessKey)
-    .executeTakeFirst();
+    .select(['u.name as user_name', 'u.enabled as user_enabled', 'u.domain_id']);
+}
+
+export async function getAccessKey(db: Db, accessKey: string): Promise<KeyWithUser | undefined> {
+  return keysWithUser(db).where('k.access_key', '=', accessKey).executeTakeFirst();
 }
 
 export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUser[]> {
-  let q = idb(db)
-    .selectFrom('access_keys as k')
-    .innerJoin('users as u', 'u.user_id', 'k.user_id')
-    .selectAll('k')
-    .select(['u.name as user_name', 'u.enabled as user_enabled', 'u.domain_id']);
+  let q = keysWithUser(db);
   if (userId !== undefined) q = q.where('k.user_id', '=', userId);
   return q.orderBy('k.created_at').orderBy('k.access_key').execute();
 }
