@@ -56,7 +56,7 @@ export const Errors = {
   tokenExpired: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: token expires.'),
   userDisabled: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the user is disabled.'),
   // IAM (OpenCPH's codes: IAM's public pages show no code for these)
-  iamBadRequest: entry(400, 'IAM.0001', 'The request body is invalid.'),
+  iamBadRequest: entry(400, 'IAM.0001', 'The request is invalid.'),
   iamWrongPassword: entry(401, 'IAM.0002', 'The username or password is wrong.'),
   iamUserDisabled: entry(401, 'IAM.0003', 'The user is disabled.'),
   iamNoProjectAccess: entry(401, 'IAM.0004', 'The user has no access to the requested project.'),
