@@ -1,7 +1,11 @@
 import { join, resolve } from 'node:path';
 
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
+export type Role = 'api' | 'worker' | 'all';
+
 export interface Config {
+  /** api: answers HTTP, runs no jobs; worker: runs jobs, no HTTP; all: both. */
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -14,6 +18,10 @@ export interface Config {
   simDelayMs: number;
   /** Jobs this node runs at once. */
   concurrency: number;
+  /** adb jobs (install, push, shell, …) that run at once on one server. */
+  serverAdbConcurrency: number;
+  /** The local stand-in for OBS: `obs://bucket/key` is `<obsDir>/bucket/key`. Default: <dataDir>/obs. */
+  obsDir: string;
   leaseMs: number;
   pollMs: number;
   retentionDays: number;
@@ -21,6 +29,8 @@ export interface Config {
   shutdownGraceMs: number;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
+  /** Record every simulated execution in the sim_runs table. */
+  simJournal: boolean;
   /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
   auth: AuthMode;
   /** The identity seeded on first start (an empty database): account, user, password and access key. */
@@ -35,6 +45,7 @@ export const AUTH_MODES = ['verify', 'accept', 'off'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const DEFAULTS = {
+  role: 'all',
   host: '127.0.0.1',
   port: 8780,
   dataDir: './.opencph',
@@ -42,12 +53,14 @@ export const DEFAULTS = {
   phonesPerServer: 4,
   simDelayMs: 1000,
   concurrency: 64,
+  serverAdbConcurrency: 1,
   leaseMs: 30_000,
   pollMs: 500,
   retentionDays: 30,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
   sqliteSync: 'FULL',
+  simJournal: false,
   auth: 'verify',
   defaultAccount: 'opencph',
   defaultUser: 'opencph-admin',
@@ -63,5 +76,6 @@ export function makeConfig(partial: Partial<Config> = {}): Config {
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
     dataDir,
     database: partial.database ?? join(dataDir, 'opencph.db'),
+    obsDir: resolve(partial.obsDir ?? join(dataDir, 'obs')),
   } as Config;
 }

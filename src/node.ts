@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { seedDefaultIdentity } from './auth/admin.js';
 import type { Config } from './config.js';
@@ -15,8 +16,10 @@ import { authenticatorFor } from './http/plugins/identity.js';
 import { createLogger } from './log.js';
 import { openDb, type DbHandle } from './store/db.js';
 import { insertImages, insertPhones, insertServers } from './store/fleet.js';
-import { expireLeasesOf } from './store/jobs.js';
+import { expireLeasesOf, STARTUP_LOCK } from './store/jobs.js';
 import { migrateToLatest } from './store/migrate.js';
+import { listenJobs } from './store/notify.js';
+import { endSimRun, startSimRun } from './store/simRuns.js';
 import { countProjects, insertProject } from './store/projects.js';
 
 export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -24,10 +27,13 @@ export const DEFAULT_PROJECT_NAME = 'cn-north-4';
 export const VERSION = '0.1.0';
 
 export interface RunningNode {
+  /** The HTTP endpoint; empty on a worker-only node. */
   url: string;
   port: number;
+  /** This node's identity on the leases it holds. */
+  owner: string;
   config: Config;
-  app: FastifyInstance;
+  app?: FastifyInstance;
   engine: Engine;
   handle: DbHandle;
   log: Logger;
@@ -95,15 +101,20 @@ async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: 
   return true;
 }
 
-/** Migrate, then seed what a first start seeds (fleet, default identity); `opencph admin` does the same. */
+/**
+ * Migrate, then seed what a first start seeds (fleet, default identity), one node at a time;
+ * `opencph admin` does the same.
+ */
 export async function prepareStore(handle: DbHandle, config: Config, clock: Clock, ids: IdGenerator, log: Logger): Promise<void> {
-  const applied = await migrateToLatest(handle.db);
-  if (applied.length) log.info({ migrations: applied }, 'database migrated');
-  await seedIfEmpty(handle, config, clock, ids, log);
-  await seedDefaultIdentity(
-    { db: handle.db, clock, ids, log },
-    { account: config.defaultAccount, user: config.defaultUser, password: config.defaultPassword, ak: config.defaultAk, sk: config.defaultSk },
-  );
+  await withStartupLock(handle, async () => {
+    const applied = await migrateToLatest(handle.db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    await seedIfEmpty(handle, config, clock, ids, log);
+    await seedDefaultIdentity(
+      { db: handle.db, clock, ids, log },
+      { account: config.defaultAccount, user: config.defaultUser, password: config.defaultPassword, ak: config.defaultAk, sk: config.defaultSk },
+    );
+  });
 }
 
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
@@ -127,34 +138,63 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
 
   const owner = `${process.pid}-${ids().slice(0, 8)}`;
   const deps = { db: handle.db, dialect: handle.dialect, clock, ids, log };
+  const runsJobs = config.role !== 'api';
+  const journal = config.simJournal
+    ? { start: (r: Parameters<typeof startSimRun>[1]) => startSimRun(handle.db, r), end: (id: number, at: number) => endSimRun(handle.db, id, at) }
+    : undefined;
   const engine = new Engine(deps, {
-    worker: {
-      owner,
-      driver: new SimDriver({ delayMs: config.simDelayMs }),
-      concurrency: config.concurrency,
-      leaseMs: config.leaseMs,
-      pollMs: config.pollMs,
-    },
+    worker: runsJobs
+      ? {
+          owner,
+          driver: new SimDriver({ delayMs: config.simDelayMs, db: handle.db, obsDir: config.obsDir, journal }),
+          concurrency: config.concurrency,
+          serverAdbConcurrency: config.serverAdbConcurrency,
+          leaseMs: config.leaseMs,
+          pollMs: config.pollMs,
+        }
+      : undefined,
     retentionMs: config.retentionDays * 86_400_000,
   });
-  const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, clock }, DEFAULT_PROJECT_ID);
-  if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
-  const app = await buildApp({ db: handle.db, engine, authenticator, logger: log, version: VERSION });
+  const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
   engine.start();
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let app: FastifyInstance | undefined;
+  let url = '';
+  let port = 0;
+  if (config.role !== 'worker') {
+    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, clock }, DEFAULT_PROJECT_ID);
+    if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
+    app = await buildApp({ db: handle.db, engine, authenticator, logger: log, version: VERSION });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : config.port;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  }
+  log.info({ role: config.role, owner, url: url || undefined, store: handle.dialect }, 'node started');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
-      await app.close();
+      await app?.close();
       await engine.stop(graceMs);
+      await stopListening?.();
       await handle.close();
       unlock();
       log.info('stopped');
     })());
 
-  return { url: `http://${host}:${port}`, port, config, app, engine, handle, log, close };
+  return { url, port, owner, config, app, engine, handle, log, close };
+}
+
+/** Nodes starting together on one PostgreSQL take turns to migrate and seed. */
+async function withStartupLock(handle: DbHandle, fn: () => Promise<void>): Promise<void> {
+  if (handle.dialect !== 'postgres') return fn();
+  await handle.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${STARTUP_LOCK})`.execute(conn);
+    try {
+      await fn();
+    } finally {
+      await sql`select pg_advisory_unlock(${STARTUP_LOCK})`.execute(conn);
+    }
+  });
 }

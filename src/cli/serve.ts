@@ -12,6 +12,9 @@ const int = (name: string, min: number) => (value: string) => {
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('Start the CPH API server (and its job workers) on the embedded SQLite store or PostgreSQL.')
+    .addOption(
+      new Option('--role <role>', 'api: answer HTTP only; worker: run jobs only; all: both').choices(['api', 'worker', 'all']).env('OPENCPH_ROLE').default(DEFAULTS.role),
+    )
     .addOption(new Option('--host <address>', 'address to listen on').env('OPENCPH_HOST').default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('OPENCPH_PORT').default(DEFAULTS.port).argParser(int('port', 0)))
     .addOption(new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
@@ -30,6 +33,13 @@ export function serveCommand(): Command {
         .argParser(int('sim-delay', 0)),
     )
     .addOption(new Option('--concurrency <n>', 'jobs this node runs at once').env('OPENCPH_CONCURRENCY').default(DEFAULTS.concurrency).argParser(int('concurrency', 1)))
+    .addOption(
+      new Option('--server-adb-concurrency <n>', 'adb jobs (install, push, shell, …) that run at once on one server')
+        .env('OPENCPH_SERVER_ADB_CONCURRENCY')
+        .default(DEFAULTS.serverAdbConcurrency)
+        .argParser(int('server-adb-concurrency', 1)),
+    )
+    .addOption(new Option('--obs-dir <dir>', 'local folder standing in for OBS, one folder per bucket (default: <data-dir>/obs)').env('OPENCPH_OBS_DIR'))
     .addOption(new Option('--retention-days <n>', 'days finished jobs are kept').env('OPENCPH_RETENTION_DAYS').default(DEFAULTS.retentionDays).argParser(int('retention-days', 1)))
     .addOption(new Option('--lease <ms>', 'how long a worker holds a job without renewing it').env('OPENCPH_LEASE_MS').default(DEFAULTS.leaseMs).argParser(int('lease', 100)))
     .addOption(
@@ -38,11 +48,16 @@ export function serveCommand(): Command {
         .default(DEFAULTS.shutdownGraceMs)
         .argParser(int('shutdown-grace', 0)),
     )
+    .addOption(new Option('--poll <ms>', 'how often an idle worker looks for jobs (PostgreSQL nodes are also woken by notifications)').env('OPENCPH_POLL_MS').default(DEFAULTS.pollMs).argParser(int('poll', 10)))
+    .addOption(new Option('--sim-journal', 'record every simulated execution (worker, job, start, end) in the sim_runs table').env('OPENCPH_SIM_JOURNAL'))
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite commit durability').choices(['FULL', 'NORMAL']).env('OPENCPH_SQLITE_SYNC').default(DEFAULTS.sqliteSync))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('OPENCPH_LOG_LEVEL').default(DEFAULTS.logLevel))
     .addOption(authOption())
     .action(async (opts) => {
       const config = makeConfig({
+        role: opts.role,
+        pollMs: opts.poll,
+        simJournal: Boolean(opts.simJournal),
         host: opts.host,
         port: opts.port,
         dataDir: opts.dataDir,
@@ -51,6 +66,8 @@ export function serveCommand(): Command {
         phonesPerServer: opts.phonesPerServer,
         simDelayMs: opts.simDelay,
         concurrency: opts.concurrency,
+        serverAdbConcurrency: opts.serverAdbConcurrency,
+        obsDir: opts.obsDir,
         retentionDays: opts.retentionDays,
         leaseMs: opts.lease,
         shutdownGraceMs: opts.shutdownGrace,
@@ -60,7 +77,8 @@ export function serveCommand(): Command {
         ...identityConfig(opts),
       } satisfies Partial<Config>);
       const node = await startNode(config);
-      printBanner(node.url, config);
+      if (node.url) printBanner(node.url, config);
+      else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -81,13 +99,19 @@ export function serveCommand(): Command {
   return cmd;
 }
 
+/** A database URL without its credentials, for printing. */
+function redact(database: string): string {
+  return database.startsWith('postgres') ? database.replace(/\/\/[^@/]*@/, '//***@') : database;
+}
+
 function printBanner(url: string, config: Config): void {
-  const store = config.database.startsWith('postgres') ? config.database.replace(/\/\/[^@]*@/, '//***@') : config.database;
+  const store = redact(config.database);
   process.stdout.write(
     [
       '',
-      `OpenCPH is listening on ${url}`,
+      `OpenCPH is listening on ${url}${config.role === 'api' ? ' (API only: jobs run on worker nodes)' : ''}`,
       `  store:      ${store}`,
+      `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
       ...authBanner(url, config),

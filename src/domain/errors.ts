@@ -34,6 +34,11 @@ export const Errors = {
   invalidRequestId: entry(400, 'CPS.0035', 'Parameter: request_id is invalid.'),
   jobNotFound: entry(404, 'CPS.0036', 'Job is not found.'),
   serverNotAvailable: entry(400, 'CPS.0038', 'Not available server.'),
+  // OpenCPH's own codes for what CPH documents no code for: CPS.09xx, outside CPH's known range.
+  tooManySyncCommands: entry(429, 'CPS.0901', 'Too many sync commands.'),
+  commandFailed: entry(400, 'CPS.0902', 'The command on the phone failed.'),
+  objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
+  commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -10,6 +10,12 @@ export const Limits = {
   /** Batch bodies: CPH documents no cap on phone lists; 1000 keeps one transaction bounded. */
   batchTargetsMax: 1000,
   propertyBytes: 2048,
+  /** /phones/commands `content` (cph-api.md §3.2). */
+  commandContentBytes: 1024,
+  installMultipleContentBytes: 8100,
+  installMultipleApks: 50,
+  /** /phones/sync-commands: phones per call, time per phone, per call, and calls per minute per project. */
+  syncCommands: { maxPhones: 15, perPhoneMs: 2_000, perCallMs: 30_000, callsPerWindow: 6, windowMs: 60_000 },
   /** Largest JSON body accepted (install-multiple content is 8100 bytes; 1000 batch targets fit). */
   bodyBytes: 1024 * 1024,
 } as const;

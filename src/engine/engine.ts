@@ -1,8 +1,11 @@
 import type { Driver } from '../fleet/driver.js';
+import { notifyJobs } from '../store/notify.js';
+import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
-import { submitPhoneBatch, submitServerBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { waitForJobs } from './wait.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface EngineOptions {
@@ -29,12 +32,35 @@ export class Engine {
   }
 
   submitPhones(requestId: string, projectId: string, op: OperationDef, targets: readonly PhoneTarget[]): Promise<Submitted> {
-    return submitPhoneBatch(this.deps, requestId, projectId, op, targets, () => this.worker?.wake());
+    return submitPhoneBatch(this.deps, requestId, projectId, op, targets, this.submitted);
+  }
+
+  /** A phone batch addressed by server: every phone of each server gets a job with `params`. */
+  submitServerPhones(
+    requestId: string,
+    projectId: string,
+    op: OperationDef,
+    serverIds: readonly string[],
+    params: Record<string, unknown>,
+    maxPhones?: number,
+  ): Promise<Submitted> {
+    return submitServerPhonesBatch(this.deps, requestId, projectId, op, serverIds, params, () => this.worker?.wake(), maxPhones);
+  }
+
+  /** The jobs once all have finished, or as they are when `deadline` (wall-clock ms) passes. */
+  waitForJobs(projectId: string, jobIds: readonly string[], deadline: number): Promise<JobView[]> {
+    return waitForJobs(this.deps, projectId, jobIds, deadline);
   }
 
   submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {
-    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, () => this.worker?.wake());
+    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, this.submitted);
   }
+
+  /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */
+  private readonly submitted = () => {
+    this.worker?.wake();
+    notifyJobs(this.deps.db, this.deps.dialect).catch((err) => this.deps.log.warn({ err }, 'could not notify other nodes'));
+  };
 
   async stop(graceMs: number): Promise<void> {
     this.stopRetention?.();

@@ -7,15 +7,23 @@ export interface OperationDef {
   readonly name: string;
   readonly scope: 'phone' | 'server';
   readonly retryable: boolean;
+  /** adb work on the phone's server: at most `--server-adb-concurrency` such jobs run per server. */
+  readonly adb: boolean;
 }
 
-const def = (name: string, scope: 'phone' | 'server', retryable: boolean): OperationDef => ({ name, scope, retryable });
+const def = (name: string, scope: 'phone' | 'server', retryable: boolean, adb = false): OperationDef => ({ name, scope, retryable, adb });
 
 export const Operations = {
   restartPhone: def('phone.restart', 'phone', true),
   resetPhone: def('phone.reset', 'phone', true),
   stopPhone: def('phone.stop', 'phone', true),
   restartServer: def('server.restart', 'server', true),
+  // Property updates converge like power actions; adb commands may have had their effect already.
+  updateProperty: def('phone.update-property', 'phone', true),
+  install: def('phone.install', 'phone', false, true),
+  uninstall: def('phone.uninstall', 'phone', false, true),
+  push: def('phone.push', 'phone', false, true),
+  shell: def('phone.shell', 'phone', false, true),
 } as const satisfies Record<string, OperationDef>;
 
 const byName = new Map<string, OperationDef>(Object.values(Operations).map((o) => [o.name, o]));
@@ -23,6 +31,11 @@ const byName = new Map<string, OperationDef>(Object.values(Operations).map((o) =
 export function operationByName(name: string): OperationDef | undefined {
   return byName.get(name);
 }
+
+/** Names of the operations that take a server adb slot, for the claim. */
+export const ADB_OPERATIONS: readonly string[] = Object.values(Operations)
+  .filter((o) => o.adb)
+  .map((o) => o.name);
 
 /** How many times a job may be started before an interruption fails it for good. */
 export const MAX_ATTEMPTS = 3;

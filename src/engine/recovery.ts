@@ -35,11 +35,14 @@ export async function settleInterrupted(deps: EngineDeps, jobs: readonly JobRow[
   return { requeued, failed };
 }
 
-/** Settle every running job whose lease has run out: its worker died or lost the database. */
-export async function recoverExpired(deps: EngineDeps): Promise<{ requeued: number; failed: number }> {
+/**
+ * Settle every running job whose lease has run out: its worker died or lost the database. Jobs in
+ * `ownRunning` are still being run by the caller (its renewal was merely late) and are left alone.
+ */
+export async function recoverExpired(deps: EngineDeps, ownRunning: ReadonlySet<number> = new Set()): Promise<{ requeued: number; failed: number }> {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const expired = await findExpired(trx, now, deps.dialect);
+    const expired = (await findExpired(trx, now, deps.dialect)).filter((j) => !ownRunning.has(j.seq));
     if (expired.length === 0) return { requeued: 0, failed: 0 };
     return settleInterrupted({ ...deps, db: trx }, expired, { expiredBefore: now }, 'its lease ran out: the node running it stopped');
   });

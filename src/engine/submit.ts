@@ -1,6 +1,6 @@
-import { Errors, targetError, type TargetError } from '../domain/errors.js';
+import { CphError, Errors, invalidParameter, targetError, type TargetError } from '../domain/errors.js';
 import { isResourceId } from '../domain/ids.js';
-import { getPhonesByIds, getServersOfProject } from '../store/fleet.js';
+import { getPhonesByIds, getPhonesOfServers, getServersOfProject } from '../store/fleet.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
@@ -55,6 +55,35 @@ export async function submitPhoneBatch(
   return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
 }
 
+/**
+ * A phone batch addressed by server: one job per phone of each server, in the servers' order.
+ * A server id that is not one of the project's answers with a failed item of its own (CPS.0097).
+ * With `maxPhones`, more phones than that refuse the whole batch before anything is written.
+ */
+export async function submitServerPhonesBatch(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  serverIds: readonly string[],
+  params: Record<string, unknown>,
+  onSubmitted?: OnSubmitted,
+  maxPhones?: number,
+): Promise<Submitted> {
+  const unique = [...new Set(serverIds)];
+  const known = new Set((await getServersOfProject(deps.db, projectId, unique.filter(isResourceId))).map((s) => s.server_id));
+  const phones = await getPhonesOfServers(deps.db, [...known]);
+  if (maxPhones !== undefined && phones.length > maxPhones) {
+    throw new CphError(invalidParameter('server_ids'), `These servers have ${phones.length} phones; at most ${maxPhones} per call.`);
+  }
+  const jobs: NewJob[] = unique.flatMap((serverId): NewJob[] =>
+    known.has(serverId)
+      ? phones.filter((p) => p.server_id === serverId).map((p) => ({ jobId: deps.ids(), phoneId: p.phone_id, serverId, params }))
+      : [{ jobId: deps.ids(), phoneId: null, serverId, params, failed: targetError(Errors.batchInvalidServerId) }],
+  );
+  return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
+}
+
 /** A batch on servers: one job per server id. */
 export async function submitServerBatch(
   deps: EngineDeps,
@@ -91,10 +120,12 @@ async function write(
   return {
     requestId,
     jobs: jobs.map((j) => {
-      const target = key === 'phone_id' ? j.phoneId! : j.serverId!;
+      // A phone batch addressed by server answers an unknown server by its server_id.
+      const k = key === 'phone_id' && j.phoneId !== null ? 'phone_id' : 'server_id';
+      const target = k === 'phone_id' ? j.phoneId! : j.serverId!;
       return j.failed
-        ? { [key]: target, job_id: j.jobId, error_code: j.failed.code, error_msg: j.failed.message }
-        : { [key]: target, job_id: j.jobId };
+        ? { [k]: target, job_id: j.jobId, error_code: j.failed.code, error_msg: j.failed.message }
+        : { [k]: target, job_id: j.jobId };
     }),
   };
 }

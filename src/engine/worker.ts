@@ -5,7 +5,19 @@ import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
 import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
+import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
+import { pickRunnable } from './schedule.js';
+
+/**
+ * A job may carry `notAfter` (ms since the epoch): a sync command whose caller has stopped waiting
+ * must not start afterwards. It fails instead of running.
+ */
+function tooLate(job: DriverJob, now: number): DriverOutcome | undefined {
+  const notAfter = job.params.notAfter;
+  if (typeof notAfter !== 'number' || now <= notAfter) return undefined;
+  return { ok: false, errorCode: Errors.commandTimedOut.code, errorMsg: `${Errors.commandTimedOut.message} The call's time ran out before the command could start.` };
+}
 
 export interface WorkerOptions {
   /** This node's identity on the leases it holds. */
@@ -16,6 +28,8 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for work submitted by other nodes. */
   pollMs: number;
+  /** adb jobs that run at once on one server (CPH runs batch adb work one at a time per server). */
+  serverAdbConcurrency: number;
 }
 
 interface Finished {
@@ -36,6 +50,7 @@ export class Worker {
   private flushScheduled = false;
   private tickScheduled = false;
   private ticking = false;
+  private currentTick: Promise<void> = Promise.resolve();
   private tickAgain = false;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
@@ -72,7 +87,9 @@ export class Worker {
     }
     if (this.tickScheduled) return;
     this.tickScheduled = true;
-    setImmediate(() => void this.tick());
+    setImmediate(() => {
+      this.currentTick = this.tick();
+    });
   }
 
   private async tick(): Promise<void> {
@@ -81,10 +98,13 @@ export class Worker {
     try {
       const free = this.options.concurrency - this.running.size;
       if (free > 0 && !this.stopping) {
-        const now = this.deps.clock.now();
         const claimed = await this.deps.db
           .transaction()
-          .execute((trx) => claimJobs(trx, { owner: this.options.owner, max: free, now, leaseMs: this.options.leaseMs, dialect: this.deps.dialect }));
+          .execute((trx) =>
+            claimJobs(trx, { owner: this.options.owner, max: free, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, max) =>
+              pickRunnable(active, max, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency }),
+            ),
+          );
         if (claimed.length > 0) {
           await this.launch(claimed);
           if (claimed.length === free) this.tickAgain = true;
@@ -131,11 +151,14 @@ export class Worker {
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
     let outcome: DriverOutcome;
     try {
-      outcome = await this.driver.run(driverJob, {
-        clock: this.deps.clock,
-        signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-      });
+      outcome =
+        tooLate(driverJob, this.deps.clock.now()) ??
+        (await this.driver.run(driverJob, {
+          clock: this.deps.clock,
+          worker: this.options.owner,
+          signal: controller.signal,
+          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        }));
     } catch (err) {
       if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.
@@ -153,6 +176,7 @@ export class Worker {
       result: {
         seq: job.seq,
         owner: this.options.owner,
+        attempt: job.attempts,
         ok: outcome.ok,
         errorCode: outcome.errorCode ?? null,
         errorMsg: outcome.errorMsg ?? null,
@@ -205,7 +229,10 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (this.running.size === 0) return;
     try {
-      await renewLeases(this.deps.db, this.options.owner, [...this.running.keys()], this.deps.clock.now() + this.options.leaseMs);
+      const seqs = [...this.running.keys()];
+      const held = await renewLeases(this.deps.db, this.options.owner, seqs, this.deps.clock.now() + this.options.leaseMs);
+      // Jobs finished since the snapshot also drop out; anything else was taken over by another worker.
+      if (held < seqs.filter((s) => this.running.has(s)).length) this.deps.log.warn({ held, running: seqs.length }, 'some leases were lost');
     } catch (err) {
       this.deps.log.error({ err }, 'renewing leases failed');
     }
@@ -214,7 +241,7 @@ export class Worker {
   private async recover(): Promise<void> {
     if (this.stopping) return;
     try {
-      const { requeued } = await recoverExpired(this.deps);
+      const { requeued } = await recoverExpired(this.deps, new Set(this.running.keys()));
       if (requeued) this.wake();
     } catch (err) {
       this.deps.log.error({ err }, 'recovering expired jobs failed');
@@ -229,10 +256,16 @@ export class Worker {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
+    await this.currentTick;
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);
+      // Finish what completed now: a flush left to setImmediate never runs while this loop only
+      // awaits settled promises, and the loop would spin until the deadline.
+      this.flushChain = this.flushChain.then(() => this.flush());
       await this.flushChain;
+      await new Promise((r) => setImmediate(r));
     }
     for (const controller of this.running.values()) controller.abort();
     await Promise.allSettled([...this.settled.values()]);

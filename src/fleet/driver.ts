@@ -16,6 +16,8 @@ export interface DriverJob {
 
 export interface DriverContext {
   clock: Clock;
+  /** The worker running the job (its lease owner). */
+  worker: string;
   /** Aborted when the node shuts down past its grace period; a driver stops waiting and returns. */
   signal: AbortSignal;
   /** Record a transitional state (phone "restarting", server "starting") while the work runs. */

@@ -10,6 +10,7 @@ import { registerAuth, type Authenticator } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
+import { commandRoutes } from './routes/commands.js';
 import { iamRoutes } from './routes/iam.js';
 import { jobRoutes } from './routes/jobs.js';
 import { phoneRoutes } from './routes/phones.js';
@@ -72,6 +73,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       await cph.register(jobRoutes, { db: o.db });
       await cph.register(phoneRoutes, { db: o.db, engine: o.engine });
       await cph.register(serverRoutes, { db: o.db, engine: o.engine });
+      await cph.register(commandRoutes, { engine: o.engine });
     },
     { prefix: '/v1/:project_id/cloud-phone' },
   );

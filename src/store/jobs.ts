@@ -77,51 +77,78 @@ export async function getJob(db: Db, projectId: string, jobId: string): Promise<
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
 }
 
+/** Jobs by id, in submission order (a sync call waits on its own jobs). */
+export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly string[]): Promise<JobView[]> {
+  if (jobIds.length === 0) return [];
+  return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
+}
+
+/** Advisory lock keys (PostgreSQL): one for claims, one for start-up (migrate and seed). */
+export const CLAIM_LOCK = 0x0c9c1a1;
+export const STARTUP_LOCK = 0x0c9c1a2;
+
 export interface ClaimOptions {
   owner: string;
   max: number;
-  now: number;
+  /** Read after the claim lock is held, so a wait for the lock does not shorten the lease. */
+  now: () => number;
   leaseMs: number;
   dialect: DialectName;
+  /** How many of the oldest unfinished jobs one claim looks at. */
+  scanLimit?: number;
+}
+
+/** An unfinished job as the scheduler sees it. */
+export interface ActiveJob {
+  seq: number;
+  state: string;
+  operation: string;
+  phoneId: string | null;
+  serverId: string | null;
 }
 
 /**
- * Take up to `max` runnable jobs and lease them to `owner`. A job is runnable when it is pending and
- * nothing older blocks it: an unfinished earlier job on the same phone (per-phone FIFO), an
- * unfinished earlier server-level job on its server, or — for a server-level job — any unfinished
- * earlier job on that server. Run inside a transaction.
+ * Take up to `max` runnable jobs and lease them to `owner`: read the unfinished jobs oldest first
+ * (one range scan of a partial index, whatever the planner thinks of the table), let `pick` choose
+ * the runnable ones, and mark them running. Run inside a transaction.
  */
-export async function claimJobs(db: Db, o: ClaimOptions): Promise<JobRow[]> {
+export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJob[], max: number) => number[]): Promise<JobRow[]> {
   if (o.max <= 0) return [];
-  const lock = o.dialect === 'postgres' ? sql`for update of j skip locked` : sql``;
-  const candidates = await sql<{ seq: number }>`
-    select j.seq from jobs j
-    where j.state = 'pending'
-      and not exists (select 1 from jobs k where k.phone_id = j.phone_id and k.state <> 'done' and k.seq < j.seq)
-      and not exists (select 1 from jobs k where k.server_id = j.server_id and k.phone_id is null and k.state <> 'done' and k.seq < j.seq)
-      and (j.phone_id is not null or not exists (select 1 from jobs k where k.server_id = j.server_id and k.state <> 'done' and k.seq < j.seq))
-    order by j.seq
-    limit ${o.max}
-    ${lock}`.execute(db);
-  const seqs = candidates.rows.map((r) => Number(r.seq));
+  // Across nodes, claims take turns (a transaction-scoped advisory lock): "is anything older still
+  // unfinished on this phone/server" then holds cluster-wide. A claim is a few milliseconds; the
+  // jobs themselves run outside it.
+  if (o.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
+  const active = await db
+    .selectFrom('jobs')
+    .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
+    .where('state', '<>', 'done')
+    .orderBy('seq')
+    .limit(o.scanLimit ?? 10_000)
+    .execute();
+  const seqs = pick(active, o.max);
   if (seqs.length === 0) return [];
   return db
     .updateTable('jobs')
-    .set((eb) => ({ state: 'running', lease_owner: o.owner, lease_expires_at: o.now + o.leaseMs, attempts: eb('attempts', '+', 1) }))
+    .set((eb) => ({ state: 'running', lease_owner: o.owner, lease_expires_at: o.now() + o.leaseMs, attempts: eb('attempts', '+', 1) }))
     .where('seq', 'in', seqs)
+    .where('state', '=', 'pending')
     .returningAll()
     .execute()
     .then((rows) => rows.sort((a, b) => a.seq - b.seq));
 }
 
-export async function renewLeases(db: Db, owner: string, seqs: readonly number[], until: number): Promise<void> {
-  if (seqs.length === 0) return;
-  await db.updateTable('jobs').set({ lease_expires_at: until }).where('lease_owner', '=', owner).where('state', '=', 'running').where('seq', 'in', seqs).execute();
+/** Extend this owner's leases; returns how many it still held. */
+export async function renewLeases(db: Db, owner: string, seqs: readonly number[], until: number): Promise<number> {
+  if (seqs.length === 0) return 0;
+  const r = await db.updateTable('jobs').set({ lease_expires_at: until }).where('lease_owner', '=', owner).where('state', '=', 'running').where('seq', 'in', seqs).executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 export interface JobResult {
   seq: number;
   owner: string;
+  /** The claim this result belongs to: a job re-claimed since then is not finished by a stale run. */
+  attempt: number;
   ok: boolean;
   errorCode?: string | null;
   errorMsg?: string | null;
@@ -146,6 +173,7 @@ export async function finishJob(db: Db, r: JobResult): Promise<boolean> {
     .where('seq', '=', r.seq)
     .where('state', '=', 'running')
     .where('lease_owner', '=', r.owner)
+    .where('attempts', '=', r.attempt)
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }

@@ -90,6 +90,59 @@ export interface JobTable {
   attempts: number;
 }
 
+export interface SimRunTable {
+  run_id: Generated<number>;
+  job_id: string;
+  worker: string;
+  operation: string;
+  phone_id: string | null;
+  server_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+}
+
+/** A package the user installed on a simulated phone (system packages come from its image). */
+export interface AndroidPackageTable {
+  phone_id: string;
+  package_name: string;
+  version_code: number;
+  version_name: string;
+  apk_path: string;
+  /** Split names of an install-multiple, space-separated; empty for a single APK. */
+  splits: string;
+  installed_at: number;
+}
+
+/** A file or directory written on a simulated phone (by push); the image's own tree is not stored. */
+export interface AndroidFileTable {
+  phone_id: string;
+  /** Absolute, normalized: `/data/local/tmp/a.txt`. */
+  path: string;
+  /** The directory holding it, so a listing is one indexed lookup. */
+  parent: string;
+  kind: 'file' | 'dir';
+  mode: number;
+  size: number;
+  mtime: number;
+  /** The first bytes of a file (see Limits); null for directories. */
+  content: Buffer | null;
+}
+
+/** `settings put` values of a simulated phone, by namespace (system, secure, global). */
+export interface AndroidSettingTable {
+  phone_id: string;
+  namespace: string;
+  name: string;
+  value: string;
+}
+
+/** Calls counted against a per-project rate limit (sync commands), shared by every node. */
+export interface CallLogTable {
+  project_id: string;
+  name: string;
+  at: number;
+}
+
 export interface Database {
   projects: ProjectTable;
   images: ImageTable;
@@ -97,4 +150,9 @@ export interface Database {
   phones: PhoneTable;
   requests: RequestTable;
   jobs: JobTable;
+  sim_runs: SimRunTable;
+  android_packages: AndroidPackageTable;
+  android_files: AndroidFileTable;
+  android_settings: AndroidSettingTable;
+  call_log: CallLogTable;
 }

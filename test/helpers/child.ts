@@ -17,7 +17,8 @@ export interface ChildNode {
 
 /**
  * `opencph serve` as a real child process (the built CLI), on a free port, with authentication off
- * unless `args` say otherwise; resolves once it listens.
+ * unless `args` say otherwise; resolves once it listens (or, for a worker-only node, once it says it
+ * runs jobs; `url` is then empty).
  */
 export async function startChild(args: string[], env: Record<string, string> = {}): Promise<ChildNode> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
@@ -33,9 +34,9 @@ export async function startChild(args: string[], env: Record<string, string> = {
     const timer = setTimeout(() => reject(new Error(`no banner within 20 s:\n${out}`)), 20_000);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
+      if (m || /worker \S+ is running jobs/.test(out)) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m ? m[1]! : '');
       }
     };
     proc.stdout!.on('data', check);

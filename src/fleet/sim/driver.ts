@@ -2,12 +2,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Errors } from '../../domain/errors.js';
 import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
+import type { PhoneCommand } from '../../domain/commands.js';
+import type { Db } from '../../store/db.js';
 import type { PhoneRow } from '../../store/fleet.js';
 import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.js';
+import { runAdb } from './adb.js';
+import { SimPhone } from './android.js';
 
 export interface SimOptions {
   /** Base duration of one simulated operation in ms; each operation takes a multiple of it. 0 = instant. */
   delayMs: number;
+  /** Where the simulated phones keep their state. */
+  db: Db;
+  /** The local stand-in for OBS: one folder per bucket. */
+  obsDir: string;
+  /** When set, every execution is recorded (which worker ran which job, from when to when). */
+  journal?: SimJournal;
+}
+
+export interface SimJournal {
+  start(run: { jobId: string; worker: string; operation: string; phoneId: string | null; serverId: string | null; at: number }): Promise<number>;
+  end(runId: number, at: number): Promise<void>;
 }
 
 /** How many base delays each operation takes: a reset is slower than a stop, a server reboot slowest. */
@@ -16,16 +31,35 @@ const WEIGHT: Record<string, number> = {
   'phone.reset': 5,
   'phone.stop': 2,
   'server.restart': 8,
+  'phone.update-property': 1,
+  'phone.install': 2,
+  'phone.uninstall': 1,
+  'phone.push': 2,
+  'phone.shell': 0.1,
 };
+
+/** Operations that run a command on the phone (adb) rather than change its power state. */
+const ADB_COMMANDS = new Set(['phone.install', 'phone.uninstall', 'phone.push', 'phone.shell']);
+
+const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
 /** Phone states an operation may start from. In-between states never reach here (jobs on a phone run one at a time). */
 const ALLOWED_FROM: Record<string, readonly number[]> = {
-  'phone.restart': [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
-  'phone.reset': [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
+  'phone.restart': NOT_FROZEN,
+  'phone.reset': NOT_FROZEN,
   'phone.stop': [PhoneStatus.Running, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
+  // A phone that is not running keeps new properties for when it runs again.
+  'phone.update-property': NOT_FROZEN,
+  ...Object.fromEntries([...ADB_COMMANDS].map((op) => [op, [PhoneStatus.Running]])),
 };
 
-const VERB: Record<string, string> = { 'phone.restart': 'restart', 'phone.reset': 'reset', 'phone.stop': 'stop' };
+const VERB: Record<string, string> = {
+  'phone.restart': 'restart',
+  'phone.reset': 'reset',
+  'phone.stop': 'stop',
+  'phone.update-property': 'take new properties',
+  ...Object.fromEntries([...ADB_COMMANDS].map((op) => [op, 'run adb commands'])),
+};
 
 const fail = (entry: { code: string; message: string }, detail: string): DriverOutcome => ({
   ok: false,
@@ -40,6 +74,22 @@ export class SimDriver implements Driver {
   constructor(private readonly options: SimOptions) {}
 
   async run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
+    const journal = this.options.journal;
+    if (!journal) return this.execute(job, ctx);
+    const runId = await journal.start({
+      jobId: job.jobId,
+      worker: ctx.worker,
+      operation: job.operation,
+      phoneId: job.phone?.phone_id ?? null,
+      serverId: job.server?.server_id ?? null,
+      at: ctx.clock.now(),
+    });
+    const outcome = await this.execute(job, ctx);
+    await journal.end(runId, ctx.clock.now());
+    return outcome;
+  }
+
+  private async execute(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     if (job.operation === 'server.restart') return this.restartServer(job, ctx);
     const phone = job.phone;
     const server = job.server;
@@ -55,10 +105,22 @@ export class SimDriver implements Driver {
         `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
       );
     }
+    if (ADB_COMMANDS.has(job.operation)) {
+      await this.work(job.operation, ctx);
+      const sim = await SimPhone.load(this.options.db, phone, ctx.clock);
+      const timeoutMs = typeof job.params.timeoutMs === 'number' ? job.params.timeoutMs : undefined;
+      return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal, timeoutMs });
+    }
+    if (job.operation === 'phone.update-property') {
+      await this.work(job.operation, ctx);
+      return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
+    }
     const transitional = { 'phone.restart': PhoneStatus.Restarting, 'phone.reset': PhoneStatus.Resetting, 'phone.stop': PhoneStatus.Stopping }[
       job.operation as 'phone.restart'
     ];
     await this.work(job.operation, ctx, { phones: [{ phoneId: phone.phone_id, status: transitional }] });
+    // A factory reset also drops what the user put on the phone: apps, files under /data, settings.
+    if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.db, phone, ctx.clock)).wipe();
     return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
   }
 
@@ -82,11 +144,11 @@ export class SimDriver implements Driver {
     };
   }
 
-  /** Show the transitional state for the operation's duration; instant mode skips both. */
-  private async work(operation: string, ctx: DriverContext, transition: Parameters<DriverContext['transition']>[0]): Promise<void> {
+  /** Take the operation's time, showing its transitional state if it has one; instant mode skips both. */
+  private async work(operation: string, ctx: DriverContext, transition?: Parameters<DriverContext['transition']>[0]): Promise<void> {
     const ms = this.options.delayMs * (WEIGHT[operation] ?? 1);
     if (ms <= 0) return;
-    await ctx.transition(transition);
+    if (transition) await ctx.transition(transition);
     await sleep(ms, undefined, { signal: ctx.signal });
   }
 }
@@ -107,6 +169,8 @@ function finalPhoneState(operation: string, phone: PhoneRow, params: Record<stri
   switch (operation) {
     case 'phone.stop':
       return { phoneId: phone.phone_id, status: PhoneStatus.Stopped };
+    case 'phone.update-property':
+      return { phoneId: phone.phone_id, property: mergeProperty(phone.property, update ?? {}) };
     case 'phone.reset':
       // A factory reset drops custom properties, then applies the ones given with the reset.
       return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };

@@ -17,6 +17,7 @@ import {
   phoneParams,
   restartResetBody,
   stopBody,
+  updatePropertyBody,
 } from '../schemas/fleet.js';
 import * as wire from '../wire.js';
 
@@ -25,6 +26,16 @@ type PhoneParams = ProjectParams & { phone_id: string };
 interface RestartResetBody {
   image_id?: string;
   phones: { phone_id: string; property?: string }[];
+}
+
+/** A batch item with an optional property string: a malformed one fails that item alone. */
+function propertyTarget(phoneId: string, text: string | undefined, params: Record<string, unknown> = {}): PhoneTarget {
+  const property = text === undefined ? undefined : parseProperty(text);
+  return {
+    phoneId,
+    params: { ...params, property },
+    error: text !== undefined && !property ? targetError(invalidParameter('property'), 'It must be a JSON object of names to values, as a string.') : undefined,
+  };
 }
 
 /** Images and servers the given phones refer to, for their wire form. */
@@ -96,14 +107,7 @@ export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db
       async (req) => {
         const imageId = req.body.image_id;
         if (imageId !== undefined && !(await getImage(db, imageId))) throw new CphError(Errors.invalidImageId);
-        const targets: PhoneTarget[] = req.body.phones.map((item) => {
-          const property = item.property === undefined ? undefined : parseProperty(item.property);
-          return {
-            phoneId: item.phone_id,
-            params: { imageId, property },
-            error: item.property !== undefined && !property ? targetError(invalidParameter('property'), 'It must be a JSON object of names to values, as a string.') : undefined,
-          };
-        });
+        const targets = req.body.phones.map((item) => propertyTarget(item.phone_id, item.property, { imageId }));
         const r = await engine.submitPhones(req.id, req.params.project_id, op, targets);
         return { request_id: r.requestId, jobs: r.jobs };
       },
@@ -111,6 +115,26 @@ export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db
 
   restartOrReset(Operations.restartPhone, 'RestartCloudPhone', 'Restart phones (also starts stopped ones)');
   restartOrReset(Operations.resetPhone, 'ResetCloudPhone', 'Factory-reset phones, optionally to another image');
+
+  app.post<{ Params: ProjectParams; Body: { phones: { phone_id: string; property: string }[] } }>(
+    '/phones/batch-update-property',
+    {
+      config: batchErrors,
+      schema: {
+        operationId: 'UpdateCloudPhoneProperty',
+        summary: 'Set properties on phones (a JSON string of names to values per phone)',
+        tags,
+        params: projectParams,
+        body: updatePropertyBody,
+        response: { 200: batchResponse('phone_id'), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const targets = req.body.phones.map((item) => propertyTarget(item.phone_id, item.property));
+      const r = await engine.submitPhones(req.id, req.params.project_id, Operations.updateProperty, targets);
+      return { request_id: r.requestId, jobs: r.jobs };
+    },
+  );
 
   app.post<{ Params: ProjectParams; Body: { phone_ids: string[] } }>(
     '/phones/batch-stop',

@@ -143,7 +143,7 @@ export const serverParams = {
 } as const;
 
 /** Batch items may name ids that are not valid: those answer per item, so only absurd lengths are rejected whole. */
-const batchId = { type: 'string', maxLength: 256 } as const;
+export const batchId = { type: 'string', maxLength: 256 } as const;
 
 export const phonePropertyItems = {
   type: 'array',
@@ -160,6 +160,17 @@ export const restartResetBody = {
   type: 'object',
   required: ['phones'],
   properties: { image_id: { type: 'string', maxLength: 64 }, phones: phonePropertyItems },
+} as const;
+
+export const updatePropertyBody = {
+  type: 'object',
+  required: ['phones'],
+  properties: {
+    phones: {
+      ...phonePropertyItems,
+      items: { ...phonePropertyItems.items, required: ['phone_id', 'property'] },
+    },
+  },
 } as const;
 
 export const stopBody = {

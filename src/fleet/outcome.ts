@@ -1,0 +1,33 @@
+import { Errors } from '../domain/errors.js';
+import type { DriverOutcome } from './driver.js';
+
+/** What a command run on a phone produced: its output (stdout and stderr, in order) and exit status. */
+export interface CommandResult {
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * The one rule for every adb command (shell, install, uninstall, push): exit status 0 is a
+ * successful job (status 2); any other status is a failed job (status -1) with CPS.0902 and the
+ * status in error_msg. Either way execute_msg holds the output, so a failure can be diagnosed.
+ */
+export function commandOutcome(r: CommandResult): DriverOutcome {
+  if (r.exitCode === 0) return { ok: true, executeMsg: r.output };
+  return {
+    ok: false,
+    errorCode: Errors.commandFailed.code,
+    errorMsg: `${Errors.commandFailed.message} It exited with status ${r.exitCode}.`,
+    executeMsg: r.output,
+  };
+}
+
+/** A command cut off by its time limit: a failed job with CPS.0904 and whatever it printed so far. */
+export function timedOutOutcome(output: string, limitMs: number): DriverOutcome {
+  return {
+    ok: false,
+    errorCode: Errors.commandTimedOut.code,
+    errorMsg: `${Errors.commandTimedOut.message} It ran longer than ${limitMs / 1000} s.`,
+    executeMsg: output,
+  };
+}

@@ -1,0 +1,99 @@
+import { Errors } from '../../domain/errors.js';
+import type { ObsRef, PhoneCommand } from '../../domain/commands.js';
+import { readApk, type ApkInfo } from '../apk.js';
+import type { DriverOutcome } from '../driver.js';
+import { findObject } from '../objects.js';
+import { commandOutcome, timedOutOutcome, type CommandResult } from '../outcome.js';
+import { readTar } from '../tarball.js';
+import type { SimPhone } from './android.js';
+import { runShell, ShellAborted } from './shell.js';
+
+/** How much of each pushed file a simulated phone keeps (`cat` shows it; execute_msg holds 1024 bytes). */
+export const KEPT_FILE_BYTES = 64 * 1024;
+/** Entries one push may unpack on a simulated phone. */
+export const MAX_PUSH_ENTRIES = 20_000;
+
+export interface AdbOptions {
+  obsDir: string;
+  /** Aborted when the node shuts down: the job is handed back, not failed. */
+  signal: AbortSignal;
+  /** A time limit for the command (sync commands); past it the job fails with CPS.0904. */
+  timeoutMs?: number;
+}
+
+const failed = (output: string): CommandResult => ({ exitCode: 1, output });
+
+function objectMissing(ref: ObsRef): DriverOutcome {
+  return { ok: false, errorCode: Errors.objectNotFound.code, errorMsg: `${Errors.objectNotFound.message} ${ref.uri} was not found.` };
+}
+
+/** Run one of CPH's adb commands on a simulated phone. */
+export async function runAdb(phone: SimPhone, cmd: PhoneCommand, o: AdbOptions): Promise<DriverOutcome> {
+  switch (cmd.command) {
+    case 'shell':
+      return shell(phone, cmd.script, o);
+    case 'install':
+    case 'install-multiple':
+      return install(phone, cmd.apks, cmd.command === 'install-multiple', o.obsDir);
+    case 'uninstall':
+      return commandOutcome((await phone.uninstall(cmd.packageName)) ? { exitCode: 0, output: 'Success\n' } : failed('Failure [DELETE_FAILED_INTERNAL_ERROR]\n'));
+    case 'push':
+      return push(phone, cmd.tar, o.obsDir);
+  }
+}
+
+async function shell(phone: SimPhone, script: string, o: AdbOptions): Promise<DriverOutcome> {
+  const signal = o.timeoutMs === undefined ? o.signal : AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]);
+  try {
+    return commandOutcome(await runShell(phone, script, signal));
+  } catch (err) {
+    if (err instanceof ShellAborted && !o.signal.aborted && o.timeoutMs !== undefined) return timedOutOutcome(err.output, o.timeoutMs);
+    throw err;
+  }
+}
+
+/** `adb install` / `adb install-multiple`: the APKs are read for their package and version. */
+async function install(phone: SimPhone, apks: readonly ObsRef[], multiple: boolean, obsDir: string): Promise<DriverOutcome> {
+  const infos: ApkInfo[] = [];
+  for (const ref of apks) {
+    const file = await findObject(obsDir, ref);
+    if (!file) return objectMissing(ref);
+    try {
+      infos.push(await readApk(file));
+    } catch (err) {
+      return commandOutcome(failed(`adb: failed to install ${ref.uri}: Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse ${ref.uri}: ${(err as Error).message}]\n`));
+    }
+  }
+  const what = apks.map((a) => a.uri).join(' ');
+  const refuse = (reason: string) => commandOutcome(failed(`adb: failed to install ${what}: Failure [${reason}]\n`));
+  const bases = infos.filter((i) => !i.split);
+  const other = infos.find((i) => i.packageName !== infos[0]!.packageName);
+  if (other) return refuse(`INSTALL_FAILED_INVALID_APK: Split ${other.split ?? 'base'} has inconsistent package name ${other.packageName}`);
+  if (bases.length !== 1) return refuse(`INSTALL_FAILED_INVALID_APK: ${bases.length ? 'More than one base APK' : 'Full install must include a base package'}`);
+  const base = bases[0]!;
+  const current = await phone.installed(base.packageName);
+  if (current && !current.system && current.versionCode > base.versionCode) return refuse('INSTALL_FAILED_VERSION_DOWNGRADE');
+  await phone.install({ ...base, splits: infos.flatMap((i) => (i.split ? [i.split] : [])) });
+  return commandOutcome({ exitCode: 0, output: multiple ? 'Success\n' : 'Performing Streamed Install\nSuccess\n' });
+}
+
+/** CPH's push: the tar is unpacked into the phone's root. */
+async function push(phone: SimPhone, ref: ObsRef, obsDir: string): Promise<DriverOutcome> {
+  const file = await findObject(obsDir, ref);
+  if (!file) return objectMissing(ref);
+  let contents;
+  try {
+    contents = await readTar(file, { keepBytes: KEPT_FILE_BYTES, maxEntries: MAX_PUSH_ENTRIES });
+  } catch (err) {
+    return commandOutcome(failed(`push: ${ref.uri} is not a tar file that can be unpacked: ${(err as Error).message}\n`));
+  }
+  await phone.unpack(contents.entries);
+  const files = contents.entries.filter((e) => e.kind === 'file').length;
+  const dirs = contents.entries.length - files;
+  const lines = [
+    `${ref.uri}: ${files} file${files === 1 ? '' : 's'} and ${dirs} director${dirs === 1 ? 'y' : 'ies'} unpacked to /`,
+    ...contents.skipped.map((s) => `skipped ${s}`),
+    ...contents.entries.map((e) => e.path),
+  ];
+  return commandOutcome({ exitCode: 0, output: lines.join('\n') + '\n' });
+}

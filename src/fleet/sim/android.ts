@@ -1,0 +1,358 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { parseProperty, type Properties } from '../../domain/property.js';
+import type { Clock } from '../../domain/time.js';
+import {
+  deletePackage,
+  deleteSetting,
+  getFile,
+  getPackage,
+  getSetting,
+  listChildren,
+  listPackages,
+  listSettings,
+  putFiles,
+  putPackage,
+  putSetting,
+  wipeUserState,
+  type FileRow,
+  type PackageRow,
+} from '../../store/android.js';
+import type { Db } from '../../store/db.js';
+import { getImage, type ImageRow, type PhoneRow } from '../../store/fleet.js';
+import type { TarEntry } from '../tarball.js';
+
+/**
+ * A simulated Android phone: what its image gives it (system properties, system packages, a file
+ * tree), overlaid with what happened to it since, kept in the database (user packages, pushed files,
+ * settings; custom properties live in `phones.property`). A factory reset drops all of the latter.
+ */
+
+export interface DisplaySpec {
+  width: number;
+  height: number;
+  density: number;
+}
+
+interface ModelSpec {
+  brand: string;
+  manufacturer: string;
+  model: string;
+  device: string;
+  display: DisplaySpec;
+}
+
+/** Phone models of the simulated fleet; an unknown model gets the first one's looks. */
+const MODELS: Record<string, ModelSpec> = {
+  'rx1.cp.c15.d46.e1v1': {
+    brand: 'HUAWEI',
+    manufacturer: 'HUAWEI',
+    model: 'CPH-RX1',
+    device: 'cph_rx1',
+    display: { width: 720, height: 1280, density: 320 },
+  },
+};
+const DEFAULT_MODEL = MODELS['rx1.cp.c15.d46.e1v1']!;
+
+interface AndroidSpec {
+  release: string;
+  sdk: number;
+  buildId: string;
+  kernel: string;
+  securityPatch: string;
+}
+
+const ANDROID: Record<string, AndroidSpec> = {
+  '10': { release: '10', sdk: 29, buildId: 'QQ3A.200805.001', kernel: '4.19.113', securityPatch: '2020-08-05' },
+  '11': { release: '11', sdk: 30, buildId: 'RQ3A.211001.001', kernel: '5.4.86', securityPatch: '2021-10-01' },
+  '12': { release: '12', sdk: 31, buildId: 'SQ3A.220705.004', kernel: '5.10.66', securityPatch: '2022-07-05' },
+  '13': { release: '13', sdk: 33, buildId: 'TQ3A.230901.001', kernel: '5.15.41', securityPatch: '2023-09-01' },
+  '14': { release: '14', sdk: 34, buildId: 'UQ1A.240205.004', kernel: '6.1.25', securityPatch: '2024-02-05' },
+};
+
+/** The Android release an image carries, from its OS name ("Android 12"); 11 when it does not say. */
+function androidOf(image: ImageRow | undefined): AndroidSpec {
+  const release = /Android\s*(\d+)/i.exec(`${image?.os_name ?? ''} ${image?.image_name ?? ''}`)?.[1];
+  return (release && ANDROID[release]) || ANDROID['11']!;
+}
+
+/** Packages every image ships, with where their APK lives. */
+const SYSTEM_PACKAGES: readonly (readonly [string, string])[] = [
+  ['android', '/system/framework/framework-res.apk'],
+  ['com.android.documentsui', '/system/priv-app/DocumentsUI/DocumentsUI.apk'],
+  ['com.android.inputmethod.latin', '/system/app/LatinIME/LatinIME.apk'],
+  ['com.android.launcher3', '/system/priv-app/Launcher3/Launcher3.apk'],
+  ['com.android.packageinstaller', '/system/priv-app/PackageInstaller/PackageInstaller.apk'],
+  ['com.android.phone', '/system/priv-app/TeleService/TeleService.apk'],
+  ['com.android.providers.media', '/system/priv-app/MediaProvider/MediaProvider.apk'],
+  ['com.android.providers.settings', '/system/priv-app/SettingsProvider/SettingsProvider.apk'],
+  ['com.android.settings', '/system/priv-app/Settings/Settings.apk'],
+  ['com.android.shell', '/system/priv-app/Shell/Shell.apk'],
+  ['com.android.systemui', '/system/priv-app/SystemUI/SystemUI.apk'],
+  ['com.android.webview', '/system/app/webview/webview.apk'],
+];
+
+/** Where a factory reset wipes: the data partition (the user's storage lives on it). */
+export const USER_DATA_ROOTS = ['/data', '/sdcard'] as const;
+
+export interface InstalledPackage {
+  name: string;
+  system: boolean;
+  apkPath: string;
+  versionCode: number;
+  versionName: string;
+}
+
+export interface FileNode {
+  path: string;
+  kind: 'file' | 'dir';
+  mode: number;
+  size: number;
+  mtime: number;
+  owner: string;
+  group: string;
+  content?: Buffer;
+}
+
+/** What install needs to know about an app. */
+export interface AppToInstall {
+  packageName: string;
+  versionCode: number;
+  versionName: string;
+  splits: string[];
+}
+
+const dirNode = (path: string, mode: number, owner: string, group: string, mtime: number): FileNode => ({ path, kind: 'dir', mode, size: 4096, mtime, owner, group });
+const fileNode = (path: string, mode: number, content: string, mtime: number): FileNode => {
+  const bytes = Buffer.from(content, 'utf8');
+  return { path, kind: 'file', mode, size: bytes.length, mtime, owner: 'root', group: 'root', content: bytes };
+};
+
+export function parentOf(path: string): string {
+  return posix.dirname(path);
+}
+
+export class SimPhone {
+  readonly android: AndroidSpec;
+  readonly model: ModelSpec;
+  private tree?: Map<string, FileNode>;
+
+  constructor(
+    private readonly db: Db,
+    readonly phone: PhoneRow,
+    readonly image: ImageRow | undefined,
+    private readonly clock: Clock,
+  ) {
+    this.android = androidOf(image);
+    this.model = MODELS[phone.phone_model_name] ?? DEFAULT_MODEL;
+  }
+
+  static async load(db: Db, phone: PhoneRow, clock: Clock): Promise<SimPhone> {
+    return new SimPhone(db, phone, await getImage(db, phone.image_id), clock);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  get serial(): string {
+    return this.phone.phone_id.slice(0, 16).toUpperCase();
+  }
+
+  get kernelRelease(): string {
+    return `${this.android.kernel}-android${this.android.release}-opencph`;
+  }
+
+  /** The image's properties for this phone, before any update. */
+  defaultProperties(): Properties {
+    const a = this.android;
+    const m = this.model;
+    const incremental = this.image?.image_version ?? 'eng.opencph';
+    return {
+      'ro.product.brand': m.brand,
+      'ro.product.manufacturer': m.manufacturer,
+      'ro.product.model': m.model,
+      'ro.product.name': m.device,
+      'ro.product.device': m.device,
+      'ro.product.board': m.device,
+      'ro.product.cpu.abi': 'arm64-v8a',
+      'ro.product.cpu.abilist': 'arm64-v8a,armeabi-v7a,armeabi',
+      'ro.product.locale': 'en-US',
+      'ro.hardware': 'cph',
+      'ro.build.version.release': a.release,
+      'ro.build.version.sdk': String(a.sdk),
+      'ro.build.version.security_patch': a.securityPatch,
+      'ro.build.version.incremental': incremental,
+      'ro.build.id': a.buildId,
+      'ro.build.display.id': incremental,
+      'ro.build.type': 'user',
+      'ro.build.tags': 'release-keys',
+      'ro.build.fingerprint': `${m.brand}/${m.device}/${m.device}:${a.release}/${a.buildId}/${incremental}:user/release-keys`,
+      'ro.serialno': this.serial,
+      'ro.boot.serialno': this.serial,
+      'ro.sf.lcd_density': String(m.display.density),
+      'persist.sys.timezone': 'UTC',
+      'sys.boot_completed': '1',
+      'dev.bootcomplete': '1',
+    };
+  }
+
+  /** System properties as `getprop` shows them: the image's, overlaid with the phone's custom ones. */
+  properties(): Properties {
+    return { ...this.defaultProperties(), ...(parseProperty(this.phone.property) ?? {}) };
+  }
+
+  display(): DisplaySpec {
+    return this.model.display;
+  }
+
+  // Packages
+
+  private userPackage(row: PackageRow): InstalledPackage {
+    return { name: row.package_name, system: false, apkPath: row.apk_path, versionCode: row.version_code, versionName: row.version_name };
+  }
+
+  private systemPackage(name: string): InstalledPackage | undefined {
+    const entry = SYSTEM_PACKAGES.find(([n]) => n === name);
+    return entry ? { name, system: true, apkPath: entry[1], versionCode: this.android.sdk, versionName: this.android.release } : undefined;
+  }
+
+  /** Every package, by name; an update of a system package shows as the user's install. */
+  async packages(): Promise<InstalledPackage[]> {
+    const byName = new Map<string, InstalledPackage>();
+    for (const [name] of SYSTEM_PACKAGES) byName.set(name, this.systemPackage(name)!);
+    for (const row of await listPackages(this.db, this.phone.phone_id)) byName.set(row.package_name, this.userPackage(row));
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async installed(name: string): Promise<InstalledPackage | undefined> {
+    const row = await getPackage(this.db, this.phone.phone_id, name);
+    return row ? this.userPackage(row) : this.systemPackage(name);
+  }
+
+  async install(app: AppToInstall): Promise<InstalledPackage> {
+    const tag = createHash('sha256').update(`${this.phone.phone_id}/${app.packageName}/${app.versionCode}`).digest('base64url');
+    const row: PackageRow = {
+      phone_id: this.phone.phone_id,
+      package_name: app.packageName,
+      version_code: app.versionCode,
+      version_name: app.versionName,
+      apk_path: `/data/app/~~${tag.slice(0, 22)}==/${app.packageName}-${tag.slice(22, 44)}==/base.apk`,
+      splits: app.splits.join(' '),
+      installed_at: this.now(),
+    };
+    await putPackage(this.db, row);
+    return this.userPackage(row);
+  }
+
+  /** Remove a package the user installed; false when there is none (system packages stay). */
+  uninstall(name: string): Promise<boolean> {
+    return deletePackage(this.db, this.phone.phone_id, name);
+  }
+
+  // Files
+
+  /** The image's own file tree; built once per phone object. */
+  private imageTree(): Map<string, FileNode> {
+    if (this.tree) return this.tree;
+    const t = this.phone.create_time;
+    const a = this.android;
+    const buildProp = Object.entries(this.defaultProperties())
+      .filter(([k]) => k.startsWith('ro.build.') || k.startsWith('ro.product.'))
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('');
+    const nodes: FileNode[] = [
+      dirNode('/', 0o755, 'root', 'root', t),
+      dirNode('/data', 0o771, 'system', 'system', t),
+      dirNode('/data/app', 0o771, 'system', 'system', t),
+      dirNode('/data/data', 0o771, 'system', 'system', t),
+      dirNode('/data/local', 0o751, 'root', 'root', t),
+      dirNode('/data/local/tmp', 0o771, 'shell', 'shell', t),
+      dirNode('/proc', 0o555, 'root', 'root', t),
+      fileNode('/proc/version', 0o444, `Linux version ${this.kernelRelease} (build@opencph) #1 SMP PREEMPT\n`, t),
+      dirNode('/sdcard', 0o770, 'root', 'everybody', t),
+      ...['Download', 'DCIM', 'Movies', 'Music', 'Pictures'].map((d) => dirNode(`/sdcard/${d}`, 0o770, 'root', 'everybody', t)),
+      dirNode('/system', 0o755, 'root', 'root', t),
+      dirNode('/system/app', 0o755, 'root', 'root', t),
+      dirNode('/system/bin', 0o755, 'root', 'shell', t),
+      fileNode('/system/build.prop', 0o600, `# begin build properties\n${buildProp}# Android ${a.release}\n`, t),
+      dirNode('/system/priv-app', 0o755, 'root', 'root', t),
+      dirNode('/vendor', 0o755, 'root', 'shell', t),
+    ];
+    this.tree = new Map(nodes.map((n) => [n.path, n]));
+    return this.tree;
+  }
+
+  private fromRow(row: FileRow): FileNode {
+    return {
+      path: row.path,
+      kind: row.kind,
+      mode: row.mode,
+      size: row.size,
+      mtime: row.mtime,
+      owner: 'root',
+      group: 'root',
+      ...(row.content ? { content: Buffer.from(row.content) } : {}),
+    };
+  }
+
+  async stat(path: string): Promise<FileNode | undefined> {
+    const row = await getFile(this.db, this.phone.phone_id, path);
+    return row ? this.fromRow(row) : this.imageTree().get(path);
+  }
+
+  /** The entries of a directory, by name; what was written there hides the image's own. */
+  async list(dir: string): Promise<FileNode[]> {
+    const byPath = new Map<string, FileNode>();
+    for (const n of this.imageTree().values()) if (n.path !== '/' && parentOf(n.path) === dir) byPath.set(n.path, n);
+    for (const row of await listChildren(this.db, this.phone.phone_id, dir)) byPath.set(row.path, this.fromRow(row));
+    return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Unpack entries under `/`, with the directories that hold them. */
+  async unpack(entries: readonly TarEntry[]): Promise<void> {
+    const rows = new Map<string, FileRow>();
+    const now = this.now();
+    for (const e of entries) {
+      for (let dir = parentOf(e.path); dir !== '/'; dir = parentOf(dir)) {
+        if (!rows.has(dir) && !this.imageTree().has(dir)) {
+          rows.set(dir, { phone_id: this.phone.phone_id, path: dir, parent: parentOf(dir), kind: 'dir', mode: 0o755, size: 4096, mtime: now, content: null });
+        }
+      }
+      rows.set(e.path, {
+        phone_id: this.phone.phone_id,
+        path: e.path,
+        parent: parentOf(e.path),
+        kind: e.kind,
+        mode: e.mode,
+        size: e.kind === 'dir' ? 4096 : e.size,
+        mtime: e.mtime || now,
+        content: e.kind === 'file' ? (e.content ?? Buffer.alloc(0)) : null,
+      });
+    }
+    await putFiles(this.db, [...rows.values()]);
+  }
+
+  // Settings
+
+  setting(namespace: string, name: string): Promise<string | undefined> {
+    return getSetting(this.db, this.phone.phone_id, namespace, name);
+  }
+
+  async settings(namespace: string): Promise<[string, string][]> {
+    return (await listSettings(this.db, this.phone.phone_id, namespace)).map((r) => [r.name, r.value]);
+  }
+
+  putSetting(namespace: string, name: string, value: string): Promise<void> {
+    return putSetting(this.db, { phone_id: this.phone.phone_id, namespace, name, value });
+  }
+
+  deleteSetting(namespace: string, name: string): Promise<number> {
+    return deleteSetting(this.db, this.phone.phone_id, namespace, name);
+  }
+
+  /** Factory reset of what the phone keeps: user packages, settings, the data partition. */
+  wipe(): Promise<void> {
+    return wipeUserState(this.db, this.phone.phone_id, USER_DATA_ROOTS);
+  }
+}

@@ -1,0 +1,424 @@
+import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandResult } from '../outcome.js';
+import type { FileNode, SimPhone } from './android.js';
+
+/**
+ * The simulated phone's `/system/bin/sh`: enough of Android's shell for automation to inspect and
+ * change a phone. Words split on spaces, with '…', "…" and \ quoting; commands chain with `;`, `&&`
+ * and `||`. No pipes, redirections, variables or substitutions: those answer with an error.
+ * Output is stdout and stderr together, in order.
+ */
+
+/** Thrown when the signal aborts a running script; carries what was printed until then. */
+export class ShellAborted extends Error {
+  constructor(readonly output: string) {
+    super('the shell was interrupted');
+  }
+}
+
+type Op = ';' | '&&' | '||';
+interface Step {
+  /** How this command joins the previous one. */
+  op: Op;
+  words: string[];
+}
+
+class ShellSyntaxError extends Error {}
+
+const SH = '/system/bin/sh';
+
+/** Split a script into commands and words. */
+export function parseScript(script: string): Step[] {
+  const steps: Step[] = [];
+  let words: string[] = [];
+  let word: string | undefined;
+  let op: Op = ';';
+  const endWord = () => {
+    if (word !== undefined) words.push(word);
+    word = undefined;
+  };
+  const endStep = (next: Op) => {
+    endWord();
+    if (words.length === 0 && next !== ';') throw new ShellSyntaxError(`syntax error: '${next}' unexpected`);
+    if (words.length > 0) steps.push({ op, words });
+    words = [];
+    op = next;
+  };
+  for (let i = 0; i < script.length; i++) {
+    const c = script[i]!;
+    const two = script.slice(i, i + 2);
+    if (c === ' ' || c === '\t') endWord();
+    else if (two === '&&' || two === '||') {
+      endStep(two);
+      i++;
+    } else if (c === ';') endStep(';');
+    else if (c === "'") {
+      const end = script.indexOf("'", i + 1);
+      if (end < 0) throw new ShellSyntaxError("syntax error: unterminated quoted string");
+      word = (word ?? '') + script.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let text = '';
+      let j = i + 1;
+      for (; j < script.length && script[j] !== '"'; j++) {
+        if (script[j] === '\\' && /["\\$`]/.test(script[j + 1] ?? '')) j++;
+        else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
+        text += script[j];
+      }
+      if (j >= script.length) throw new ShellSyntaxError('syntax error: unterminated quoted string');
+      word = (word ?? '') + text;
+      i = j;
+    } else if (c === '\\') {
+      word = (word ?? '') + (script[i + 1] ?? '');
+      i++;
+    } else if ('|&<>`$()'.includes(c)) {
+      throw new ShellSyntaxError(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
+    } else word = (word ?? '') + c;
+  }
+  endWord();
+  if (words.length === 0 && op !== ';') throw new ShellSyntaxError(`syntax error: '${op}' unexpected`);
+  if (words.length > 0) steps.push({ op, words });
+  return steps;
+}
+
+interface Io {
+  out: string;
+  cwd: string;
+  signal?: AbortSignal;
+}
+
+type Builtin = (phone: SimPhone, args: string[], io: Io) => Promise<number>;
+
+class ExitScript extends Error {
+  constructor(readonly code: number) {
+    super('exit');
+  }
+}
+
+const resolvePath = (io: Io, p: string) => {
+  const abs = posix.normalize(p.startsWith('/') ? p : posix.join(io.cwd, p));
+  return abs.length > 1 ? abs.replace(/\/+$/, '') : abs;
+};
+
+const print = (io: Io, text: string) => {
+  io.out += text;
+};
+
+/** Short options (`-la`) and the remaining operands. */
+function options(args: string[]): { flags: Set<string>; rest: string[] } {
+  const flags = new Set<string>();
+  const rest: string[] = [];
+  for (const a of args) {
+    if (a.startsWith('--')) flags.add(a);
+    else if (a.startsWith('-') && a.length > 1 && rest.length === 0) for (const f of a.slice(1)) flags.add(f);
+    else rest.push(a);
+  }
+  return { flags, rest };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `date` in UTC (the simulated phones' timezone), with a few `+FORMAT` directives. */
+function formatDate(ms: number, format?: string): string {
+  const d = new Date(ms);
+  const parts: Record<string, string> = {
+    a: DAYS[d.getUTCDay()]!,
+    b: MONTHS[d.getUTCMonth()]!,
+    d: pad2(d.getUTCDate()),
+    e: String(d.getUTCDate()).padStart(2, ' '),
+    H: pad2(d.getUTCHours()),
+    M: pad2(d.getUTCMinutes()),
+    S: pad2(d.getUTCSeconds()),
+    m: pad2(d.getUTCMonth() + 1),
+    Y: String(d.getUTCFullYear()),
+    Z: 'UTC',
+    s: String(Math.floor(ms / 1000)),
+    '%': '%',
+  };
+  return (format ?? '%a %b %e %H:%M:%S %Z %Y').replace(/%(.)/g, (m, c: string) => parts[c] ?? m);
+}
+
+function modeString(n: FileNode): string {
+  const bits = 'rwxrwxrwx';
+  let s = n.kind === 'dir' ? 'd' : '-';
+  for (let i = 0; i < 9; i++) s += n.mode & (1 << (8 - i)) ? bits[i] : '-';
+  return s;
+}
+
+function longLine(n: FileNode, name: string): string {
+  const d = new Date(n.mtime);
+  const when = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+  return `${modeString(n)} ${n.kind === 'dir' ? 2 : 1} ${n.owner} ${n.group} ${n.size} ${when} ${name}\n`;
+}
+
+const ls: Builtin = async (phone, args, io) => {
+  const { flags, rest } = options(args);
+  const long = flags.has('l');
+  const targets = rest.length ? rest : ['.'];
+  let code = 0;
+  for (const [i, target] of targets.entries()) {
+    const path = resolvePath(io, target);
+    const node = await phone.stat(path);
+    if (!node) {
+      print(io, `ls: ${target}: No such file or directory\n`);
+      code = 1;
+      continue;
+    }
+    if (node.kind === 'file') {
+      print(io, long ? longLine(node, target) : `${target}\n`);
+      continue;
+    }
+    if (targets.length > 1) print(io, `${i > 0 ? '\n' : ''}${target}:\n`);
+    const children = await phone.list(path);
+    if (long) print(io, `total ${children.length * 8}\n`);
+    for (const c of children) print(io, long ? longLine(c, posix.basename(c.path)) : `${posix.basename(c.path)}\n`);
+  }
+  return code;
+};
+
+const cat: Builtin = async (phone, args, io) => {
+  let code = 0;
+  for (const target of args) {
+    const node = await phone.stat(resolvePath(io, target));
+    if (!node) {
+      print(io, `cat: ${target}: No such file or directory\n`);
+      code = 1;
+    } else if (node.kind === 'dir') {
+      print(io, `cat: ${target}: Is a directory\n`);
+      code = 1;
+    } else print(io, (node.content ?? Buffer.alloc(0)).toString('utf8'));
+  }
+  return code;
+};
+
+const getprop: Builtin = async (phone, args, io) => {
+  const props = phone.properties();
+  if (args.length === 0) {
+    for (const name of Object.keys(props).sort()) print(io, `[${name}]: [${props[name]}]\n`);
+  } else print(io, `${props[args[0]!] ?? args[1] ?? ''}\n`);
+  return 0;
+};
+
+const PM_USAGE = 'usage: pm list packages [-3] [-s] [-f] [--show-versioncode] [FILTER] | pm path PACKAGE | pm uninstall [-k] PACKAGE\n';
+
+const pm: Builtin = async (phone, args, io) => {
+  const [sub, ...more] = args;
+  if (sub === 'list' && more[0] === 'packages') {
+    const { flags, rest } = options(more.slice(1));
+    const filter = rest[0] ?? '';
+    for (const p of await phone.packages()) {
+      if ((flags.has('3') && p.system) || (flags.has('s') && !p.system) || !p.name.includes(filter)) continue;
+      const path = flags.has('f') ? `${p.apkPath}=` : '';
+      const version = flags.has('--show-versioncode') ? ` versionCode:${p.versionCode}` : '';
+      print(io, `package:${path}${p.name}${version}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'path' && more.length === 1) {
+    const p = await phone.installed(more[0]!);
+    if (!p) return 1;
+    print(io, `package:${p.apkPath}\n`);
+    return 0;
+  }
+  if (sub === 'uninstall') {
+    const name = options(more).rest[0];
+    if (!name) {
+      print(io, PM_USAGE);
+      return 1;
+    }
+    if (await phone.uninstall(name)) {
+      print(io, 'Success\n');
+      return 0;
+    }
+    print(io, 'Failure [DELETE_FAILED_INTERNAL_ERROR]\n');
+    return 1;
+  }
+  print(io, PM_USAGE);
+  return 1;
+};
+
+const dumpsys: Builtin = async (phone, args, io) => {
+  if (args[0] !== 'package' || !args[1]) {
+    print(io, 'The simulated phone answers only: dumpsys package PACKAGE\n');
+    return 1;
+  }
+  const p = await phone.installed(args[1]);
+  if (!p) {
+    print(io, `Unable to find package: ${args[1]}\n`);
+    return 0;
+  }
+  print(io, `Packages:\n  Package [${p.name}]:\n    codePath=${posix.dirname(p.apkPath)}\n    versionCode=${p.versionCode} targetSdk=${phone.android.sdk}\n    versionName=${p.versionName}\n`);
+  return 0;
+};
+
+/** `wm size|density [value|reset]`: overrides are kept where Android keeps them, in settings. */
+const wm: Builtin = async (phone, args, io) => {
+  const [what, value] = args;
+  const d = phone.display();
+  const spec =
+    what === 'size'
+      ? { ns: 'global', key: 'display_size_forced', label: 'size', physical: `${d.width}x${d.height}`, valid: /^\d+x\d+$/, stored: (v: string) => v.replace('x', ','), shown: (v: string) => v.replace(',', 'x') }
+      : what === 'density'
+        ? { ns: 'secure', key: 'display_density_forced', label: 'density', physical: String(d.density), valid: /^\d+$/, stored: (v: string) => v, shown: (v: string) => v }
+        : undefined;
+  if (!spec) {
+    print(io, 'usage: wm size [WxH|reset] | wm density [DPI|reset]\n');
+    return 1;
+  }
+  if (value === 'reset') {
+    await phone.deleteSetting(spec.ns, spec.key);
+    return 0;
+  }
+  if (value !== undefined) {
+    if (!spec.valid.test(value)) {
+      print(io, `Error: bad ${spec.label} ${value}\n`);
+      return 255;
+    }
+    await phone.putSetting(spec.ns, spec.key, spec.stored(value));
+    return 0;
+  }
+  const forced = await phone.setting(spec.ns, spec.key);
+  print(io, `Physical ${spec.label}: ${spec.physical}\n${forced ? `Override ${spec.label}: ${spec.shown(forced)}\n` : ''}`);
+  return 0;
+};
+
+const NAMESPACES = new Set(['system', 'secure', 'global']);
+
+const settings: Builtin = async (phone, args, io) => {
+  const [verb, ns, key, ...value] = args;
+  if (!verb || !ns || !NAMESPACES.has(ns)) {
+    print(io, `Invalid namespace '${ns ?? ''}'. usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n`);
+    return 255;
+  }
+  if (verb === 'list') {
+    for (const [k, v] of await phone.settings(ns)) print(io, `${k}=${v}\n`);
+    return 0;
+  }
+  if (!key) {
+    print(io, 'settings: a KEY is needed\n');
+    return 255;
+  }
+  if (verb === 'get') print(io, `${(await phone.setting(ns, key)) ?? 'null'}\n`);
+  else if (verb === 'put' && value.length > 0) await phone.putSetting(ns, key, value.join(' '));
+  else if (verb === 'delete') print(io, `Deleted ${await phone.deleteSetting(ns, key)} rows\n`);
+  else {
+    print(io, 'usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n');
+    return 255;
+  }
+  return 0;
+};
+
+const uname: Builtin = async (phone, args, io) => {
+  const { flags } = options(args);
+  const all = flags.has('a');
+  const fields: [string, string][] = [
+    ['s', 'Linux'],
+    ['n', 'localhost'],
+    ['r', phone.kernelRelease],
+    ['v', '#1 SMP PREEMPT'],
+    ['m', 'aarch64'],
+  ];
+  const chosen = fields.filter(([f]) => all || flags.has(f)).map(([, v]) => v);
+  print(io, `${(chosen.length ? chosen : ['Linux']).join(' ')}${all ? ' Toybox' : ''}\n`);
+  return 0;
+};
+
+const ROOT_ID = 'uid=0(root) gid=0(root) groups=0(root),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid) context=u:r:su:s0';
+
+const BUILTINS: Record<string, Builtin> = {
+  cat,
+  cd: async (phone, args, io) => {
+    const path = resolvePath(io, args[0] ?? '/');
+    const node = await phone.stat(path);
+    if (node?.kind !== 'dir') {
+      print(io, `${SH}: cd: ${args[0]}: No such file or directory\n`);
+      return 2;
+    }
+    io.cwd = path;
+    return 0;
+  },
+  date: async (phone, args, io) => {
+    const format = args.find((a) => a.startsWith('+'));
+    print(io, `${formatDate(phone.now(), format?.slice(1))}\n`);
+    return 0;
+  },
+  dumpsys,
+  echo: async (_phone, args, io) => {
+    const noNewline = args[0] === '-n';
+    print(io, (noNewline ? args.slice(1) : args).join(' ') + (noNewline ? '' : '\n'));
+    return 0;
+  },
+  exit: async (_phone, args) => {
+    throw new ExitScript(Number(args[0] ?? 0) & 0xff);
+  },
+  false: async () => 1,
+  getprop,
+  id: async (_phone, _args, io) => {
+    print(io, `${ROOT_ID}\n`);
+    return 0;
+  },
+  ls,
+  pm,
+  pwd: async (_phone, _args, io) => {
+    print(io, `${io.cwd}\n`);
+    return 0;
+  },
+  settings,
+  sleep: async (_phone, args, io) => {
+    const seconds = Number(args[0]);
+    if (!args[0] || !Number.isFinite(seconds) || seconds < 0) {
+      print(io, `sleep: invalid number '${args[0] ?? ''}'\n`);
+      return 1;
+    }
+    await sleep(seconds * 1000, undefined, io.signal ? { signal: io.signal } : undefined);
+    return 0;
+  },
+  true: async () => 0,
+  uname,
+  whoami: async (_phone, _args, io) => {
+    print(io, 'root\n');
+    return 0;
+  },
+  wm,
+};
+
+/** The commands the simulated shell knows, for the README and `help`. */
+export const SHELL_COMMANDS = Object.keys(BUILTINS).sort();
+
+/**
+ * Run a script on a simulated phone. Resolves with its output and exit status (that of the last
+ * command run); throws ShellAborted, with the output so far, when `signal` aborts it.
+ */
+export async function runShell(phone: SimPhone, script: string, signal?: AbortSignal): Promise<CommandResult> {
+  const io: Io = { out: '', cwd: '/', signal };
+  let steps: Step[];
+  try {
+    steps = parseScript(script);
+  } catch (err) {
+    if (err instanceof ShellSyntaxError) return { exitCode: 2, output: `${SH}: ${err.message}\n` };
+    throw err;
+  }
+  let status = 0;
+  try {
+    for (const step of steps) {
+      if ((step.op === '&&' && status !== 0) || (step.op === '||' && status === 0)) continue;
+      signal?.throwIfAborted();
+      const [name, ...args] = step.words as [string, ...string[]];
+      const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+      if (!builtin) {
+        print(io, `${SH}: ${name}: not found\n`);
+        status = 127;
+        continue;
+      }
+      status = await builtin(phone, args, io);
+    }
+  } catch (err) {
+    if (err instanceof ExitScript) return { exitCode: err.code, output: io.out };
+    if (signal?.aborted) throw new ShellAborted(io.out);
+    throw err;
+  }
+  return { exitCode: status, output: io.out };
+}
