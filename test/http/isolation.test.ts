@@ -94,6 +94,10 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['POST', `${base}/phones/batch-restart`, { phones: [{ phone_id: phone }] }],
       ['POST', `${base}/phones/batch-reset`, { phones: [{ phone_id: phone }] }],
       ['POST', `${base}/phones/batch-stop`, { phone_ids: [phone] }],
+      ['POST', `${base}/phones/batch-update-property`, { phones: [{ phone_id: phone, property: '{"ro.taken":"yes"}' }] }],
+      ['POST', `${base}/phones/commands`, { command: 'shell', content: 'ls /', phone_ids: [phone] }],
+      ['POST', `${base}/phones/commands`, { command: 'shell', content: 'ls /', server_ids: [server] }],
+      ['POST', `${base}/phones/sync-commands`, { command: 'shell', content: 'ls /', phone_ids: [phone] }],
       ['GET', `${base}/servers`],
       ['GET', `${base}/servers/${server}`],
       ['PUT', `${base}/servers/${server}`, { server_name: 'taken-over' }],
@@ -150,6 +154,10 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['phones/batch-restart', { phones: [{ phone_id: bPhone }] }],
       ['phones/batch-reset', { phones: [{ phone_id: bPhone }] }],
       ['phones/batch-stop', { phone_ids: [bPhone] }],
+      ['phones/batch-update-property', { phones: [{ phone_id: bPhone, property: '{"ro.taken":"yes"}' }] }],
+      ['phones/commands', { command: 'shell', content: 'settings put global opencph_taken yes', phone_ids: [bPhone] }],
+      ['phones/commands', { command: 'shell', content: 'settings put global opencph_taken yes', server_ids: [bServer] }],
+      ['phones/sync-commands', { command: 'shell', content: 'settings put global opencph_taken yes', phone_ids: [bPhone] }],
       ['servers/batch-restart', { server_ids: [bServer] }],
     ] as const) {
       const r = await call('POST', `${base}/${path}`, body);
@@ -173,6 +181,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     const phones = (await call('GET', `${base}/phones?limit=200`)).json.phones;
     expect(phones.map((p: { phone_name: string }) => p.phone_name)).toEqual(b.phoneNames);
     expect(phones.every((p: { status: number }) => p.status === 2)).toBe(true);
+    expect((await call('GET', `${base}/phones/${b.phoneIds[0]}`)).json.property).not.toContain('ro.taken');
     const servers = (await call('GET', `${base}/servers`)).json.servers;
     expect(servers.map((s: { server_name: string }) => s.server_name)).toEqual(b.serverNames);
     expect(servers.every((s: { status: number }) => s.status === 5)).toBe(true);
@@ -181,5 +190,10 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     expect(jobs.every((j) => j.status === 2)).toBe(true);
     const pendingOnB = await node.handle.db.selectFrom('jobs').select('job_id').where('phone_id', 'in', b.phoneIds).where('state', '<>', 'done').execute();
     expect(pendingOnB).toEqual([]);
+    // And on the simulated phone itself, nothing ran: the setting the shell attempts would have written is not there.
+    const probe = await call('POST', `${base}/phones/sync-commands`, { command: 'shell', content: 'settings get global opencph_taken', phone_ids: [b.phoneIds[0]] });
+    expect(probe.status, probe.text).toBe(200);
+    expect(probe.json.jobs[0].status, probe.text).toBe(2);
+    expect(probe.json.jobs[0].execute_msg).toBe('null\n');
   });
 });
