@@ -121,7 +121,11 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const log = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? newId;
-  const handle = openDb({ url: config.database, sqliteSync: config.sqliteSync });
+  const handle = openDb({
+    url: config.database,
+    sqliteSync: config.sqliteSync,
+    onIdleError: (err) => log.warn({ err }, 'an idle database connection failed; it will be replaced'),
+  });
   const unlock = handle.dialect === 'sqlite' ? lockDataDir(config.dataDir) : () => undefined;
   try {
     await prepareStore(handle, config, clock, ids, log);
