@@ -9,7 +9,7 @@ export default defineConfig({
     projects: [
       // test/cluster: several processes on one database, which only PostgreSQL supports.
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/cluster/**'], env: { OPENCPH_TEST_STORE: 'sqlite' } } },
-      { extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**'], env: { OPENCPH_TEST_STORE: 'postgres' } } },
+      { extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**', 'test/auth/**'], env: { OPENCPH_TEST_STORE: 'postgres' } } },
     ],
   },
 });

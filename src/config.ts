@@ -31,7 +31,18 @@ export interface Config {
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
   simJournal: boolean;
+  /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
+  auth: AuthMode;
+  /** The identity seeded on first start (an empty database): account, user, password and access key. */
+  defaultAccount: string;
+  defaultUser: string;
+  defaultPassword: string;
+  defaultAk: string;
+  defaultSk: string;
 }
+
+export const AUTH_MODES = ['verify', 'accept', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const DEFAULTS = {
   role: 'all',
@@ -50,6 +61,12 @@ export const DEFAULTS = {
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,
+  auth: 'verify',
+  defaultAccount: 'opencph',
+  defaultUser: 'opencph-admin',
+  defaultPassword: 'OpenCph#2026',
+  defaultAk: 'EXAMPLEAK0000000001',
+  defaultSk: 'ExampleSecretKey0000000000000000000000000',
 } as const;
 
 export function makeConfig(partial: Partial<Config> = {}): Config {

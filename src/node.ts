@@ -2,7 +2,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { seedDefaultIdentity } from './auth/admin.js';
 import type { Config } from './config.js';
 import { newId, type IdGenerator } from './domain/ids.js';
 import { systemClock, type Clock } from './domain/time.js';
@@ -10,7 +11,9 @@ import { Engine } from './engine/engine.js';
 import { SimDriver } from './fleet/sim/driver.js';
 import { buildFleet, SIM_IMAGES } from './fleet/sim/seed.js';
 import { buildApp } from './http/app.js';
-import { openAccess, type Authenticator } from './http/plugins/auth.js';
+import type { Authenticator } from './http/plugins/auth.js';
+import { authenticatorFor } from './http/plugins/identity.js';
+import { createLogger } from './log.js';
 import { openDb, type DbHandle } from './store/db.js';
 import { insertImages, insertPhones, insertServers } from './store/fleet.js';
 import { expireLeasesOf, STARTUP_LOCK } from './store/jobs.js';
@@ -98,18 +101,34 @@ async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: 
   return true;
 }
 
+/**
+ * Migrate, then seed what a first start seeds (fleet, default identity), one node at a time;
+ * `opencph admin` does the same.
+ */
+export async function prepareStore(handle: DbHandle, config: Config, clock: Clock, ids: IdGenerator, log: Logger): Promise<void> {
+  await withStartupLock(handle, async () => {
+    const applied = await migrateToLatest(handle.db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    await seedIfEmpty(handle, config, clock, ids, log);
+    await seedDefaultIdentity(
+      { db: handle.db, clock, ids, log },
+      { account: config.defaultAccount, user: config.defaultUser, password: config.defaultPassword, ak: config.defaultAk, sk: config.defaultSk },
+    );
+  });
+}
+
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
-  const log = overrides.logger ?? pino({ level: config.logLevel });
+  const log = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? newId;
-  const handle = openDb({ url: config.database, sqliteSync: config.sqliteSync });
+  const handle = openDb({
+    url: config.database,
+    sqliteSync: config.sqliteSync,
+    onIdleError: (err) => log.warn({ err }, 'an idle database connection failed; it will be replaced'),
+  });
   const unlock = handle.dialect === 'sqlite' ? lockDataDir(config.dataDir) : () => undefined;
   try {
-    await withStartupLock(handle, async () => {
-      const applied = await migrateToLatest(handle.db);
-      if (applied.length) log.info({ migrations: applied }, 'database migrated');
-      await seedIfEmpty(handle, config, clock, ids, log);
-    });
+    await prepareStore(handle, config, clock, ids, log);
     if (handle.dialect === 'sqlite') {
       // We hold the data dir: whatever is still "running" belongs to a process that died.
       const orphaned = await expireLeasesOf(handle.db, null);
@@ -147,7 +166,9 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
-    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator: overrides.authenticator ?? openAccess, logger: log, version: VERSION });
+    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, clock }, DEFAULT_PROJECT_ID);
+    if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../node.js';
+import { adminCommand } from './admin.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('opencph')
   .description('OpenCPH: a self-hostable server for the Huawei Cloud CPH (Cloud Phone Host) API.')
   .version(VERSION)
   .addCommand(serveCommand())
+  .addCommand(adminCommand())
   .showHelpAfterError();
 
 program.parseAsync(process.argv).catch((err: Error) => {

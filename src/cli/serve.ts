@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, makeConfig, type Config } from '../config.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../node.js';
+import { authOption, identityConfig, identityOptions } from './options.js';
 
 const int = (name: string, min: number) => (value: string) => {
   const n = Number(value);
@@ -9,7 +10,7 @@ const int = (name: string, min: number) => (value: string) => {
 };
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const cmd = new Command('serve')
     .description('Start the CPH API server (and its job workers) on the embedded SQLite store or PostgreSQL.')
     .addOption(
       new Option('--role <role>', 'api: answer HTTP only; worker: run jobs only; all: both').choices(['api', 'worker', 'all']).env('OPENCPH_ROLE').default(DEFAULTS.role),
@@ -51,6 +52,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--sim-journal', 'record every simulated execution (worker, job, start, end) in the sim_runs table').env('OPENCPH_SIM_JOURNAL'))
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite commit durability').choices(['FULL', 'NORMAL']).env('OPENCPH_SQLITE_SYNC').default(DEFAULTS.sqliteSync))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('OPENCPH_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .addOption(authOption())
     .action(async (opts) => {
       const config = makeConfig({
         role: opts.role,
@@ -71,6 +73,8 @@ export function serveCommand(): Command {
         shutdownGraceMs: opts.shutdownGrace,
         sqliteSync: opts.sqliteSync,
         logLevel: opts.logLevel,
+        auth: opts.auth,
+        ...identityConfig(opts),
       } satisfies Partial<Config>);
       const node = await startNode(config);
       if (node.url) printBanner(node.url, config);
@@ -91,6 +95,8 @@ export function serveCommand(): Command {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+  for (const option of identityOptions()) cmd.addOption(option);
+  return cmd;
 }
 
 /** A database URL without its credentials, for printing. */
@@ -108,10 +114,37 @@ function printBanner(url: string, config: Config): void {
       `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
-      '',
-      'Try:',
-      `  curl -s ${url}/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`,
+      ...authBanner(url, config),
       '',
     ].join('\n') + '\n',
   );
+}
+
+/**
+ * Who can call, and how. The documented default secrets are printed; secrets set by flag or
+ * environment are not (stdout often ends up in a log).
+ */
+function authBanner(url: string, config: Config): string[] {
+  const phones = `${url}/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`;
+  if (config.auth === 'off') return [`  auth:       off (anyone may call)`, '', 'Try:', `  curl -s ${phones}`];
+  const shown = (value: string, fallback: string, flag: string) => (value === fallback ? value : `(set by ${flag})`);
+  const password = config.defaultPassword === DEFAULTS.defaultPassword ? config.defaultPassword : '<password>';
+  const body = JSON.stringify({
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: config.defaultUser, password, domain: { name: config.defaultAccount } } } },
+      scope: { project: { id: DEFAULT_PROJECT_ID } },
+    },
+  });
+  return [
+    `  auth:       ${config.auth === 'accept' ? 'accept (any well-formed signature or token, for the default project)' : 'verify (AK/SK SDK-HMAC-SHA256 signatures, or X-Auth-Token)'}`,
+    `  access key: ${config.defaultAk}`,
+    `  secret key: ${shown(config.defaultSk, DEFAULTS.defaultSk, '--default-sk')}`,
+    `  user:       ${config.defaultUser} (account ${config.defaultAccount}), password ${shown(config.defaultPassword, DEFAULTS.defaultPassword, '--default-password')}`,
+    '  (created on the first start of an empty database; manage them with `opencph admin`)',
+    '',
+    'Try:',
+    `  TOKEN=$(curl -si ${url}/v3/auth/tokens?nocatalog=true -H 'Content-Type: application/json' \\`,
+    `    -d '${body}' | tr -d '\\r' | sed -n 's/^x-subject-token: //Ip')`,
+    `  curl -s -H "X-Auth-Token: $TOKEN" ${phones}`,
+  ];
 }

@@ -45,6 +45,27 @@ export const Errors = {
   bodyTooLarge: entry(413, 'APIGW.0201', 'Request entity too large.'),
   unsupportedMediaType: entry(415, 'APIGW.0201', 'Unsupported media type.'),
   unauthorized: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information.'),
+  // API gateway: why a credential was refused (the gateway's own phrases where its FAQ documents them)
+  credentialsMissing: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: x-auth-token not found. Send X-Auth-Token or an SDK-HMAC-SHA256 Authorization header.'),
+  authorizationMalformed: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the Authorization header is not "SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…".'),
+  signedHeadersIncomplete: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: SignedHeaders must include host and x-sdk-date.'),
+  sdkDateMissing: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: X-Sdk-Date is missing or not YYYYMMDDTHHMMSSZ.'),
+  sdkDateSkew: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: signature expired, X-Sdk-Date is more than 15 minutes from server time.'),
+  accessKeyUnknown: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: Get secretKey failed, err: ak not exist.'),
+  accessKeyDisabled: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the access key is disabled.'),
+  accessKeyLocked: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: AK access failed to reach the limit, forbidden. The access key is locked for 5 minutes after 5 consecutive signature failures.'),
+  signatureMismatch: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: verify aksk signature fail.'),
+  securityTokenUnsupported: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: temporary credentials (X-Security-Token) are not supported.'),
+  projectHeaderMismatch: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the signed X-Project-Id is not the project in the path.'),
+  tokenInvalid: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: decrypt token fail.'),
+  tokenExpired: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: token expires.'),
+  userDisabled: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the user is disabled.'),
+  // IAM (OpenCPH's codes: IAM's public pages show no code for these)
+  iamBadRequest: entry(400, 'IAM.0001', 'The request is invalid.'),
+  iamWrongPassword: entry(401, 'IAM.0002', 'The username or password is wrong.'),
+  iamUserDisabled: entry(401, 'IAM.0003', 'The user is disabled.'),
+  iamNoProjectAccess: entry(401, 'IAM.0004', 'The user has no access to the requested project.'),
+  iamTokenNotFound: entry(404, 'IAM.0005', 'The token is invalid or has expired.'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 /** `Parameter: <name> is invalid.` for a field CPH has no dedicated code for. */

@@ -23,3 +23,8 @@ let lastFormatted = '';
 export function formatUtcOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : formatUtc(ms);
 }
+
+/** IAM's wire format for token times: `YYYY-MM-DDTHH:MM:SS.ffffffZ` (microseconds; ours end in 000). */
+export function formatIamTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 23) + '000Z';
+}

@@ -11,6 +11,7 @@ import { registerJsonBody } from './plugins/body.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
 import { commandRoutes } from './routes/commands.js';
+import { iamRoutes } from './routes/iam.js';
 import { jobRoutes } from './routes/jobs.js';
 import { phoneRoutes } from './routes/phones.js';
 import { serverRoutes } from './routes/servers.js';
@@ -67,6 +68,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // IAM lives beside CPH, outside its project scope: these calls have no project in the path.
+  await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator });
 
   await app.register(
     async (cph) => {

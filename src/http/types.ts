@@ -6,6 +6,8 @@ export interface Caller {
   principal: string;
   /** Projects the caller may use; 'any' when authentication is off. */
   projects: 'any' | ReadonlySet<string>;
+  /** The IAM user behind the credentials, when they name one (AK/SK or token under `--auth verify`). */
+  user?: { id: string; name: string; domainId: string };
 }
 
 declare module 'fastify' {

@@ -22,6 +22,8 @@ export interface DbOptions {
   /** SQLite only: FULL fsyncs every commit, NORMAL survives a process crash but not a power cut. */
   sqliteSync?: 'FULL' | 'NORMAL';
   poolSize?: number;
+  /** Errors of idle PostgreSQL connections (a server restart, a killed backend); the pool replaces them. */
+  onIdleError?: (err: Error) => void;
 }
 
 // bigint columns hold millisecond times and sequence numbers, all far below 2^53.
@@ -34,6 +36,8 @@ export function isPostgresUrl(url: string): boolean {
 export function openDb(options: DbOptions): DbHandle {
   if (isPostgresUrl(options.url)) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // Without a listener an idle connection's error would end the process.
+    pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

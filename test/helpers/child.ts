@@ -16,12 +16,13 @@ export interface ChildNode {
 }
 
 /**
- * `opencph serve` as a real child process (the built CLI), on a free port; resolves once it listens
- * (or, for a worker-only node, once it says it runs jobs; `url` is then empty).
+ * `opencph serve` as a real child process (the built CLI), on a free port, with authentication off
+ * unless `args` say otherwise; resolves once it listens (or, for a worker-only node, once it says it
+ * runs jobs; `url` is then empty).
  */
 export async function startChild(args: string[], env: Record<string, string> = {}): Promise<ChildNode> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
-  const proc = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--auth', 'off', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

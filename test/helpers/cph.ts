@@ -48,10 +48,10 @@ export async function startTestNode(config: Partial<Config> = {}, overrides: Nod
 export function nodesPerTest(defaults: Partial<Config> = {}): (config?: Partial<Config>) => Promise<TestNode> {
   const started: TestNode[] = [];
   afterEach(async () => {
-    for (const n of started.splice(0)) {
-      await n.close();
-      await removeDataDir(n.dataDir);
-    }
+    // Close every node before removing any store: a node restarted on the same data dir shares it.
+    const nodes = started.splice(0);
+    for (const n of nodes) await n.close();
+    for (const dir of new Set(nodes.map((n) => n.dataDir))) await removeDataDir(dir);
   });
   return async (config = {}) => {
     const node = await startTestNode({ ...defaults, ...config });

@@ -36,6 +36,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: () =>
+      admin(async (c) => {
+        // pg-pool's end() resolves before its sockets have closed; forcing the drop while they close
+        // kills them mid-goodbye, which surfaces as an uncaught error in whichever test runs next.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await c.query(`drop database if exists ${name} with (force)`);
+      }),
   };
 }

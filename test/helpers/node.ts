@@ -43,13 +43,13 @@ export async function request<T = any>(url: string, method: string, init: { body
 /**
  * A real node on a loopback port with a fresh store (a SQLite file, or a new PostgreSQL database in
  * the PostgreSQL pass); paths are relative to the default project's `cloud-phone`. Pass `database`
- * to reopen the store of an earlier node.
+ * to reopen the store of an earlier node. Authentication is off unless `config.auth` asks for it.
  */
 export async function startTestNode(config: Partial<Config> = {}, overrides: NodeOverrides = {}): Promise<TestNode> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'opencph-test-'));
   const db: TestDatabase = config.database || config.dataDir ? { url: config.database, drop: async () => undefined } : await createTestDatabase();
   const node = await startNode(
-    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, ...config, dataDir, database: db.url }),
+    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, auth: 'off', ...config, dataDir, database: db.url }),
     { logger: pino({ level: config.logLevel ?? 'silent' }), ...overrides },
   );
   const cph = `${node.url}/v1/${PROJECT}/cloud-phone`;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CphError, invalidParameter } from '../../domain/errors.js';
+import { CphError, Errors, invalidParameter } from '../../domain/errors.js';
 
 /**
  * JSON bodies are read as bytes first: signature verification hashes exactly what was sent.
@@ -15,5 +15,20 @@ export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void 
     } catch {
       done(new CphError(invalidParameter('body'), 'The body is not valid JSON.'), undefined);
     }
+  });
+
+  // GET bodies are never parsed, yet a client may send and sign one (the SDK's own IAM calls send
+  // "{}" with GET): keep the bytes for the signature check.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.method !== 'GET' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return payload;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of payload) {
+      size += (chunk as Buffer).length;
+      if (size > bodyLimit) throw new CphError(Errors.bodyTooLarge);
+      chunks.push(chunk as Buffer);
+    }
+    req.rawBody = Buffer.concat(chunks);
+    return payload;
   });
 }

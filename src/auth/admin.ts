@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import type { IdGenerator } from '../domain/ids.js';
+import type { Clock } from '../domain/time.js';
+import { buildFleet } from '../fleet/sim/seed.js';
+import type { Db } from '../store/db.js';
+import { insertPhones, insertServers } from '../store/fleet.js';
+import {
+  addMember,
+  adoptOrphanProjects,
+  countDomains,
+  getAccessKey,
+  getDomainByName,
+  getProjectByName,
+  getProjectView,
+  getUserByName,
+  insertAccessKey,
+  insertDomain,
+  insertUser,
+  listProjectViews,
+  setAccessKeyEnabled,
+  setProjectDomain,
+  setUserEnabled,
+  type DomainRow,
+  type ProjectView,
+  type UserRow,
+} from '../store/identity.js';
+import { insertProject } from '../store/projects.js';
+import { hashPassword, passwordProblem } from './password.js';
+import { newAccessKey } from './secrets.js';
+
+/** Identity administration (`opencph admin`, first-start seeding), straight on the store. */
+export interface AdminDeps {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** A refused admin action; its message is meant for the person at the terminal. */
+export class AdminError extends Error {
+  override name = 'AdminError';
+}
+
+const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+const AK = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkName(kind: string, name: string): void {
+  if (!NAME.test(name)) throw new AdminError(`A ${kind} name is 1 to 64 letters, digits, '_', '.', '@' or '-': "${name}" is not.`);
+}
+
+export async function requireAccount(db: Db, name: string): Promise<DomainRow> {
+  const d = await getDomainByName(db, name);
+  if (!d) throw new AdminError(`No account named "${name}".`);
+  return d;
+}
+
+export async function requireUser(db: Db, account: string, name: string): Promise<UserRow> {
+  const d = await requireAccount(db, account);
+  const u = await getUserByName(db, d.domain_id, name);
+  if (!u) throw new AdminError(`No user "${name}" in account "${account}".`);
+  return u;
+}
+
+/** A project by id or by name. */
+export async function requireProject(db: Db, idOrName: string): Promise<ProjectView> {
+  const p = (await getProjectView(db, idOrName)) ?? (await getProjectByName(db, idOrName));
+  if (!p) throw new AdminError(`No project with id or name "${idOrName}".`);
+  return p;
+}
+
+export async function createAccount(deps: AdminDeps, name: string): Promise<DomainRow> {
+  checkName('account', name);
+  if (await getDomainByName(deps.db, name)) throw new AdminError(`An account named "${name}" exists already.`);
+  const row = { domain_id: deps.ids(), name, enabled: 1, created_at: deps.clock.now() };
+  await insertDomain(deps.db, row);
+  return row;
+}
+
+export async function createUser(deps: AdminDeps, o: { account: string; name: string; password: string }): Promise<UserRow> {
+  checkName('user', o.name);
+  const problem = passwordProblem(o.password);
+  if (problem) throw new AdminError(problem);
+  const d = await requireAccount(deps.db, o.account);
+  if (await getUserByName(deps.db, d.domain_id, o.name)) throw new AdminError(`User "${o.name}" exists already in account "${o.account}".`);
+  const row = { user_id: deps.ids(), domain_id: d.domain_id, name: o.name, password_hash: await hashPassword(o.password), enabled: 1, created_at: deps.clock.now() };
+  await insertUser(deps.db, row);
+  return row;
+}
+
+export async function setUserEnabledByName(deps: AdminDeps, account: string, name: string, enabled: boolean): Promise<void> {
+  const u = await requireUser(deps.db, account, name);
+  await setUserEnabled(deps.db, u.user_id, enabled);
+}
+
+/** A new project of an account, with its own simulated fleet, in one transaction. */
+export async function createProject(deps: AdminDeps, o: { account: string; name: string; servers: number; phonesPerServer: number }): Promise<ProjectView> {
+  checkName('project', o.name);
+  const d = await requireAccount(deps.db, o.account);
+  if (await getProjectByName(deps.db, o.name)) throw new AdminError(`A project named "${o.name}" exists already.`);
+  const now = deps.clock.now();
+  const projectId = deps.ids();
+  const fleet = buildFleet(projectId, o.servers, o.phonesPerServer, now, deps.ids);
+  await deps.db.transaction().execute(async (trx) => {
+    await insertProject(trx, { project_id: projectId, name: o.name, created_at: now });
+    await setProjectDomain(trx, projectId, d.domain_id);
+    await insertServers(trx, fleet.servers);
+    await insertPhones(trx, fleet.phones);
+  });
+  return { project_id: projectId, name: o.name, domain_id: d.domain_id };
+}
+
+export async function grantProject(deps: AdminDeps, o: { account: string; user: string; project: string }): Promise<ProjectView> {
+  const u = await requireUser(deps.db, o.account, o.user);
+  const p = await requireProject(deps.db, o.project);
+  if (p.domain_id !== u.domain_id) throw new AdminError(`Project "${p.name}" belongs to another account than user "${o.user}".`);
+  await addMember(deps.db, u.user_id, p.project_id, deps.clock.now());
+  return p;
+}
+
+/** A new access key for a user; the secret is returned here and never shown again. */
+export async function createAccessKey(deps: AdminDeps, o: { account: string; user: string; description?: string; ak?: string; sk?: string }): Promise<{ ak: string; sk: string }> {
+  const u = await requireUser(deps.db, o.account, o.user);
+  const generated = newAccessKey();
+  const ak = o.ak ?? generated.ak;
+  const sk = o.sk ?? generated.sk;
+  if (!AK.test(ak)) throw new AdminError('An access key is 1 to 64 letters, digits, "_" or "-".');
+  if (sk.length < 16 || /\s/.test(sk)) throw new AdminError('A secret key has at least 16 characters and no spaces.');
+  if (await getAccessKey(deps.db, ak)) throw new AdminError(`Access key ${ak} exists already.`);
+  await insertAccessKey(deps.db, { access_key: ak, secret_key: sk, user_id: u.user_id, description: o.description ?? '', enabled: 1, created_at: deps.clock.now(), locked_until: null });
+  return { ak, sk };
+}
+
+export async function setAccessKeyEnabledByAk(deps: AdminDeps, ak: string, enabled: boolean): Promise<void> {
+  if (!(await setAccessKeyEnabled(deps.db, ak, enabled))) throw new AdminError(`No access key ${ak}.`);
+}
+
+export interface DefaultIdentity {
+  account: string;
+  user: string;
+  password: string;
+  ak: string;
+  sk: string;
+}
+
+/**
+ * On the first start of a store without accounts: the default account owns every project there is,
+ * and its user (with the given password and access key) is a member of each. Later starts leave
+ * identity alone; `opencph admin` changes it.
+ */
+export async function seedDefaultIdentity(deps: AdminDeps & { log: Logger }, d: DefaultIdentity): Promise<boolean> {
+  if ((await countDomains(deps.db)) > 0) return false;
+  checkName('account', d.account);
+  checkName('user', d.user);
+  const problem = passwordProblem(d.password);
+  if (problem) throw new AdminError(`Default password: ${problem}`);
+  const passwordHash = await hashPassword(d.password);
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    const tx = { ...deps, db: trx };
+    const domainId = deps.ids();
+    await insertDomain(trx, { domain_id: domainId, name: d.account, enabled: 1, created_at: now });
+    await adoptOrphanProjects(trx, domainId);
+    const userId = deps.ids();
+    await insertUser(trx, { user_id: userId, domain_id: domainId, name: d.user, password_hash: passwordHash, enabled: 1, created_at: now });
+    for (const p of await listProjectViews(trx, domainId)) await addMember(trx, userId, p.project_id, now);
+    await createAccessKey(tx, { account: d.account, user: d.user, description: 'default access key', ak: d.ak, sk: d.sk });
+  });
+  deps.log.info({ account: d.account, user: d.user, accessKey: d.ak }, 'created the default account, user and access key');
+  return true;
+}

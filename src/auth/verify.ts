@@ -1,0 +1,122 @@
+import { CphError, Errors } from '../domain/errors.js';
+import { formatIamTime, type Clock } from '../domain/time.js';
+import type { Db } from '../store/db.js';
+import {
+  clearSignatureFailures,
+  getAccessKey,
+  getToken,
+  projectIdsOfUser,
+  recordSignatureFailure,
+  type TokenView,
+} from '../store/identity.js';
+import { hashToken } from './secrets.js';
+import {
+  formatSdkDate,
+  MAX_DATE_SKEW_MS,
+  parseAuthorization,
+  parseSdkDate,
+  signatureMatches,
+  type SignedRequest,
+} from './signature.js';
+
+/** Consecutive signature failures that lock an access key, and for how long (the gateway's rule). */
+export const LOCK_AFTER_FAILURES = 5;
+export const LOCK_MS = 5 * 60_000;
+
+/** A request as authentication sees it: the wire form, and the project its path names (if any). */
+export interface Credentials extends SignedRequest {
+  pathProjectId?: string;
+}
+
+/** Who is calling and which projects they may use (the HTTP layer's Caller has this shape). */
+export interface Identity {
+  principal: string;
+  projects: ReadonlySet<string>;
+  user?: { id: string; name: string; domainId: string };
+}
+
+export interface AuthDeps {
+  db: Db;
+  clock: Clock;
+}
+
+const isSignature = (authorization: string | undefined) => authorization !== undefined && /^\s*SDK-HMAC-SHA256(\s|$)/.test(authorization);
+
+/**
+ * `--auth verify`: an `SDK-HMAC-SHA256` Authorization header is checked as cph-api.md §6.2 says;
+ * otherwise `X-Auth-Token` must be a live token. Failures throw APIGW.0301 naming the reason.
+ */
+export async function verifyCredentials(deps: AuthDeps, c: Credentials): Promise<Identity> {
+  const authorization = c.header('authorization');
+  if (isSignature(authorization)) return verifySignature(deps, c, authorization!);
+  const token = c.header('x-auth-token');
+  if (token) return verifyTokenCredential(deps, token);
+  throw new CphError(authorization !== undefined ? Errors.authorizationMalformed : Errors.credentialsMissing);
+}
+
+async function verifySignature(deps: AuthDeps, c: Credentials, authorization: string): Promise<Identity> {
+  const auth = parseAuthorization(authorization);
+  if (!auth) throw new CphError(Errors.authorizationMalformed);
+  const key = await getAccessKey(deps.db, auth.accessKey);
+  if (!key) throw new CphError(Errors.accessKeyUnknown);
+  if (!key.enabled) throw new CphError(Errors.accessKeyDisabled);
+  if (!key.user_enabled) throw new CphError(Errors.userDisabled);
+  const now = deps.clock.now();
+  if (key.locked_until !== null && key.locked_until > now) throw new CphError(Errors.accessKeyLocked);
+  if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('x-sdk-date')) throw new CphError(Errors.signedHeadersIncomplete);
+  const date = parseSdkDate(c.header('x-sdk-date'));
+  if (date === undefined) throw new CphError(Errors.sdkDateMissing);
+  if (Math.abs(now - date) > MAX_DATE_SKEW_MS) throw new CphError(Errors.sdkDateSkew, `Signature time ${formatSdkDate(date)}, server time ${formatSdkDate(now)}.`);
+  if (c.header('x-security-token') !== undefined) throw new CphError(Errors.securityTokenUnsupported);
+
+  if (!signatureMatches(c, auth, key.secret_key)) {
+    await recordSignatureFailure(deps.db, key.access_key, now, LOCK_AFTER_FAILURES, LOCK_MS);
+    throw new CphError(Errors.signatureMismatch);
+  }
+  if (key.failures > 0) await clearSignatureFailures(deps.db, key.access_key);
+
+  const signedProject = auth.signedHeaders.includes('x-project-id') ? c.header('x-project-id') : undefined;
+  if (signedProject !== undefined && c.pathProjectId !== undefined && signedProject !== c.pathProjectId) throw new CphError(Errors.projectHeaderMismatch);
+
+  return {
+    principal: `ak:${key.access_key}`,
+    projects: new Set(await projectIdsOfUser(deps.db, key.user_id)),
+    user: { id: key.user_id, name: key.user_name, domainId: key.domain_id },
+  };
+}
+
+/** A stored, unexpired token of an enabled user; throws APIGW.0301 otherwise. */
+export async function liveToken(deps: AuthDeps, token: string): Promise<TokenView> {
+  const row = await getToken(deps.db, hashToken(token));
+  if (!row) throw new CphError(Errors.tokenInvalid);
+  if (row.expires_at <= deps.clock.now()) throw new CphError(Errors.tokenExpired, `expires_at: ${formatIamTime(row.expires_at)}`);
+  if (!row.user_enabled) throw new CphError(Errors.userDisabled);
+  return row;
+}
+
+async function verifyTokenCredential(deps: AuthDeps, token: string): Promise<Identity> {
+  const row = await liveToken(deps, token);
+  return {
+    principal: `user:${row.user_name}`,
+    projects: new Set([row.project_id]),
+    user: { id: row.user_id, name: row.user_name, domainId: row.user_domain_id },
+  };
+}
+
+/**
+ * `--auth accept`, for quick local use: any well-formed signature or any token is taken, for the
+ * default project only. Nothing is looked up or checked beyond the shape.
+ */
+export function acceptCredentials(defaultProjectId: string): (c: Credentials) => Promise<Identity> {
+  const projects = new Set([defaultProjectId]);
+  return async (c) => {
+    const authorization = c.header('authorization');
+    if (isSignature(authorization)) {
+      const auth = parseAuthorization(authorization);
+      if (!auth) throw new CphError(Errors.authorizationMalformed);
+      return { principal: `ak:${auth.accessKey}`, projects };
+    }
+    if (c.header('x-auth-token')) return { principal: 'token', projects };
+    throw new CphError(authorization !== undefined ? Errors.authorizationMalformed : Errors.credentialsMissing);
+  };
+}

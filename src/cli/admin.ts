@@ -1,0 +1,237 @@
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import {
+  AdminError,
+  createAccessKey,
+  createAccount,
+  createProject,
+  createUser,
+  grantProject,
+  requireAccount,
+  requireUser,
+  setAccessKeyEnabledByAk,
+  setUserEnabledByName,
+  type AdminDeps,
+} from '../auth/admin.js';
+import { DEFAULTS, makeConfig } from '../config.js';
+import { newId } from '../domain/ids.js';
+import { formatUtc, systemClock } from '../domain/time.js';
+import { createLogger } from '../log.js';
+import { prepareStore } from '../node.js';
+import { openDb } from '../store/db.js';
+import { listAccessKeys, listDomains, listProjectViews, listUsers, projectIdsOfUser } from '../store/identity.js';
+import { identityConfig, identityOptions } from './options.js';
+
+type Out = (line: string) => void;
+type Action = (deps: AdminDeps, out: Out, args: string[], opts: Record<string, string | number>) => Promise<void>;
+
+const count = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new AdminError(`--${name} must be a whole number ≥ 0, not "${value}"`);
+  return n;
+};
+
+/** Columns padded to their widest cell. */
+function table(out: Out, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of [header, ...rows]) out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+const yesNo = (flag: number) => (flag ? 'yes' : 'no');
+
+/**
+ * Open the store named by the admin command's options, bring it up to date (a first use seeds what a
+ * first start would), run the action, close. Works beside a running server: it takes no lock.
+ */
+function runner(out: Out) {
+  return (action: Action) => async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as Record<string, string | number>;
+    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    const config = makeConfig({ dataDir: opts.dataDir as string, database: opts.database as string | undefined, ...identityConfig(opts) });
+    const log = createLogger('warn', pino.destination(2));
+    const handle = openDb({ url: config.database, sqliteSync: config.sqliteSync });
+    try {
+      await prepareStore(handle, config, systemClock, newId, log);
+      await action({ db: handle.db, clock: systemClock, ids: newId }, out, positional, opts);
+    } finally {
+      await handle.close();
+    }
+  };
+}
+
+const accountOption = () => new Option('--account <name>', 'the account (IAM domain)').env('OPENCPH_DEFAULT_ACCOUNT').default(DEFAULTS.defaultAccount);
+
+function accounts(run: ReturnType<typeof runner>): Command {
+  const cmd = new Command('accounts').description('accounts (IAM domains)');
+  cmd
+    .command('create <name>')
+    .description('create an account')
+    .action(
+      run(async (deps, out, [name]) => {
+        const d = await createAccount(deps, name!);
+        out(`created account ${d.name} (${d.domain_id})`);
+      }),
+    );
+  cmd
+    .command('list')
+    .description('list accounts')
+    .action(
+      run(async (deps, out) => {
+        const rows = await listDomains(deps.db);
+        table(out, ['ACCOUNT', 'ID', 'ENABLED', 'CREATED'], rows.map((d) => [d.name, d.domain_id, yesNo(d.enabled), formatUtc(d.created_at)]));
+      }),
+    );
+  return cmd;
+}
+
+function users(run: ReturnType<typeof runner>): Command {
+  const cmd = new Command('users').description('users of an account');
+  cmd
+    .command('create <name>')
+    .description('create a user with a password')
+    .addOption(accountOption())
+    .addOption(new Option('--password <password>', 'the password (8 to 128 characters)').env('OPENCPH_NEW_PASSWORD').makeOptionMandatory())
+    .action(
+      run(async (deps, out, [name], o) => {
+        const u = await createUser(deps, { account: String(o.account), name: name!, password: String(o.password) });
+        out(`created user ${u.name} (${u.user_id}) in account ${o.account}`);
+      }),
+    );
+  cmd
+    .command('list')
+    .description('list users (with their projects)')
+    .addOption(accountOption())
+    .action(
+      run(async (deps, out, _args, o) => {
+        const d = await requireAccount(deps.db, String(o.account));
+        const projects = new Map((await listProjectViews(deps.db)).map((p) => [p.project_id, p.name]));
+        const rows = [];
+        for (const u of await listUsers(deps.db, d.domain_id)) {
+          const names = (await projectIdsOfUser(deps.db, u.user_id)).map((id) => projects.get(id) ?? id);
+          rows.push([u.name, u.user_id, yesNo(u.enabled), names.join(',')]);
+        }
+        table(out, ['USER', 'ID', 'ENABLED', 'PROJECTS'], rows);
+      }),
+    );
+  for (const [verb, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    cmd
+      .command(`${verb} <name>`)
+      .description(`${verb} a user (its tokens and access keys ${enabled ? 'work again' : 'stop working at once'})`)
+      .addOption(accountOption())
+      .action(
+        run(async (deps, out, [name], o) => {
+          await setUserEnabledByName(deps, String(o.account), name!, enabled);
+          out(`${verb}d user ${name}`);
+        }),
+      );
+  }
+  cmd
+    .command('grant <name> <project>')
+    .description('let a user use a project (given by id or name)')
+    .addOption(accountOption())
+    .action(
+      run(async (deps, out, [name, project], o) => {
+        const p = await grantProject(deps, { account: String(o.account), user: name!, project: project! });
+        out(`granted project ${p.name} (${p.project_id}) to user ${name}`);
+      }),
+    );
+  return cmd;
+}
+
+function projects(run: ReturnType<typeof runner>): Command {
+  const cmd = new Command('projects').description('projects, each with its own simulated fleet');
+  cmd
+    .command('create <name>')
+    .description('create a project (its id is 32 hex characters) with a simulated fleet')
+    .addOption(accountOption())
+    .addOption(new Option('--servers <n>', 'simulated servers').default(DEFAULTS.servers).argParser(count('servers')))
+    .addOption(new Option('--phones-per-server <n>', 'simulated phones per server').default(DEFAULTS.phonesPerServer).argParser(count('phones-per-server')))
+    .action(
+      run(async (deps, out, [name], o) => {
+        const p = await createProject(deps, { account: String(o.account), name: name!, servers: Number(o.servers), phonesPerServer: Number(o.phonesPerServer) });
+        out(`created project ${p.name} (${p.project_id}): ${o.servers} simulated server(s) of ${o.phonesPerServer} phone(s)`);
+        out(`grant it with: opencph admin users grant <user> ${p.name} --account ${o.account}`);
+      }),
+    );
+  cmd
+    .command('list')
+    .description('list projects')
+    .action(
+      run(async (deps, out) => {
+        const names = new Map((await listDomains(deps.db)).map((d) => [d.domain_id, d.name]));
+        const rows = await listProjectViews(deps.db);
+        table(out, ['PROJECT', 'ID', 'ACCOUNT'], rows.map((p) => [p.name, p.project_id, p.domain_id ? (names.get(p.domain_id) ?? p.domain_id) : '']));
+      }),
+    );
+  return cmd;
+}
+
+function keys(run: ReturnType<typeof runner>): Command {
+  const cmd = new Command('keys').description('access keys (AK/SK) of users');
+  cmd
+    .command('create')
+    .description('create an access key for a user; the secret key is printed once')
+    .addOption(accountOption())
+    .requiredOption('--user <name>', 'the user the key acts as')
+    .option('--description <text>', 'what the key is for', '')
+    .action(
+      run(async (deps, out, _args, o) => {
+        const k = await createAccessKey(deps, { account: String(o.account), user: String(o.user), description: String(o.description) });
+        out(`access key: ${k.ak}`);
+        out(`secret key: ${k.sk}`);
+        out('The secret key is shown only now: keep it.');
+      }),
+    );
+  cmd
+    .command('list')
+    .description('list access keys (never their secrets)')
+    .addOption(accountOption())
+    .option('--user <name>', 'only the keys of this user')
+    .action(
+      run(async (deps, out, _args, o) => {
+        const user = o.user === undefined ? undefined : await requireUser(deps.db, String(o.account), String(o.user));
+        const d = await requireAccount(deps.db, String(o.account));
+        const rows = (await listAccessKeys(deps.db, user?.user_id)).filter((k) => k.domain_id === d.domain_id);
+        const now = deps.clock.now();
+        table(
+          out,
+          ['ACCESS KEY', 'USER', 'ENABLED', 'LOCKED', 'CREATED', 'DESCRIPTION'],
+          rows.map((k) => [k.access_key, k.user_name, yesNo(k.enabled), k.locked_until !== null && k.locked_until > now ? `until ${formatUtc(k.locked_until)}` : 'no', formatUtc(k.created_at), k.description]),
+        );
+      }),
+    );
+  for (const [verb, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    cmd
+      .command(`${verb} <ak>`)
+      .description(`${verb} an access key`)
+      .action(
+        run(async (deps, out, [ak]) => {
+          await setAccessKeyEnabledByAk(deps, ak!, enabled);
+          out(`${verb}d access key ${ak}`);
+        }),
+      );
+  }
+  return cmd;
+}
+
+/** `opencph admin`; `out` receives each line of output (stdout by default). */
+export function adminCommand(out: Out = (line) => process.stdout.write(line + '\n')): Command {
+  const run = runner(out);
+  const cmd = new Command('admin')
+    .description('Manage accounts, users, projects and access keys, directly in the database (also while a server runs).')
+    .addOption(new Option('--data-dir <dir>', 'where the SQLite database lives').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
+    .addOption(new Option('--database <url>', 'a postgres:// URL, or a SQLite file (default: <data-dir>/opencph.db)').env('OPENCPH_DATABASE_URL'))
+    .addCommand(accounts(run))
+    .addCommand(users(run))
+    .addCommand(projects(run))
+    .addCommand(keys(run));
+  for (const option of identityOptions()) cmd.addOption(option);
+  return cmd;
+}

@@ -1,0 +1,32 @@
+import { Option } from 'commander';
+import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
+
+/** Flags for the identity seeded on first start; `serve` and `admin` both take them. */
+export function identityOptions(): Option[] {
+  return [
+    new Option('--default-account <name>', 'account (IAM domain) created on first start').env('OPENCPH_DEFAULT_ACCOUNT').default(DEFAULTS.defaultAccount),
+    new Option('--default-user <name>', 'user created on first start').env('OPENCPH_DEFAULT_USER').default(DEFAULTS.defaultUser),
+    new Option('--default-password <password>', "that user's password").env('OPENCPH_DEFAULT_PASSWORD').default(DEFAULTS.defaultPassword),
+    new Option('--default-ak <ak>', "that user's access key").env('OPENCPH_DEFAULT_AK').default(DEFAULTS.defaultAk),
+    new Option('--default-sk <sk>', 'and its secret key').env('OPENCPH_DEFAULT_SK').default(DEFAULTS.defaultSk),
+  ];
+}
+
+export function authOption(): Option {
+  return new Option('--auth <mode>', 'verify: check AK/SK signatures and tokens; accept: take any well-formed one for the default project; off: no auth')
+    .choices(AUTH_MODES)
+    .env('OPENCPH_AUTH')
+    .default(DEFAULTS.auth);
+}
+
+type IdentityConfig = Pick<Config, 'defaultAccount' | 'defaultUser' | 'defaultPassword' | 'defaultAk' | 'defaultSk'>;
+
+export function identityConfig(opts: Record<string, unknown>): IdentityConfig {
+  return {
+    defaultAccount: opts.defaultAccount as string,
+    defaultUser: opts.defaultUser as string,
+    defaultPassword: opts.defaultPassword as string,
+    defaultAk: opts.defaultAk as string,
+    defaultSk: opts.defaultSk as string,
+  };
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCommand } from '../../src/cli/admin.js';
+import { DEFAULTS } from '../../src/config.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { getToken, passwordAuth, sendSigned, sendWithToken } from '../helpers/http.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+
+/** Run `opencph admin --data-dir <dir> …args` in this process; its output lines. */
+async function admin(dataDir: string, ...args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  await adminCommand((line) => lines.push(line))
+    .exitOverride()
+    .parseAsync(['--data-dir', dataDir, ...args], { from: 'user' });
+  return lines;
+}
+
+describe('opencph admin', () => {
+  let dataDir: string;
+  let t: TestNode;
+  let node: RunningNode;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'opencph-admin-'));
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('seeds a new store as a first start would, and lists it', async () => {
+    expect((await admin(dataDir, 'accounts', 'list'))[1]).toMatch(new RegExp(`^${DEFAULTS.defaultAccount}\\s+[0-9a-f]{32}\\s+yes`));
+    expect((await admin(dataDir, 'projects', 'list')).join('\n')).toContain(`cn-north-4  ${DEFAULT_PROJECT_ID}  ${DEFAULTS.defaultAccount}`);
+    expect((await admin(dataDir, 'users', 'list')).join('\n')).toMatch(new RegExp(`${DEFAULTS.defaultUser}\\s+[0-9a-f]{32}\\s+yes\\s+cn-north-4`));
+    const keys = (await admin(dataDir, 'keys', 'list')).join('\n');
+    expect(keys).toContain(DEFAULTS.defaultAk);
+    expect(keys).not.toContain(DEFAULTS.defaultSk);
+  });
+
+  let projectId = '';
+  let key = { ak: '', sk: '' };
+
+  it('creates an account, a user, a project with its own fleet, a grant and a key (secret shown once)', async () => {
+    expect((await admin(dataDir, 'accounts', 'create', 'acme'))[0]).toMatch(/^created account acme \([0-9a-f]{32}\)$/);
+    expect((await admin(dataDir, 'users', 'create', 'bob', '--account', 'acme', '--password', 'Bob#password1'))[0]).toMatch(/^created user bob/);
+    const created = await admin(dataDir, 'projects', 'create', 'cn-south-1', '--account', 'acme', '--servers', '1', '--phones-per-server', '3');
+    projectId = /\(([0-9a-f]{32})\)/.exec(created[0]!)![1]!;
+    expect((await admin(dataDir, 'users', 'grant', 'bob', 'cn-south-1', '--account', 'acme'))[0]).toContain(projectId);
+    const out = await admin(dataDir, 'keys', 'create', '--user', 'bob', '--account', 'acme', '--description', 'ci');
+    key = { ak: out[0]!.replace('access key: ', ''), sk: out[1]!.replace('secret key: ', '') };
+    expect(key.ak).toMatch(/^[A-Z0-9]{20}$/);
+    expect(key.sk).toMatch(/^[A-Za-z0-9]{40}$/);
+    const listed = (await admin(dataDir, 'keys', 'list', '--account', 'acme')).join('\n');
+    expect(listed).toContain(key.ak);
+    expect(listed).not.toContain(key.sk);
+  });
+
+  it('refuses what does not make sense, with a message', async () => {
+    await expect(admin(dataDir, 'users', 'create', 'eve', '--account', 'acme', '--password', 'short')).rejects.toThrow('at least 8 characters');
+    await expect(admin(dataDir, 'users', 'grant', 'bob', 'cn-north-4', '--account', 'acme')).rejects.toThrow('belongs to another account');
+    await expect(admin(dataDir, 'accounts', 'create', 'acme')).rejects.toThrow('exists already');
+    await expect(admin(dataDir, 'projects', 'create', 'cn-south-1', '--account', 'acme')).rejects.toThrow('exists already');
+    await expect(admin(dataDir, 'keys', 'disable', 'NOSUCHKEY')).rejects.toThrow('No access key');
+  });
+
+  it('what it made works against a server on the same store; disabling takes effect at once', async () => {
+    t = await startTestNode({ auth: 'verify', dataDir });
+    node = t.node;
+    const phones = `/v1/${projectId}/cloud-phone/phones`;
+    const listed = await sendSigned(node.port, key, 'GET', phones);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json.count).toBe(3);
+    expect((await sendSigned(node.port, key, 'GET', `/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`)).status).toBe(403);
+
+    const { token } = await getToken(node.port, passwordAuth('bob', 'Bob#password1', 'acme', { name: 'cn-south-1' }));
+    expect((await sendWithToken(node.port, token!, 'GET', phones)).status).toBe(200);
+
+    await admin(dataDir, 'keys', 'disable', key.ak);
+    expect((await sendSigned(node.port, key, 'GET', phones)).status).toBe(401);
+    await admin(dataDir, 'keys', 'enable', key.ak);
+    expect((await sendSigned(node.port, key, 'GET', phones)).status).toBe(200);
+    await admin(dataDir, 'users', 'disable', 'bob', '--account', 'acme');
+    expect((await sendWithToken(node.port, token!, 'GET', phones)).status).toBe(401);
+    expect((await sendSigned(node.port, key, 'GET', phones)).status).toBe(401);
+  });
+});
+
+describe('first start with other default credentials', () => {
+  it('seeds the access key, user and password given by flags instead of the documented ones', async () => {
+    const t = await startTestNode({ auth: 'verify', defaultAccount: 'lab', defaultUser: 'ops', defaultPassword: 'Ops#password99', defaultAk: 'LABAK000000000000001', defaultSk: 'LabSecretKey000000000000000000000000000' });
+    const node = t.node;
+    try {
+      const phones = `/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`;
+      expect((await sendSigned(node.port, { ak: 'LABAK000000000000001', sk: 'LabSecretKey000000000000000000000000000' }, 'GET', phones)).status).toBe(200);
+      expect((await sendSigned(node.port, { ak: DEFAULTS.defaultAk, sk: DEFAULTS.defaultSk }, 'GET', phones)).status).toBe(401);
+      expect((await getToken(node.port, passwordAuth('ops', 'Ops#password99', 'lab', { id: DEFAULT_PROJECT_ID }))).status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('takes the same flags in opencph admin, when it is the first to open the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opencph-admin-'));
+    try {
+      const keys = await admin(dir, '--default-account', 'lab', '--default-user', 'ops', '--default-ak', 'LABAK000000000000002', 'keys', 'list', '--account', 'lab');
+      expect(keys.join('\n')).toMatch(/LABAK000000000000002\s+ops\s+yes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { signRequest } from '../../src/auth/signature.js';
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: any;
+}
+
+/**
+ * One HTTP request with exactly these headers and body bytes (node:http, so a `host` header is sent
+ * as given: signed requests need that).
+ */
+export function send(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path: target, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export interface Key {
+  ak: string;
+  sk: string;
+}
+
+/** A request signed as the SDK signs it (content-type, host, x-project-id, x-sdk-date). */
+export function sendSigned(
+  port: number,
+  key: Key,
+  method: string,
+  target: string,
+  o: { body?: unknown; projectId?: string; now?: number; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+  const projectId = o.projectId ?? /^\/v1\/([^/]+)\//.exec(target)?.[1];
+  const headers = signRequest({
+    method,
+    url: target,
+    headers: { 'content-type': 'application/json', host: `127.0.0.1:${port}`, ...(projectId ? { 'X-Project-Id': projectId } : {}), ...o.headers },
+    body,
+    accessKey: key.ak,
+    secretKey: key.sk,
+    now: o.now ?? Date.now(),
+  });
+  return send(port, method, target, headers, body);
+}
+
+/** A request with an IAM token. */
+export function sendWithToken(port: number, token: string, method: string, target: string, body?: unknown): Promise<Reply> {
+  return send(port, method, target, { 'content-type': 'application/json', 'X-Auth-Token': token }, body === undefined ? undefined : JSON.stringify(body));
+}
+
+export function passwordAuth(user: string, password: string, account: string | undefined, project: { id: string } | { name: string }) {
+  return { auth: { identity: { methods: ['password'], password: { user: { name: user, password, ...(account ? { domain: { name: account } } : {}) } } }, scope: { project } } };
+}
+
+/** POST /v3/auth/tokens; the token (if any) from X-Subject-Token. */
+export async function getToken(port: number, body: unknown, query = ''): Promise<Reply & { token?: string }> {
+  const r = await send(port, 'POST', `/v3/auth/tokens${query}`, { 'content-type': 'application/json;charset=utf8' }, JSON.stringify(body));
+  const token = r.headers['x-subject-token'];
+  return { ...r, token: typeof token === 'string' ? token : undefined };
+}

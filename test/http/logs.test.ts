@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessKey } from '../../src/auth/admin.js';
+import { DEFAULTS } from '../../src/config.js';
+import { newId } from '../../src/domain/ids.js';
+import { createLogger } from '../../src/log.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { getToken, passwordAuth, send, sendSigned, sendWithToken } from '../helpers/http.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+
+/** Everything the node logs, at the most verbose level, captured through its real logger setup. */
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger('trace', stream), text: () => lines.join('') };
+}
+
+describe('logs are free of secrets', () => {
+  const log = capture();
+  let t: TestNode;
+  let node: RunningNode;
+  const secrets: string[] = [DEFAULTS.defaultSk, DEFAULTS.defaultPassword];
+
+  beforeAll(async () => {
+    t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1, logLevel: 'trace' }, { logger: log.logger });
+    node = t.node;
+  });
+  afterAll(() => t.close());
+
+  it('after tokens, signatures, failures and admin actions, no credential appears in any log line', async () => {
+    const phones = `/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`;
+    const login = passwordAuth(DEFAULTS.defaultUser, DEFAULTS.defaultPassword, DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID });
+    const { token } = await getToken(node.port, login);
+    secrets.push(token!);
+    expect((await sendWithToken(node.port, token!, 'GET', phones)).status).toBe(200);
+    expect((await send(node.port, 'GET', '/v3/auth/tokens', { 'X-Auth-Token': token!, 'X-Subject-Token': token! })).status).toBe(200);
+
+    const signed = await sendSigned(node.port, { ak: DEFAULTS.defaultAk, sk: DEFAULTS.defaultSk }, 'POST', `${phones}/batch-stop`, { body: { phone_ids: ['x'] } });
+    expect(signed.status).toBe(200);
+    const wrongPassword = 'Wrong#Password-123';
+    secrets.push(wrongPassword);
+    expect((await getToken(node.port, passwordAuth(DEFAULTS.defaultUser, wrongPassword, DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID }))).status).toBe(401);
+    const badBody = { auth: { identity: { methods: ['password'], password: { user: { name: 'x', password: 'Body#Secret-456' } } } } };
+    secrets.push('Body#Secret-456');
+    expect((await getToken(node.port, badBody)).status).toBe(400);
+
+    const key = await createAccessKey({ db: node.handle.db, clock: { now: () => Date.now() }, ids: newId }, { account: DEFAULTS.defaultAccount, user: DEFAULTS.defaultUser });
+    secrets.push(key.sk);
+    expect((await sendSigned(node.port, key, 'GET', phones)).status).toBe(200);
+    const forged = await sendSigned(node.port, { ak: key.ak, sk: 'forged-secret' }, 'GET', phones);
+    expect(forged.status).toBe(401);
+    expect((await sendWithToken(node.port, 'made-up-token-value-789', 'GET', phones)).status).toBe(401);
+    secrets.push('made-up-token-value-789');
+
+    const text = log.text();
+    expect(text).toContain('"msg":"request"');
+    expect(text).toContain('/v3/auth/tokens');
+    for (const secret of secrets) expect(text, 'a secret was logged').not.toContain(secret);
+    expect(text).not.toMatch(/Signature=[0-9a-f]{64}/);
+    expect(text.toLowerCase()).not.toContain('sdk-hmac-sha256 access=');
+  });
+
+  it('redacts credential headers and secret fields if anything ever logs them', () => {
+    const l = capture();
+    l.logger.info({
+      req: { headers: { authorization: 'SDK-HMAC-SHA256 Access=A, SignedHeaders=host, Signature=abc', 'x-auth-token': 'tok-1', 'x-subject-token': 'tok-2' } },
+      user: { password: 'pw-1' },
+      key: { sk: 'sk-1', secret_key: 'sk-2' },
+      password: 'pw-2',
+    });
+    const text = l.text();
+    for (const s of ['Signature=abc', 'tok-1', 'tok-2', 'pw-1', 'pw-2', 'sk-1', 'sk-2']) expect(text).not.toContain(s);
+    expect(text).toContain('[redacted]');
+  });
+});
