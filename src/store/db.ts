@@ -29,6 +29,37 @@ export interface DbOptions {
 // bigint columns hold millisecond times and sequence numbers, all far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** The store as a hot read path sees it: Kysely, and on SQLite the raw connection. */
+export type ReadStore = Pick<DbHandle, 'db' | 'sqlite'>;
+
+/**
+ * The reads clients repeat hardest (ListJobs, ShowJob, the access key behind every signed call)
+ * run on SQLite as statements prepared once per connection, straight on it, skipping Kysely's
+ * per-call query building and statement preparation; PostgreSQL keeps the Kysely path.
+ *
+ * While a Kysely transaction is open on the connection (a claim, a finish, a submit awaiting
+ * between its statements), a direct read would see its uncommitted writes: this then answers
+ * undefined, and the read takes the Kysely path and waits its turn.
+ */
+export function directSqlite(store: ReadStore): SqliteDatabase.Database | undefined {
+  return store.sqlite && !store.sqlite.inTransaction ? store.sqlite : undefined;
+}
+
+const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
+
+/**
+ * `sql` prepared once on this connection. Raw statements answer rows as arrays, which are cheaper
+ * to build; others answer the same row objects Kysely's SQLite driver does.
+ */
+export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, raw = false): SqliteDatabase.Statement {
+  let statements = prepared.get(sqlite);
+  if (!statements) prepared.set(sqlite, (statements = new Map()));
+  const key = raw ? `raw:${sql}` : sql;
+  let stmt = statements.get(key);
+  if (!stmt) statements.set(key, (stmt = sqlite.prepare(sql).raw(raw)));
+  return stmt;
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
