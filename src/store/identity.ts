@@ -1,5 +1,5 @@
 import { sql, type Generated, type Insertable, type Selectable } from 'kysely';
-import type { Db } from './db.js';
+import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
 
 /** Accounts: IAM calls them domains. */
 export interface DomainTable {
@@ -166,8 +166,15 @@ export async function projectsOfUser(db: Db, userId: string): Promise<ProjectVie
     .execute();
 }
 
-export async function projectIdsOfUser(db: Db, userId: string): Promise<string[]> {
-  const rows = await idb(db).selectFrom('project_members').select('project_id').where('user_id', '=', userId).execute();
+const projectsOf = (db: Db, userId: string) => idb(db).selectFrom('project_members').select('project_id').where('user_id', '=', userId);
+let projectsOfSql: string | undefined;
+
+/** Prepared on SQLite (see directSqlite): every signed call reads its user's projects. */
+export async function projectIdsOfUser(store: ReadStore, userId: string): Promise<string[]> {
+  const sqlite = directSqlite(store);
+  const rows = sqlite
+    ? (preparedOnce(sqlite, (projectsOfSql ??= projectsOf(store.db, '').compile().sql)).all(userId) as { project_id: string }[])
+    : await projectsOf(store.db, userId).execute();
   return rows.map((r) => r.project_id);
 }
 
@@ -192,8 +199,15 @@ function keysWithUser(db: Db) {
     .select(['u.name as user_name', 'u.enabled as user_enabled', 'u.domain_id']);
 }
 
-export async function getAccessKey(db: Db, accessKey: string): Promise<KeyWithUser | undefined> {
-  return keysWithUser(db).where('k.access_key', '=', accessKey).executeTakeFirst();
+const keyByAk = (db: Db, accessKey: string) => keysWithUser(db).where('k.access_key', '=', accessKey);
+/** The SQLite text of keyByAk, compiled once: every signed call looks its key up. */
+let keyByAkSql: string | undefined;
+
+/** The key and its user (prepared on SQLite: see directSqlite). */
+export async function getAccessKey(store: ReadStore, accessKey: string): Promise<KeyWithUser | undefined> {
+  const sqlite = directSqlite(store);
+  if (sqlite) return preparedOnce(sqlite, (keyByAkSql ??= keyByAk(store.db, '').compile().sql)).get(accessKey) as KeyWithUser | undefined;
+  return keyByAk(store.db, accessKey).executeTakeFirst();
 }
 
 export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUser[]> {
