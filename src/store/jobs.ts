@@ -172,7 +172,8 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
       .where('state', '<>', 'done')
       .where('seq', '>', after)
       .orderBy('seq')
-      .limit(chunk)
+      // Written into the text, not bound: a bound LIMIT makes SQLite compile the statement anew each time.
+      .limit(sql.lit(chunk))
       .execute();
     active.push(...rows);
     seqs = pick(active, o.max);
