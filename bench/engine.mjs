@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
+import { pgBaseline, sqliteBaseline } from './lib/store-baseline.mjs';
 import { CREDENTIALS, PROJECT } from './read.mjs';
 
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -47,6 +48,12 @@ async function run(url, total) {
   return { jobs: total, seconds: Math.round(seconds * 100) / 100, submitSeconds: Math.round(((submitted - t0) / 1000) * 100) / 100, jobsPerSecond: Math.round(total / seconds) };
 }
 
+/** A fresh store as a first start leaves it: migrated, with the default project and its fleet. */
+async function freshStore(options) {
+  const server = await startServer(options);
+  await server.stop();
+}
+
 async function withServer(options, total) {
   const server = await startServer(options);
   try {
@@ -66,34 +73,45 @@ async function admin(sql) {
   }
 }
 
-function print(label, r) {
-  console.log(`  ${label.padEnd(34)} ${String(r.jobsPerSecond).padStart(7)} jobs/s   (${r.jobs} jobs in ${r.seconds} s; submitting took ${r.submitSeconds} s)`);
+const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+
+function print(label, baseline, result) {
+  console.log(`  ${label}`);
+  console.log(`    baseline: plain SQL, same work    ${String(baseline.jobsPerSecond).padStart(7)} jobs/s   (${baseline.seconds} s)`);
+  console.log(`    opencph                           ${String(result.jobsPerSecond).padStart(7)} jobs/s   (${result.seconds} s; submitting took ${result.submitSeconds} s)`);
+  console.log(`    ratio                             ${ratio(result.jobsPerSecond, baseline.jobsPerSecond)}`);
 }
 
 export async function engineBench({ work, quick }) {
   const total = quick ? 2_000 : 20_000;
-  const fleet = ['--servers', '10', '--phones-per-server', '10', '--sim-delay', '0'];
-  console.log(`\n4. Engine: ${total} jobs in batches of ${BATCH}, instant simulated driver`);
-  const out = {};
+  const fleet = ['--servers', '10', '--phones-per-server', '10', '--sim-delay', '0', '--auth', 'verify'];
+  console.log(`\n4. Engine: ${total} jobs in batches of ${BATCH}, instant simulated driver, from the first submit until the last job is 2`);
+  const out = { target: 5000 };
   for (const sync of ['FULL', 'NORMAL']) {
-    const dataDir = join(work, `engine-${sync}`);
-    out[`sqlite${sync === 'FULL' ? '' : 'Normal'}`] = { sync, ...(await withServer({ dataDir, args: [...fleet, '--sqlite-sync', sync], logFile: join(work, `engine-${sync}.log`), name: `engine-${sync}` }, total)) };
-    print(`SQLite, --sqlite-sync ${sync}${sync === 'FULL' ? ' (default)' : ''}`, out[`sqlite${sync === 'FULL' ? '' : 'Normal'}`]);
+    const args = [...fleet, '--sqlite-sync', sync];
+    const dir = (name) => join(work, `engine-${sync}-${name}`);
+    await freshStore({ dataDir: dir('baseline'), args, logFile: join(work, 'engine.log') });
+    const baseline = sqliteBaseline(join(dir('baseline'), 'opencph.db'), { total, batch: BATCH, sync });
+    const result = await withServer({ dataDir: dir('server'), args, logFile: join(work, 'engine.log'), name: `engine-${sync}` }, total);
+    out[sync === 'FULL' ? 'sqlite' : 'sqliteNormal'] = { sync, baseline, result, ratio: ratio(result.jobsPerSecond, baseline.jobsPerSecond) };
+    print(`SQLite, --sqlite-sync ${sync}${sync === 'FULL' ? ' (the default)' : ''}`, baseline, result);
   }
-  const name = `opencph_bench_${randomBytes(4).toString('hex')}`;
+  const names = [0, 1].map(() => `opencph_bench_${randomBytes(4).toString('hex')}`);
   try {
-    await admin(`create database ${name}`);
+    for (const name of names) await admin(`create database ${name}`);
   } catch (err) {
     console.log(`  PostgreSQL: skipped (${err.message})`);
-    return { ...out, target: 5000 };
+    return out;
   }
   try {
-    const url = new URL(PG_ADMIN);
-    url.pathname = `/${name}`;
-    out.postgres = await withServer({ dataDir: join(work, 'engine-pg'), database: url.toString(), args: fleet, logFile: join(work, 'engine-pg.log'), name: 'engine-pg' }, total);
-    print('PostgreSQL', out.postgres);
+    const urlOf = (name) => Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
+    await freshStore({ dataDir: join(work, 'engine-pg-baseline'), database: urlOf(names[0]), args: fleet, logFile: join(work, 'engine.log') });
+    const baseline = await pgBaseline(urlOf(names[0]), { total, batch: BATCH });
+    const result = await withServer({ dataDir: join(work, 'engine-pg'), database: urlOf(names[1]), args: fleet, logFile: join(work, 'engine.log'), name: 'engine-pg' }, total);
+    out.postgres = { baseline, result, ratio: ratio(result.jobsPerSecond, baseline.jobsPerSecond) };
+    print('PostgreSQL', baseline, result);
   } finally {
-    await admin(`drop database if exists ${name} with (force)`);
+    for (const name of names) await admin(`drop database if exists ${name} with (force)`);
   }
-  return { ...out, target: 5000 };
+  return out;
 }
