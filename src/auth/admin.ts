@@ -124,7 +124,7 @@ export async function createAccessKey(deps: AdminDeps, o: { account: string; use
   const sk = o.sk ?? generated.sk;
   if (!AK.test(ak)) throw new AdminError('An access key is 1 to 64 letters, digits, "_" or "-".');
   if (sk.length < 16 || /\s/.test(sk)) throw new AdminError('A secret key has at least 16 characters and no spaces.');
-  if (await getAccessKey({ db: deps.db }, ak)) throw new AdminError(`Access key ${ak} exists already.`);
+  if (await getAccessKey(deps.db, ak)) throw new AdminError(`Access key ${ak} exists already.`);
   await insertAccessKey(deps.db, { access_key: ak, secret_key: sk, user_id: u.user_id, description: o.description ?? '', enabled: 1, created_at: deps.clock.now(), locked_until: null });
   return { ak, sk };
 }

@@ -116,7 +116,7 @@ export async function issueToken(deps: IamDeps, req: TokenRequest): Promise<{ to
   const domain = await getDomain(deps.db, user.domain_id);
   if (!user.enabled || !domain?.enabled) throw new CphError(Errors.iamUserDisabled);
   const project = 'id' in req.project ? await getProjectView(deps.db, req.project.id) : await getProjectByName(deps.db, req.project.name);
-  if (!project || !(await projectIdsOfUser({ db: deps.db }, user.user_id)).includes(project.project_id)) throw new CphError(Errors.iamNoProjectAccess);
+  if (!project || !(await projectIdsOfUser(deps.db, user.user_id)).includes(project.project_id)) throw new CphError(Errors.iamNoProjectAccess);
 
   const now = deps.clock.now();
   const token = newToken();

@@ -108,7 +108,7 @@ function users(run: ReturnType<typeof runner>): Command {
         const projects = new Map((await listProjectViews(deps.db)).map((p) => [p.project_id, p.name]));
         const rows = [];
         for (const u of await listUsers(deps.db, d.domain_id)) {
-          const names = (await projectIdsOfUser({ db: deps.db }, u.user_id)).map((id) => projects.get(id) ?? id);
+          const names = (await projectIdsOfUser(deps.db, u.user_id)).map((id) => projects.get(id) ?? id);
           rows.push([u.name, u.user_id, yesNo(u.enabled), names.join(',')]);
         }
         table(out, ['USER', 'ID', 'ENABLED', 'PROJECTS'], rows);

@@ -166,15 +166,8 @@ export async function projectsOfUser(db: Db, userId: string): Promise<ProjectVie
     .execute();
 }
 
-const projectsOf = (db: Db, userId: string) => idb(db).selectFrom('project_members').select('project_id').where('user_id', '=', userId);
-let projectsOfSql: string | undefined;
-
-/** Prepared on SQLite (see directSqlite): every signed call reads its user's projects. */
-export async function projectIdsOfUser(store: ReadStore, userId: string): Promise<string[]> {
-  const sqlite = directSqlite(store);
-  const rows = sqlite
-    ? (preparedOnce(sqlite, (projectsOfSql ??= projectsOf(store.db, '').compile().sql)).all(userId) as { project_id: string }[])
-    : await projectsOf(store.db, userId).execute();
+export async function projectIdsOfUser(db: Db, userId: string): Promise<string[]> {
+  const rows = await idb(db).selectFrom('project_members').select('project_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.project_id);
 }
 
@@ -199,15 +192,34 @@ function keysWithUser(db: Db) {
     .select(['u.name as user_name', 'u.enabled as user_enabled', 'u.domain_id']);
 }
 
-const keyByAk = (db: Db, accessKey: string) => keysWithUser(db).where('k.access_key', '=', accessKey);
-/** The SQLite text of keyByAk, compiled once: every signed call looks its key up. */
-let keyByAkSql: string | undefined;
+export async function getAccessKey(db: Db, accessKey: string): Promise<KeyWithUser | undefined> {
+  return keysWithUser(db).where('k.access_key', '=', accessKey).executeTakeFirst();
+}
 
-/** The key and its user (prepared on SQLite: see directSqlite). */
-export async function getAccessKey(store: ReadStore, accessKey: string): Promise<KeyWithUser | undefined> {
+/** A key as signature verification needs it: with its user and the ids of the user's projects. */
+export interface SigningKey extends KeyWithUser {
+  projectIds: string[];
+}
+
+/** One row per project of the key's user (one with a null project when there is none). */
+const signingKeyRows = (db: Db, accessKey: string) =>
+  keysWithUser(db).leftJoin('project_members as m', 'm.user_id', 'k.user_id').select('m.project_id as member_project_id').where('k.access_key', '=', accessKey);
+/** Its SQLite text, compiled once. */
+let signingKeySql: string | undefined;
+
+/**
+ * Every signed call reads this: one statement rather than a key lookup and a membership lookup,
+ * prepared on SQLite (see directSqlite).
+ */
+export async function getSigningKey(store: ReadStore, accessKey: string): Promise<SigningKey | undefined> {
   const sqlite = directSqlite(store);
-  if (sqlite) return preparedOnce(sqlite, (keyByAkSql ??= keyByAk(store.db, '').compile().sql)).get(accessKey) as KeyWithUser | undefined;
-  return keyByAk(store.db, accessKey).executeTakeFirst();
+  const rows = (
+    sqlite ? preparedOnce(sqlite, (signingKeySql ??= signingKeyRows(store.db, '').compile().sql)).all(accessKey) : await signingKeyRows(store.db, accessKey).execute()
+  ) as (KeyWithUser & { member_project_id: string | null })[];
+  const first = rows[0];
+  if (!first) return undefined;
+  const { member_project_id: _, ...key } = first;
+  return { ...key, projectIds: rows.flatMap((r) => (r.member_project_id === null ? [] : [r.member_project_id])) };
 }
 
 export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUser[]> {
