@@ -34,6 +34,12 @@ async function ready(url, child, timeoutMs = 60_000) {
   }
 }
 
+/** Children still running: a benchmark that fails half-way leaves no server behind. */
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /**
  * Run a node script as a child process with its output in `logFile`. With BENCH_PROFILE=<dir> the
  * child writes a V8 CPU profile there when it exits.
@@ -43,6 +49,8 @@ async function runChild(script, args, { logFile, env = {}, port, name }) {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...profile, script, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   closeSync(out);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const url = `http://127.0.0.1:${port}`;
   await ready(url, child);
   return {
