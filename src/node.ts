@@ -166,9 +166,9 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
-    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, clock }, DEFAULT_PROJECT_ID);
+    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
-    app = await buildApp({ db: handle.db, engine, authenticator, logger: log, version: VERSION });
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;

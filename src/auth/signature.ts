@@ -55,7 +55,7 @@ function encodeBytes(bytes: Uint8Array): string {
 }
 
 export function rfc3986(text: string): string {
-  return encodeBytes(Buffer.from(text, 'utf8'));
+  return UNRESERVED.test(text) ? text : encodeBytes(Buffer.from(text, 'utf8'));
 }
 
 /** `%XX` escapes to bytes, everything else as its UTF-8; a stray `%` stays a literal `%`. '+' is literal. */
@@ -77,14 +77,19 @@ function decodeToBytes(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Text of unreserved characters only is its own decoding and its own encoding (the common case). */
+const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
+
 /** The canonical URI: each raw path segment decoded and re-encoded, always ending in `/`. */
 export function canonicalUri(rawPath: string): string {
   const uri = rawPath
     .split('/')
-    .map((segment) => encodeBytes(decodeToBytes(segment)))
+    .map((segment) => (UNRESERVED.test(segment) ? segment : encodeBytes(decodeToBytes(segment))))
     .join('/');
   return uri.endsWith('/') ? uri : uri + '/';
 }
+
+const decoded = (raw: string) => (UNRESERVED.test(raw) ? raw : decodeToBytes(raw).toString('utf8'));
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -96,7 +101,7 @@ export function canonicalQuery(rawQuery: string): string {
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
-    pairs.push([decodeToBytes(key).toString('utf8'), decodeToBytes(value).toString('utf8')]);
+    pairs.push([decoded(key), decoded(value)]);
   }
   pairs.sort((a, b) => byCodeUnits(a[0], b[0]) || byCodeUnits(a[1], b[1]));
   return pairs.map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).join('&');

@@ -1,11 +1,10 @@
 import { CphError, Errors } from '../domain/errors.js';
 import { formatIamTime, type Clock } from '../domain/time.js';
-import type { Db } from '../store/db.js';
+import type { Db, DbHandle } from '../store/db.js';
 import {
   clearSignatureFailures,
-  getAccessKey,
+  getSigningKey,
   getToken,
-  projectIdsOfUser,
   recordSignatureFailure,
   type TokenView,
 } from '../store/identity.js';
@@ -37,6 +36,8 @@ export interface Identity {
 
 export interface AuthDeps {
   db: Db;
+  /** The raw SQLite connection (SQLite only): key lookups run prepared statements on it. */
+  sqlite?: DbHandle['sqlite'];
   clock: Clock;
 }
 
@@ -57,7 +58,7 @@ export async function verifyCredentials(deps: AuthDeps, c: Credentials): Promise
 async function verifySignature(deps: AuthDeps, c: Credentials, authorization: string): Promise<Identity> {
   const auth = parseAuthorization(authorization);
   if (!auth) throw new CphError(Errors.authorizationMalformed);
-  const key = await getAccessKey(deps.db, auth.accessKey);
+  const key = await getSigningKey(deps, auth.accessKey);
   if (!key) throw new CphError(Errors.accessKeyUnknown);
   if (!key.enabled) throw new CphError(Errors.accessKeyDisabled);
   if (!key.user_enabled) throw new CphError(Errors.userDisabled);
@@ -80,7 +81,7 @@ async function verifySignature(deps: AuthDeps, c: Credentials, authorization: st
 
   return {
     principal: `ak:${key.access_key}`,
-    projects: new Set(await projectIdsOfUser(deps.db, key.user_id)),
+    projects: new Set(key.projectIds),
     user: { id: key.user_id, name: key.user_name, domainId: key.domain_id },
   };
 }

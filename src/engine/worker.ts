@@ -2,8 +2,9 @@ import { Errors } from '../domain/errors.js';
 import { Limits } from '../domain/limits.js';
 import { truncateUtf8 } from '../domain/text.js';
 import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
-import { applyEffects, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
-import { claimJobs, finishJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
+import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
 import { ADB_OPERATIONS } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
@@ -40,7 +41,8 @@ interface Finished {
 /**
  * Claims runnable jobs, runs them through the driver, and finishes them. Claims and finishes are
  * batched: one transaction takes every job that can start, one transaction ends every job that
- * finished since the last one.
+ * finished since the last one, and takes the next jobs in the same go when it can (one commit, so
+ * one fsync with --sqlite-sync FULL, per round of short jobs rather than two).
  */
 export class Worker {
   private readonly running = new Map<number, AbortController>();
@@ -52,6 +54,8 @@ export class Worker {
   private ticking = false;
   private currentTick: Promise<void> = Promise.resolve();
   private tickAgain = false;
+  /** Off after a flush that claimed failed: the retry only finishes, so a failing claim cannot hold finishes back. */
+  private claimWithFlush = true;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
 
@@ -98,13 +102,7 @@ export class Worker {
     try {
       const free = this.options.concurrency - this.running.size;
       if (free > 0 && !this.stopping) {
-        const claimed = await this.deps.db
-          .transaction()
-          .execute((trx) =>
-            claimJobs(trx, { owner: this.options.owner, max: free, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, max) =>
-              pickRunnable(active, max, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency }),
-            ),
-          );
+        const claimed = await this.deps.db.transaction().execute((trx) => this.claim(trx, free));
         if (claimed.length > 0) {
           await this.launch(claimed);
           if (claimed.length === free) this.tickAgain = true;
@@ -119,6 +117,13 @@ export class Worker {
         this.wake();
       }
     }
+  }
+
+  /** Take up to `max` runnable jobs, inside the caller's transaction. */
+  private claim(trx: Db, max: number): Promise<JobRow[]> {
+    return claimJobs(trx, { owner: this.options.owner, max, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, n) =>
+      pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency }),
+    );
   }
 
   private async launch(claimed: JobRow[]): Promise<void> {
@@ -197,32 +202,63 @@ export class Worker {
     });
   }
 
-  /** Finish every job that completed since the last flush, with its fleet effects, in one transaction. */
+  /**
+   * Finish every job that completed since the last flush, with its fleet effects, in one
+   * transaction; unless another claim is under way, claim the next jobs in it too.
+   */
   private async flush(): Promise<void> {
     const batch = this.finished;
     if (batch.length === 0) return;
     this.finished = [];
     const now = this.deps.clock.now();
+    // Claims take turns (`ticking`); a tick that wants to run meanwhile comes back via tickAgain.
+    const claimHere = this.claimWithFlush && !this.ticking && !this.stopping;
+    if (claimHere) this.ticking = true;
     try {
-      const lost = await this.deps.db.transaction().execute(async (trx) => {
-        const lostJobs: number[] = [];
+      let free = 0;
+      let claimed: JobRow[] = [];
+      try {
+        const lost = await this.deps.db.transaction().execute(async (trx) => {
+          const finished = await finishJobs(trx, batch.map((f) => f.result));
+          // Fleet effects only of the jobs this worker still held.
+          await applyEffectsOfMany(trx, batch.filter((f) => f.effects && finished.has(f.result.seq)).map((f) => f.effects!), now);
+          // The batch's slots are free again once this commits.
+          free = this.options.concurrency - (this.running.size - batch.length);
+          if (claimHere && free > 0 && !this.stopping) claimed = await this.claim(trx, free);
+          return batch.filter((f) => !finished.has(f.result.seq)).map((f) => f.result.seq);
+        });
+        if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
         for (const f of batch) {
-          if (await finishJob(trx, f.result)) {
-            if (f.effects) await applyEffects(trx, f.effects, now);
-          } else lostJobs.push(f.result.seq);
+          this.running.delete(f.result.seq);
+          this.settled.delete(f.result.seq);
         }
-        return lostJobs;
-      });
-      if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
-      for (const f of batch) {
-        this.running.delete(f.result.seq);
-        this.settled.delete(f.result.seq);
+        this.claimWithFlush = true;
+      } catch (err) {
+        this.deps.log.error({ err, jobs: batch.length }, 'finishing jobs failed; retrying');
+        this.finished.unshift(...batch);
+        this.claimWithFlush = false;
+        setTimeout(() => this.scheduleFlush(), 200).unref();
+        return;
       }
-      this.wake();
-    } catch (err) {
-      this.deps.log.error({ err, jobs: batch.length }, 'finishing jobs failed; retrying');
-      this.finished.unshift(...batch);
-      setTimeout(() => this.scheduleFlush(), 200).unref();
+      if (!claimHere) {
+        // Jobs that waited on these (same phone, same server) may start now.
+        this.wake();
+      } else if (claimed.length > 0) {
+        try {
+          await this.launch(claimed);
+        } catch (err) {
+          this.deps.log.error({ err }, 'claiming jobs failed');
+        }
+        if (claimed.length === free) this.tickAgain = true;
+      }
+    } finally {
+      if (claimHere) {
+        this.ticking = false;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.wake();
+        }
+      }
     }
   }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../domain/ids.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
-import type { Db } from '../store/db.js';
+import type { Db, DbHandle } from '../store/db.js';
 import { registerAuth, type Authenticator } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -19,6 +19,8 @@ import './types.js';
 
 export interface AppOptions {
   db: Db;
+  /** The raw SQLite connection (SQLite only): the job reads run prepared statements on it. */
+  sqlite?: DbHandle['sqlite'];
   engine: Engine;
   authenticator: Authenticator;
   logger: Logger;
@@ -41,12 +43,15 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback hooks rather than async ones: these run on every request, and a promise each is not free.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
+    done();
   });
   // One log line per request.
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     req.log.info({ method: req.method, path: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    done();
   });
 
   await app.register(swagger, {
@@ -70,7 +75,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(
     async (cph) => {
       registerAuth(cph, o.authenticator, o.db);
-      await cph.register(jobRoutes, { db: o.db });
+      await cph.register(jobRoutes, { store: { db: o.db, sqlite: o.sqlite } });
       await cph.register(phoneRoutes, { db: o.db, engine: o.engine });
       await cph.register(serverRoutes, { db: o.db, engine: o.engine });
       await cph.register(commandRoutes, { engine: o.engine });

@@ -6,19 +6,20 @@ import type { JobView } from '../store/jobs.js';
 
 /** The one mapping from stored rows to CPH's wire objects. */
 
-/** ListJobs item: finished jobs show "" for absent error fields, as CPH's ListJobs example does. */
+/**
+ * ListJobs item: finished jobs show "" for absent error fields, as CPH's ListJobs example does.
+ * A phone job names its phone, a server job its server; two plain literals (rather than a spread)
+ * keep this cheap on the ListJobs hot path.
+ */
 export function listJob(j: JobView) {
-  return {
-    ...(j.phone_id !== null ? { phone_id: j.phone_id } : { server_id: j.server_id }),
-    node_id: j.server_id,
-    job_id: j.job_id,
-    begin_time: formatUtc(j.begin_time),
-    end_time: formatUtcOrNull(j.end_time),
-    status: j.status,
-    error_code: j.error_code ?? '',
-    error_msg: j.error_msg ?? '',
-    execute_msg: j.execute_msg ?? '',
-  };
+  const begin_time = formatUtc(j.begin_time);
+  const end_time = formatUtcOrNull(j.end_time);
+  const error_code = j.error_code ?? '';
+  const error_msg = j.error_msg ?? '';
+  const execute_msg = j.execute_msg ?? '';
+  return j.phone_id !== null
+    ? { phone_id: j.phone_id, node_id: j.server_id, job_id: j.job_id, begin_time, end_time, status: j.status, error_code, error_msg, execute_msg }
+    : { server_id: j.server_id, node_id: j.server_id, job_id: j.job_id, begin_time, end_time, status: j.status, error_code, error_msg, execute_msg };
 }
 
 /**

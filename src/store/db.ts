@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
@@ -29,6 +29,37 @@ export interface DbOptions {
 // bigint columns hold millisecond times and sequence numbers, all far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** The store as a hot read path sees it: Kysely, and on SQLite the raw connection. */
+export type ReadStore = Pick<DbHandle, 'db' | 'sqlite'>;
+
+/**
+ * The reads clients repeat hardest (ListJobs, ShowJob, the access key behind every signed call)
+ * run on SQLite as statements prepared once per connection, straight on it, skipping Kysely's
+ * per-call query building and statement preparation; PostgreSQL keeps the Kysely path.
+ *
+ * While a Kysely transaction is open on the connection (a claim, a finish, a submit awaiting
+ * between its statements), a direct read would see its uncommitted writes: this then answers
+ * undefined, and the read takes the Kysely path and waits its turn.
+ */
+export function directSqlite(store: ReadStore): SqliteDatabase.Database | undefined {
+  return store.sqlite && !store.sqlite.inTransaction ? store.sqlite : undefined;
+}
+
+const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
+
+/**
+ * `sql` prepared once on this connection. Raw statements answer rows as arrays, which are cheaper
+ * to build; others answer the same row objects Kysely's SQLite driver does.
+ */
+export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, raw = false): SqliteDatabase.Statement {
+  let statements = prepared.get(sqlite);
+  if (!statements) prepared.set(sqlite, (statements = new Map()));
+  const key = raw ? `raw:${sql}` : sql;
+  let stmt = statements.get(key);
+  if (!stmt) statements.set(key, (stmt = sqlite.prepare(sql).raw(raw)));
+  return stmt;
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
@@ -47,6 +78,32 @@ export function openDb(options: DbOptions): DbHandle {
   sqlite.pragma(`synchronous = ${options.sqliteSync ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query it runs; compiling the same SQL again each time is a good part of a
+ * query's cost. The same query shape always compiles to the same text, so statements are kept by
+ * their SQL (up to `max`, least recently used dropped first). A statement still iterating a result
+ * is busy and cannot be reused; a fresh one is prepared then.
+ */
+export function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteDialectConfig['database'] {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt && !stmt.busy) {
+        // Map order is insertion order: re-inserting marks it most recently used.
+        cache.delete(sql);
+        cache.set(sql, stmt);
+        return stmt;
+      }
+      stmt = sqlite.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
 }

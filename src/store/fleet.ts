@@ -141,6 +141,39 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
   }
 }
 
+/**
+ * The effects of many finished jobs, in one statement per table. Jobs that run together never touch
+ * the same phone or server (per-phone order, server jobs wait for their phones'), so their effects
+ * commute; should one id appear twice all the same, they are applied one by one, in order.
+ */
+export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], now: number): Promise<void> {
+  const phones = list.flatMap((e) => e.phones ?? []);
+  const servers = list.flatMap((e) => e.servers ?? []);
+  if (new Set(phones.map((p) => p.phoneId)).size < phones.length || new Set(servers.map((s) => s.serverId)).size < servers.length) {
+    for (const effects of list) await applyEffects(db, effects, now);
+    return;
+  }
+  // A field left out keeps its value: the columns are NOT NULL, so null in `v` means "unchanged".
+  for (let i = 0; i < phones.length; i += 500) {
+    const values = phones
+      .slice(i, i + 500)
+      .map((p) => sql`(cast(${p.phoneId} as text), cast(${p.status ?? null} as integer), cast(${p.imageId ?? null} as text), cast(${p.property ?? null} as text))`);
+    await sql`
+      with v (phone_id, status, image_id, property) as (values ${sql.join(values)})
+      update phones
+      set status = coalesce(v.status, phones.status), image_id = coalesce(v.image_id, phones.image_id),
+          property = coalesce(v.property, phones.property), update_time = ${now}
+      from v where phones.phone_id = v.phone_id`.execute(db);
+  }
+  for (let i = 0; i < servers.length; i += 500) {
+    const values = servers.slice(i, i + 500).map((s) => sql`(cast(${s.serverId} as text), cast(${s.status ?? null} as integer))`);
+    await sql`
+      with v (server_id, status) as (values ${sql.join(values)})
+      update servers set status = coalesce(v.status, servers.status), update_time = ${now}
+      from v where servers.server_id = v.server_id`.execute(db);
+  }
+}
+
 export async function insertImages(db: Db, rows: ImageRow[]): Promise<void> {
   if (rows.length) await db.insertInto('images').values(rows).execute();
 }

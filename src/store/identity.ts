@@ -1,5 +1,5 @@
 import { sql, type Generated, type Insertable, type Selectable } from 'kysely';
-import type { Db } from './db.js';
+import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
 
 /** Accounts: IAM calls them domains. */
 export interface DomainTable {
@@ -194,6 +194,32 @@ function keysWithUser(db: Db) {
 
 export async function getAccessKey(db: Db, accessKey: string): Promise<KeyWithUser | undefined> {
   return keysWithUser(db).where('k.access_key', '=', accessKey).executeTakeFirst();
+}
+
+/** A key as signature verification needs it: with its user and the ids of the user's projects. */
+export interface SigningKey extends KeyWithUser {
+  projectIds: string[];
+}
+
+/** One row per project of the key's user (one with a null project when there is none). */
+const signingKeyRows = (db: Db, accessKey: string) =>
+  keysWithUser(db).leftJoin('project_members as m', 'm.user_id', 'k.user_id').select('m.project_id as member_project_id').where('k.access_key', '=', accessKey);
+/** Its SQLite text, compiled once. */
+let signingKeySql: string | undefined;
+
+/**
+ * Every signed call reads this: one statement rather than a key lookup and a membership lookup,
+ * prepared on SQLite (see directSqlite).
+ */
+export async function getSigningKey(store: ReadStore, accessKey: string): Promise<SigningKey | undefined> {
+  const sqlite = directSqlite(store);
+  const rows = (
+    sqlite ? preparedOnce(sqlite, (signingKeySql ??= signingKeyRows(store.db, '').compile().sql)).all(accessKey) : await signingKeyRows(store.db, accessKey).execute()
+  ) as (KeyWithUser & { member_project_id: string | null })[];
+  const first = rows[0];
+  if (!first) return undefined;
+  const { member_project_id: _, ...key } = first;
+  return { ...key, projectIds: rows.flatMap((r) => (r.member_project_id === null ? [] : [r.member_project_id])) };
 }
 
 export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUser[]> {

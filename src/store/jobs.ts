@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
-import type { Db } from './db.js';
+import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
 import type { DialectName } from './dialect.js';
 import type { JobTable } from './schema.js';
 
@@ -66,15 +66,53 @@ const JOB_COLUMNS = [
 
 export type JobView = Pick<JobRow, (typeof JOB_COLUMNS)[number]>;
 
-/** Jobs of the given requests in submission order. */
-export async function listJobsByRequests(db: Db, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<JobView[]> {
-  let q = db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
+const SELECT_JOB = `select ${JOB_COLUMNS.join(', ')} from jobs`;
+
+/**
+ * The ListJobs statement for `n` request ids (1..20) and page size `limit` (1..100). The limit is
+ * written into the text: SQLite's planner takes a bound LIMIT into account, so a statement with
+ * `limit ?` is compiled again every time it runs (a sixth of a ListJobs). At most 20 × 100 texts.
+ */
+const byRequestsSql = (n: number, limit: number) =>
+  `${SELECT_JOB} where project_id = ? and ${n === 1 ? 'request_id = ?' : `request_id in (${new Array(n).fill('?').join(', ')})`} order by seq limit ${limit} offset ?`;
+const BY_ID_SQL = `${SELECT_JOB} where job_id = ? and project_id = ?`;
+
+/** A raw row in JOB_COLUMNS order as a JobView; a literal builds faster than the driver's own row objects. */
+const jobView = (r: unknown[]): JobView => ({
+  seq: r[0] as number,
+  job_id: r[1] as string,
+  request_id: r[2] as string,
+  operation: r[3] as string,
+  phone_id: r[4] as string | null,
+  server_id: r[5] as string | null,
+  status: r[6] as number,
+  error_code: r[7] as string | null,
+  error_msg: r[8] as string | null,
+  execute_msg: r[9] as string | null,
+  begin_time: r[10] as number,
+  end_time: r[11] as number | null,
+});
+
+/** Jobs of the given requests in submission order (prepared on SQLite: see directSqlite). */
+export async function listJobsByRequests(store: ReadStore, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<JobView[]> {
+  const sqlite = directSqlite(store);
+  if (sqlite) {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number, not ${limit}`);
+    const rows = preparedOnce(sqlite, byRequestsSql(requestIds.length, limit), true).all(projectId, ...requestIds, offset) as unknown[][];
+    return rows.map(jobView);
+  }
+  let q = store.db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
   q = requestIds.length === 1 ? q.where('request_id', '=', requestIds[0]!) : q.where('request_id', 'in', requestIds);
   return q.orderBy('seq').limit(limit).offset(offset).execute();
 }
 
-export async function getJob(db: Db, projectId: string, jobId: string): Promise<JobView | undefined> {
-  return db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
+export async function getJob(store: ReadStore, projectId: string, jobId: string): Promise<JobView | undefined> {
+  const sqlite = directSqlite(store);
+  if (sqlite) {
+    const row = preparedOnce(sqlite, BY_ID_SQL, true).get(jobId, projectId) as unknown[] | undefined;
+    return row && jobView(row);
+  }
+  return store.db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
 }
 
 /** Jobs by id, in submission order (a sync call waits on its own jobs). */
@@ -109,8 +147,9 @@ export interface ActiveJob {
 
 /**
  * Take up to `max` runnable jobs and lease them to `owner`: read the unfinished jobs oldest first
- * (one range scan of a partial index, whatever the planner thinks of the table), let `pick` choose
- * the runnable ones, and mark them running. Run inside a transaction.
+ * (range scans of a partial index, whatever the planner thinks of the table), let `pick` choose
+ * the runnable ones, and mark them running. Run inside a transaction. `pick` must decide from a
+ * prefix alone (what it picks among the first n jobs does not depend on later ones) and stop at `max`.
  */
 export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJob[], max: number) => number[]): Promise<JobRow[]> {
   if (o.max <= 0) return [];
@@ -118,14 +157,28 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
   // unfinished on this phone/server" then holds cluster-wide. A claim is a few milliseconds; the
   // jobs themselves run outside it.
   if (o.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
-  const active = await db
-    .selectFrom('jobs')
-    .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
-    .where('state', '<>', 'done')
-    .orderBy('seq')
-    .limit(o.scanLimit ?? 10_000)
-    .execute();
-  const seqs = pick(active, o.max);
+  // Read the unfinished set in growing chunks and stop once `pick` has all it may take: with a deep
+  // queue the runnable jobs are nearly always among the first few hundred, and reading thousands of
+  // rows per claim was most of a claim's cost. `pick` only ever looks at a prefix, so its choice on
+  // the rows read so far is the choice it would make on the whole set.
+  const scanLimit = o.scanLimit ?? 10_000;
+  const active: ActiveJob[] = [];
+  let seqs: number[] = [];
+  for (let chunk = Math.min(256, scanLimit); ; chunk = Math.min(chunk * 4, scanLimit - active.length)) {
+    const after = active.length > 0 ? active[active.length - 1]!.seq : 0;
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
+      .where('state', '<>', 'done')
+      .where('seq', '>', after)
+      .orderBy('seq')
+      // Written into the text, not bound: a bound LIMIT makes SQLite compile the statement anew each time.
+      .limit(sql.lit(chunk))
+      .execute();
+    active.push(...rows);
+    seqs = pick(active, o.max);
+    if (seqs.length >= o.max || rows.length < chunk || active.length >= scanLimit) break;
+  }
   if (seqs.length === 0) return [];
   return db
     .updateTable('jobs')
@@ -158,24 +211,36 @@ export interface JobResult {
 
 /** Finish a job, but only if this owner still holds it (a lost lease means another worker took it over). */
 export async function finishJob(db: Db, r: JobResult): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set({
-      state: 'done',
-      status: r.ok ? JobStatus.Success : JobStatus.Failure,
-      error_code: r.errorCode ?? null,
-      error_msg: r.errorMsg ?? null,
-      execute_msg: r.executeMsg ?? null,
-      end_time: r.endTime,
-      lease_owner: null,
-      lease_expires_at: null,
-    })
-    .where('seq', '=', r.seq)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', r.owner)
-    .where('attempts', '=', r.attempt)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
+  return (await finishJobs(db, [r])).has(r.seq);
+}
+
+/** Rows per finishing statement: 8 parameters each stays far inside every bound-parameter limit. */
+const FINISH_CHUNK = 500;
+
+/**
+ * Finish jobs, each only if its owner still holds it at the attempt that ran; returns the seqs that
+ * were finished (the others were taken over). One statement per chunk rather than one per job:
+ * a worker finishes everything that completed since its last flush at once.
+ */
+export async function finishJobs(db: Db, results: readonly JobResult[]): Promise<Set<number>> {
+  const finished = new Set<number>();
+  for (let i = 0; i < results.length; i += FINISH_CHUNK) {
+    const values = results.slice(i, i + FINISH_CHUNK).map(
+      (r) =>
+        sql`(cast(${r.seq} as bigint), cast(${r.owner} as text), cast(${r.attempt} as integer), cast(${r.ok ? JobStatus.Success : JobStatus.Failure} as integer),
+          cast(${r.errorCode ?? null} as text), cast(${r.errorMsg ?? null} as text), cast(${r.executeMsg ?? null} as text), cast(${r.endTime} as bigint))`,
+    );
+    const { rows } = await sql<{ seq: number }>`
+      with v (seq, lease_owner, attempt, status, error_code, error_msg, execute_msg, end_time) as (values ${sql.join(values)})
+      update jobs
+      set state = 'done', status = v.status, error_code = v.error_code, error_msg = v.error_msg, execute_msg = v.execute_msg,
+          end_time = v.end_time, lease_owner = null, lease_expires_at = null
+      from v
+      where jobs.seq = v.seq and jobs.state = 'running' and jobs.lease_owner = v.lease_owner and jobs.attempts = v.attempt
+      returning jobs.seq`.execute(db);
+    for (const row of rows) finished.add(Number(row.seq));
+  }
+  return finished;
 }
 
 /** Running jobs whose lease ran out (their worker died or stalled). */

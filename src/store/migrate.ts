@@ -3,6 +3,7 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_android.js';
 import * as m003 from './migrations/003_identity.js';
 import * as m004 from './migrations/004_cluster.js';
+import * as m005 from './migrations/005_job_indexes.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '002_android': m002,
   '003_identity': m003,
   '004_cluster': m004,
+  '005_job_indexes': m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -26,6 +26,12 @@ describe('formatUtc', () => {
   it('renders CPH time without fraction, in UTC', () => {
     expect(formatUtc(Date.UTC(2019, 3, 26, 7, 0, 6, 999))).toBe('2019-04-26T07:00:06Z');
   });
+  it('agrees with Date#toISOString everywhere, around midnights and before 1970 too', () => {
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+    const samples = [0, -1, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(1969, 11, 31, 23, 59, 59)];
+    for (let i = 0; i < 20_000; i++) samples.push(Math.floor(Math.random() * 4e12) - 1e12);
+    for (const ms of samples) expect(formatUtc(ms)).toBe(iso(ms));
+  });
 });
 
 describe('ids', () => {

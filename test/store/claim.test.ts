@@ -1,46 +1,18 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ADB_OPERATIONS } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
-import { buildFleet, SIM_IMAGES } from '../../src/fleet/sim/seed.js';
-import { openDb, type DbHandle } from '../../src/store/db.js';
-import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
+import { openDb } from '../../src/store/db.js';
 import { claimJobs, finishJob, insertRequest, type JobRow } from '../../src/store/jobs.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
-import { insertProject } from '../../src/store/projects.js';
 import { newId } from '../../src/domain/ids.js';
 import { takeCallSlot } from '../../src/store/calls.js';
-import { rmSync } from 'node:fs';
-import { makeDataDir, PROJECT } from '../helpers/cph.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { join } from 'node:path';
+import { PROJECT } from '../helpers/cph.js';
+import { useFleetStore } from '../helpers/store.js';
 
-let dir: string;
-let store: TestDatabase;
-let url: string;
-let h: DbHandle;
-let fleet: ReturnType<typeof buildFleet>;
-
-beforeEach(async () => {
-  dir = makeDataDir();
-  store = await createTestDatabase();
-  url = store.url ?? join(dir, 'opencph.db');
-  h = openDb({ url });
-  await migrateToLatest(h.db);
-  fleet = buildFleet(PROJECT, 2, 3, Date.now());
-  await insertProject(h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
-  await insertImages(h.db, SIM_IMAGES);
-  await insertServers(h.db, fleet.servers);
-  await insertPhones(h.db, fleet.phones);
-});
-afterEach(async () => {
-  await h.close();
-  await store.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const store = useFleetStore();
 
 /** One request of `operation` on the given phones. */
-async function submit(operation: string, phones: typeof fleet.phones): Promise<void> {
-  await insertRequest(h.db, {
+async function submit(operation: string, phones: typeof store.fleet.phones): Promise<void> {
+  await insertRequest(store.h.db, {
     requestId: newId(),
     projectId: PROJECT,
     operation,
@@ -50,17 +22,17 @@ async function submit(operation: string, phones: typeof fleet.phones): Promise<v
 }
 
 const claim = (owner: string, serverAdbConcurrency: number, max = 100) =>
-  h.db
+  store.h.db
     .transaction()
     .execute((trx) =>
-      claimJobs(trx, { owner, max, now: Date.now, leaseMs: 60_000, dialect: h.dialect }, (active, n) => pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency })),
+      claimJobs(trx, { owner, max, now: Date.now, leaseMs: 60_000, dialect: store.h.dialect }, (active, n) => pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency })),
     );
 
-const finish = (job: JobRow) => h.db.transaction().execute((trx) => finishJob(trx, { seq: job.seq, owner: job.lease_owner!, attempt: job.attempts, ok: true, endTime: Date.now() }));
+const finish = (job: JobRow) => store.h.db.transaction().execute((trx) => finishJob(trx, { seq: job.seq, owner: job.lease_owner!, attempt: job.attempts, ok: true, endTime: Date.now() }));
 
 describe('server adb slots', () => {
   test('adb jobs run one at a time per server, in submission order; other work is not held up', async () => {
-    const [a, b] = fleet.servers.map((s) => fleet.phones.filter((p) => p.server_id === s.server_id));
+    const [a, b] = store.fleet.servers.map((s) => store.fleet.phones.filter((p) => p.server_id === s.server_id));
     await submit('phone.shell', [...a!, ...b!]);
     await submit('phone.update-property', a!);
     let claimed = await claim('w1', 1);
@@ -80,14 +52,14 @@ describe('server adb slots', () => {
   });
 
   test('the limit is configurable', async () => {
-    const a = fleet.phones.filter((p) => p.server_id === fleet.servers[0]!.server_id);
+    const a = store.fleet.phones.filter((p) => p.server_id === store.fleet.servers[0]!.server_id);
     await submit('phone.push', a);
     expect((await claim('w1', 2)).map((j) => j.phone_id)).toEqual([a[0]!.phone_id, a[1]!.phone_id]);
     expect(await claim('w1', 2)).toEqual([]);
   });
 
   test('power actions take no adb slot', async () => {
-    const a = fleet.phones.filter((p) => p.server_id === fleet.servers[0]!.server_id);
+    const a = store.fleet.phones.filter((p) => p.server_id === store.fleet.servers[0]!.server_id);
     await submit('phone.restart', a);
     expect(await claim('w1', 1)).toHaveLength(3);
   });
@@ -95,18 +67,18 @@ describe('server adb slots', () => {
 
 describe('call limits', () => {
   test('are counted in the database, so every connection to it shares them', async () => {
-    const other = openDb({ url });
+    const other = openDb({ url: store.url });
     try {
       const limit = { projectId: PROJECT, name: 'sync-commands', windowMs: 60_000, max: 3 };
       const t0 = 1_000_000;
-      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 })).toEqual({ ok: true });
+      expect(await takeCallSlot(store.h.db, store.h.dialect, { ...limit, now: t0 })).toEqual({ ok: true });
       expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 1000 })).toEqual({ ok: true });
-      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 + 2000 })).toEqual({ ok: true });
+      expect(await takeCallSlot(store.h.db, store.h.dialect, { ...limit, now: t0 + 2000 })).toEqual({ ok: true });
       expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 3000 })).toEqual({ ok: false, retryAfterMs: 57_000 });
-      expect(await takeCallSlot(h.db, h.dialect, { ...limit, projectId: 'f'.repeat(32), now: t0 + 3000 })).toEqual({ ok: true });
+      expect(await takeCallSlot(store.h.db, store.h.dialect, { ...limit, projectId: 'f'.repeat(32), now: t0 + 3000 })).toEqual({ ok: true });
       // The window slides: a minute after the first call, one slot is free again.
       expect(await takeCallSlot(other.db, other.dialect, { ...limit, now: t0 + 60_000 })).toEqual({ ok: true });
-      expect(await takeCallSlot(h.db, h.dialect, { ...limit, now: t0 + 60_001 })).toEqual({ ok: false, retryAfterMs: 999 });
+      expect(await takeCallSlot(store.h.db, store.h.dialect, { ...limit, now: t0 + 60_001 })).toEqual({ ok: false, retryAfterMs: 999 });
     } finally {
       await other.close();
     }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { CphError, Errors } from '../../domain/errors.js';
 import { isMintedId } from '../../domain/ids.js';
 import { Limits } from '../../domain/limits.js';
+import type { ReadStore } from '../../store/db.js';
 import { getJob, listJobsByRequests } from '../../store/jobs.js';
-import type { Db } from '../../store/db.js';
 import { errorResponses, projectParams } from '../schemas/common.js';
 import { listJobsQuery, listJobsResponse, showJobParams, showJobResponse } from '../schemas/jobs.js';
 import { listJob, showJob } from '../wire.js';
@@ -26,7 +26,7 @@ export function requestIdsOf(q: Pick<ListJobsQuery, 'request_id' | 'request_ids'
   return ids;
 }
 
-export async function jobRoutes(app: FastifyInstance, { db }: { db: Db }): Promise<void> {
+export async function jobRoutes(app: FastifyInstance, { store }: { store: ReadStore }): Promise<void> {
   const pageErrors = { errorCodes: { offset: Errors.pageParams, limit: Errors.pageParams, request_id: Errors.invalidRequestId, request_ids: Errors.invalidRequestId } };
 
   app.get<{ Params: { project_id: string }; Querystring: ListJobsQuery }>(
@@ -44,7 +44,7 @@ export async function jobRoutes(app: FastifyInstance, { db }: { db: Db }): Promi
     },
     async (req) => {
       const ids = requestIdsOf(req.query);
-      const jobs = await listJobsByRequests(db, req.params.project_id, ids, req.query.offset, req.query.limit);
+      const jobs = await listJobsByRequests(store, req.params.project_id, ids, req.query.offset, req.query.limit);
       return { request_id: req.id, jobs: jobs.map(listJob) };
     },
   );
@@ -62,7 +62,7 @@ export async function jobRoutes(app: FastifyInstance, { db }: { db: Db }): Promi
       },
     },
     async (req) => {
-      const job = isMintedId(req.params.job_id) ? await getJob(db, req.params.project_id, req.params.job_id) : undefined;
+      const job = isMintedId(req.params.job_id) ? await getJob(store, req.params.project_id, req.params.job_id) : undefined;
       if (!job) throw new CphError(Errors.jobNotFound);
       return showJob(job, req.id);
     },

@@ -1,0 +1,119 @@
+// Benchmarks 1–3: ListJobs and ShowJob against a bare node:http baseline, and ListJobs at 1,000
+// stored jobs against 1,000,000.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from './lib/load.mjs';
+import { startBare, startServer } from './lib/proc.mjs';
+import { seedJobs } from './lib/seed.mjs';
+import { signedHeaders } from './lib/sign.mjs';
+
+export const PROJECT = '0123456789abcdef0123456789abcdef';
+export const CREDENTIALS = { ak: 'EXAMPLEAK0000000001', sk: 'ExampleSecretKey0000000000000000000000000', projectId: PROJECT };
+// Authentication as a deployment runs it (verify is also the default).
+const FLEET = ['--servers', '10', '--phones-per-server', '10', '--auth', 'verify'];
+const CONNECTIONS = 64;
+
+/** A fresh data dir: the server creates and seeds its store, then the jobs are loaded straight into it. */
+async function prepare(work, name, requests) {
+  const dataDir = join(work, name);
+  const server = await startServer({ dataDir, args: FLEET, logFile: join(work, `${name}-init.log`) });
+  await server.stop();
+  const t = Date.now();
+  const seeded = seedJobs(join(dataDir, 'opencph.db'), { requests });
+  console.log(`  seeded ${requests * 10} jobs in ${requests} requests in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { dataDir, ...seeded };
+}
+
+/** Signed calls made ahead of a run (a signature stays valid for 15 minutes), picked at random during it. */
+function pool(url, ids, size, callFor) {
+  const host = new URL(url).host;
+  const calls = [];
+  for (let i = 0; i < size; i++) {
+    const { path, query } = callFor(ids[Math.floor(Math.random() * ids.length)]);
+    const qs = query ? '?' + new URLSearchParams(query).toString() : '';
+    calls.push({ path: path + qs, headers: signedHeaders({ method: 'GET', path, query, host, ...CREDENTIALS }) });
+  }
+  return () => calls[Math.floor(Math.random() * calls.length)];
+}
+
+const listJobsCall = (requestId) => ({ path: `/v1/${PROJECT}/cloud-phone/jobs`, query: { request_id: requestId } });
+const showJobCall = (jobId) => ({ path: `/v1/${PROJECT}/cloud-phone/jobs/${jobId}` });
+
+async function measure(label, url, next, seconds, quick) {
+  await load({ url, connections: CONNECTIONS, seconds: quick ? 1 : 3, next }); // warm-up
+  const r = await load({ url, connections: CONNECTIONS, seconds, next });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} answers were not 2xx and ${r.errors} failed`);
+  console.log(`  ${label.padEnd(34)} ${String(r.rps).padStart(7)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`);
+  return r;
+}
+
+/** A typical answer of the real server (the median size of nine), served byte for byte by the baseline. */
+async function sample(url, next) {
+  const answers = [];
+  for (let i = 0; i < 9; i++) {
+    const { path, headers } = next();
+    const res = await fetch(url + path, { headers });
+    if (res.status !== 200) throw new Error(`sample call answered ${res.status}: ${await res.text()}`);
+    answers.push({ body: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type'), 'x-request-id': res.headers.get('x-request-id') } });
+  }
+  return answers.sort((a, b) => a.body.length - b.body.length)[4];
+}
+
+/** Whether the server refuses an unsigned call: the benchmark reports whether authentication was on. */
+async function authenticationOn(url, call) {
+  const res = await fetch(url + call().path);
+  await res.arrayBuffer();
+  return res.status === 401;
+}
+
+const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+
+/** The ratio line of a throughput benchmark: result over baseline. */
+function compare(baseline, result) {
+  const out = { baseline, result, ratio: ratio(result.rps, baseline.rps), p50Ratio: ratio(result.p50, baseline.p50), p99Ratio: ratio(result.p99, baseline.p99) };
+  console.log(`  ${'ratio'.padEnd(34)} ${String(out.ratio).padStart(7)} of the baseline's req/s   p50 ×${out.p50Ratio}   p99 ×${out.p99Ratio}`);
+  return out;
+}
+
+export async function readBench({ work, quick }) {
+  const seconds = quick ? 2 : 10;
+  console.log(`Preparing stores (${quick ? 'quick' : 'full'} run)`);
+  const big = await prepare(work, 'big', quick ? 10_000 : 100_000);
+  const small = await prepare(work, 'small', 100);
+  const bigJobs = quick ? '100,000' : '1,000,000';
+
+  // Samples of real answers for the baseline.
+  let server = await startServer({ dataDir: big.dataDir, args: FLEET, logFile: join(work, 'big.log'), name: 'sample' });
+  const listSample = await sample(server.url, pool(server.url, big.requestIds, 9, listJobsCall));
+  const showSample = await sample(server.url, pool(server.url, big.jobIds, 9, showJobCall));
+  const auth = (await authenticationOn(server.url, pool(server.url, big.requestIds, 1, listJobsCall))) ? 'AK/SK (SDK-HMAC-SHA256), verified' : 'off';
+  await server.stop();
+  writeFileSync(join(work, 'list.json'), listSample.body);
+  writeFileSync(join(work, 'show.json'), showSample.body);
+  console.log(`Authentication: ${auth}; ${CONNECTIONS} connections, ${seconds} s per run after a warm-up`);
+
+  console.log('\n1. ListJobs (a random request_id of 10 jobs)');
+  let bare = await startBare({ bodyFile: join(work, 'list.json'), headers: listSample.headers, logFile: join(work, 'bare.log') });
+  const listBase = await measure(`baseline: node:http, ${listSample.body.length} bytes`, bare.url, pool(bare.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
+  await bare.stop();
+  server = await startServer({ dataDir: big.dataDir, args: FLEET, logFile: join(work, 'big.log'), name: 'listjobs' });
+  const list = await measure(`opencph, ${bigJobs} jobs`, server.url, pool(server.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
+  const listJobs = { ...compare(listBase, list), bodyBytes: listSample.body.length };
+
+  console.log('\n2. ShowJob (a random job_id)');
+  const show = await measure(`opencph, ${bigJobs} jobs`, server.url, pool(server.url, big.jobIds, 20_000, showJobCall), seconds, quick);
+  await server.stop();
+  bare = await startBare({ bodyFile: join(work, 'show.json'), headers: showSample.headers, logFile: join(work, 'bare.log') });
+  const showBase = await measure(`baseline: node:http, ${showSample.body.length} bytes`, bare.url, pool(bare.url, big.jobIds, 20_000, showJobCall), seconds, quick);
+  await bare.stop();
+  const showJob = { ...compare(showBase, show), bodyBytes: showSample.body.length };
+
+  console.log(`\n3. Scale: ListJobs p50 with 1,000 stored jobs (baseline) and ${bigJobs} (the run of 1.)`);
+  server = await startServer({ dataDir: small.dataDir, args: FLEET, logFile: join(work, 'small.log'), name: 'scale' });
+  const few = await measure('opencph, 1,000 jobs', server.url, pool(server.url, small.requestIds, 20_000, listJobsCall), seconds, quick);
+  await server.stop();
+  const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: list, ratio: ratio(list.p50, few.p50) };
+  console.log(`  ${`opencph, ${bigJobs} jobs`.padEnd(34)} ${String(list.rps).padStart(7)} req/s   p50 ${list.p50.toFixed(2)} ms   p99 ${list.p99.toFixed(2)} ms`);
+  console.log(`  ${'ratio'.padEnd(34)} p50 ×${scale.ratio}`);
+  return { auth, connections: CONNECTIONS, seconds, listJobs, showJob, scale };
+}

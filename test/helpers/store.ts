@@ -1,0 +1,44 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { buildFleet, SIM_IMAGES, type SeedFleet } from '../../src/fleet/sim/seed.js';
+import { openDb, type DbHandle } from '../../src/store/db.js';
+import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { insertProject } from '../../src/store/projects.js';
+import { makeDataDir, PROJECT } from './cph.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface FleetStore {
+  /** The open store (SQLite file or PostgreSQL database, as the suite's pass says). */
+  h: DbHandle;
+  /** Its URL, to open a second connection to it. */
+  url: string;
+  /** The default project's fleet: 2 servers of 3 phones. */
+  fleet: SeedFleet;
+}
+
+/** For each test of the calling file: a fresh migrated store with the default project and its fleet. */
+export function useFleetStore(): FleetStore {
+  const s = {} as FleetStore;
+  let dir: string;
+  let store: TestDatabase;
+  beforeEach(async () => {
+    dir = makeDataDir();
+    store = await createTestDatabase();
+    s.url = store.url ?? join(dir, 'opencph.db');
+    s.h = openDb({ url: s.url });
+    await migrateToLatest(s.h.db);
+    s.fleet = buildFleet(PROJECT, 2, 3, Date.now());
+    await insertProject(s.h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
+    await insertImages(s.h.db, SIM_IMAGES);
+    await insertServers(s.h.db, s.fleet.servers);
+    await insertPhones(s.h.db, s.fleet.phones);
+  });
+  afterEach(async () => {
+    await s.h.close();
+    await store.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return s;
+}

@@ -1,0 +1,35 @@
+import pino from 'pino';
+import { expect, test } from 'vitest';
+import { createAccessKey, createProject, createUser, grantProject, seedDefaultIdentity } from '../../src/auth/admin.js';
+import { DEFAULTS } from '../../src/config.js';
+import { newId } from '../../src/domain/ids.js';
+import { systemClock } from '../../src/domain/time.js';
+import { getAccessKey, getSigningKey, projectIdsOfUser } from '../../src/store/identity.js';
+import { useFleetStore } from '../helpers/store.js';
+
+const store = useFleetStore();
+
+test('the signing key: the key, its user and all their projects in one read, the same prepared on SQLite as through Kysely', async () => {
+  const { defaultAccount: account, defaultUser: user, defaultPassword: password, defaultAk: ak, defaultSk: sk } = DEFAULTS;
+  const deps = { db: store.h.db, clock: systemClock, ids: newId };
+  await seedDefaultIdentity({ ...deps, log: pino({ level: 'silent' }) }, { account, user, password, ak, sk });
+  await createProject(deps, { account, name: 'second', servers: 0, phonesPerServer: 0 });
+  await grantProject(deps, { account, user, project: 'second' });
+  await createUser(deps, { account, name: 'nobody', password });
+  const lone = await createAccessKey(deps, { account, user: 'nobody' });
+
+  const direct = { db: store.h.db, sqlite: store.h.sqlite };
+  const kysely = { db: store.h.db };
+  for (const key of [ak, lone.ak]) {
+    const viaKysely = await getSigningKey(kysely, key);
+    const { projectIds, ...rest } = viaKysely!;
+    expect(rest).toEqual(await getAccessKey(store.h.db, key));
+    expect(projectIds.sort()).toEqual((await projectIdsOfUser(store.h.db, rest.user_id)).sort());
+    const viaPrepared = await getSigningKey(direct, key);
+    expect({ ...viaPrepared!, projectIds: viaPrepared!.projectIds.sort() }).toEqual({ ...viaKysely!, projectIds: projectIds.sort() });
+  }
+  expect((await getSigningKey(direct, ak))!.projectIds).toHaveLength(2);
+  expect((await getSigningKey(direct, lone.ak))!.projectIds).toEqual([]);
+  expect(await getSigningKey(direct, 'EXAMPLEAK0000000099')).toBeUndefined();
+  expect(await getSigningKey(kysely, 'EXAMPLEAK0000000099')).toBeUndefined();
+});

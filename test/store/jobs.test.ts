@@ -1,0 +1,108 @@
+import { describe, expect, test } from 'vitest';
+import { newId } from '../../src/domain/ids.js';
+import { pickRunnable } from '../../src/engine/schedule.js';
+import { SIM_IMAGES } from '../../src/fleet/sim/seed.js';
+import { applyEffectsOfMany, getPhone } from '../../src/store/fleet.js';
+import { claimJobs, finishJobs, getJob, insertRequest, listJobsByRequests } from '../../src/store/jobs.js';
+import { PROJECT } from '../helpers/cph.js';
+import { useFleetStore } from '../helpers/store.js';
+
+const store = useFleetStore();
+
+async function submit(jobs: { phoneId: string | null; serverId: string | null; failed?: { code: string; message: string } }[]): Promise<string> {
+  const requestId = newId();
+  await insertRequest(store.h.db, { requestId, projectId: PROJECT, operation: 'phone.restart', now: 1_700_000_000_123, jobs: jobs.map((j) => ({ jobId: newId(), params: {}, ...j })) });
+  return requestId;
+}
+
+describe('job reads', () => {
+  test('the prepared statements on SQLite answer exactly what the Kysely queries answer', async () => {
+    const [p0, p1, p2] = store.fleet.phones;
+    const a = await submit([
+      { phoneId: p0!.phone_id, serverId: p0!.server_id },
+      { phoneId: p1!.phone_id, serverId: p1!.server_id, failed: { code: 'CPS.0005', message: 'The phone does not exist.' } },
+    ]);
+    const b = await submit([
+      { phoneId: null, serverId: store.fleet.servers[0]!.server_id },
+      { phoneId: p2!.phone_id, serverId: p2!.server_id },
+    ]);
+    const direct = { db: store.h.db, sqlite: store.h.sqlite };
+    const kysely = { db: store.h.db };
+    for (const [ids, offset, limit] of [
+      [[a], 0, 100],
+      [[a, b], 0, 100],
+      [[b, a], 1, 2],
+      [[a, b, newId()], 3, 1],
+      [[newId()], 0, 100],
+    ] as const) {
+      expect(await listJobsByRequests(direct, PROJECT, ids, offset, limit)).toEqual(await listJobsByRequests(kysely, PROJECT, ids, offset, limit));
+    }
+    const jobs = await listJobsByRequests(kysely, PROJECT, [a, b], 0, 100);
+    expect(jobs).toHaveLength(4);
+    for (const job of jobs) expect(await getJob(direct, PROJECT, job.job_id)).toEqual(job);
+    expect(await getJob(direct, PROJECT, newId())).toBeUndefined();
+    expect(await getJob(direct, 'f'.repeat(32), jobs[0]!.job_id)).toBeUndefined();
+  });
+
+  test('a read during an open transaction never sees its uncommitted writes', async () => {
+    const [p0] = store.fleet.phones;
+    const a = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const tx = store.h.db.transaction().execute(async (trx) => {
+      await trx.updateTable('jobs').set({ status: 2, state: 'done' }).where('request_id', '=', a).execute();
+      await held;
+      throw new Error('rolled back');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const read = listJobsByRequests({ db: store.h.db, sqlite: store.h.sqlite }, PROJECT, [a], 0, 100);
+    release();
+    await expect(tx).rejects.toThrow('rolled back');
+    expect((await read).map((j) => j.status)).toEqual([1]);
+  });
+});
+
+describe('finishing in batches', () => {
+  test('finishes the jobs still held at the attempt that ran, and only applies their effects', async () => {
+    const [p0, p1, p2] = store.fleet.phones;
+    await submit([p0!, p1!, p2!].map((p) => ({ phoneId: p.phone_id, serverId: p.server_id })));
+    const claimed = await store.h.db
+      .transaction()
+      .execute((trx) => claimJobs(trx, { owner: 'w1', max: 10, now: Date.now, leaseMs: 60_000, dialect: store.h.dialect }, (active, n) => pickRunnable(active, n)));
+    expect(claimed).toHaveLength(3);
+    const [j0, j1, j2] = claimed;
+    const results = [
+      { seq: j0!.seq, owner: 'w1', attempt: j0!.attempts, ok: true, endTime: 1_700_000_001_000 },
+      { seq: j1!.seq, owner: 'w1', attempt: j1!.attempts, ok: false, errorCode: 'CPS.0022', errorMsg: "It's not available.", endTime: 1_700_000_002_000 },
+      // Re-claimed since by someone else: a stale attempt must not finish it.
+      { seq: j2!.seq, owner: 'w1', attempt: j2!.attempts + 1, ok: true, executeMsg: 'out', endTime: 1_700_000_003_000 },
+    ];
+    const finished = await finishJobs(store.h.db, results);
+    expect([...finished].sort()).toEqual([j0!.seq, j1!.seq].sort());
+    const after = await listJobsByRequests({ db: store.h.db }, PROJECT, [j0!.request_id], 0, 100);
+    expect(after.map((j) => [j.status, j.error_code, j.error_msg, j.execute_msg, j.end_time])).toEqual([
+      [2, null, null, null, 1_700_000_001_000],
+      [-1, 'CPS.0022', "It's not available.", null, 1_700_000_002_000],
+      [1, null, null, null, null],
+    ]);
+  });
+
+  test('effects of many jobs land as one by one would', async () => {
+    const [p0, p1, p2] = store.fleet.phones;
+    const s0 = store.fleet.servers[0]!;
+    await applyEffectsOfMany(
+      store.h.db,
+      [{ phones: [{ phoneId: p0!.phone_id, status: 8 }] }, { phones: [{ phoneId: p1!.phone_id, property: '{"a":"b"}', imageId: SIM_IMAGES[1]!.image_id }] }, { servers: [{ serverId: s0.server_id, status: 13 }] }],
+      42_000,
+    );
+    const [a, b, c] = await Promise.all([p0, p1, p2].map((p) => getPhone(store.h.db, PROJECT, p!.phone_id)));
+    expect([a!.status, a!.property, a!.image_id, a!.update_time]).toEqual([8, p0!.property, p0!.image_id, 42_000]);
+    expect([b!.status, b!.property, b!.image_id, b!.update_time]).toEqual([p1!.status, '{"a":"b"}', SIM_IMAGES[1]!.image_id, 42_000]);
+    expect(c!.update_time).toBe(p2!.update_time);
+    const server = await store.h.db.selectFrom('servers').selectAll().where('server_id', '=', s0.server_id).executeTakeFirstOrThrow();
+    expect([server.status, server.update_time]).toEqual([13, 42_000]);
+    // The same phone twice: applied in order, the later one wins.
+    await applyEffectsOfMany(store.h.db, [{ phones: [{ phoneId: p2!.phone_id, status: 4 }] }, { phones: [{ phoneId: p2!.phone_id, status: 2 }] }], 43_000);
+    expect((await getPhone(store.h.db, PROJECT, p2!.phone_id))!.status).toBe(2);
+  });
+});
