@@ -1,60 +1,6 @@
-import { sql, type Generated, type Insertable, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
-
-/** Accounts: IAM calls them domains. */
-export interface DomainTable {
-  domain_id: string;
-  name: string;
-  enabled: number;
-  created_at: number;
-}
-
-export interface UserTable {
-  user_id: string;
-  domain_id: string;
-  name: string;
-  /** scrypt, in the self-describing form of `src/auth/password.ts`. */
-  password_hash: string;
-  enabled: number;
-  created_at: number;
-}
-
-export interface ProjectMemberTable {
-  user_id: string;
-  project_id: string;
-  created_at: number;
-}
-
-export interface AccessKeyTable {
-  access_key: string;
-  secret_key: string;
-  user_id: string;
-  description: string;
-  enabled: number;
-  created_at: number;
-  failures: Generated<number>;
-  locked_until: number | null;
-}
-
-/** Only the SHA-256 of a token is stored; the token itself is shown once, to whoever asked for it. */
-export interface TokenTable {
-  token_hash: string;
-  user_id: string;
-  project_id: string;
-  methods: string;
-  issued_at: number;
-  expires_at: number;
-}
-
-/** The identity tables (migration 003), and the column it adds to `projects`. */
-export type IdentityTables = {
-  domains: DomainTable;
-  users: UserTable;
-  project_members: ProjectMemberTable;
-  access_keys: AccessKeyTable;
-  tokens: TokenTable;
-  projects: { domain_id: string | null };
-};
+import type { AccessKeyTable, DomainTable, ProjectMemberTable, TokenTable, UserTable } from './schema.js';
 
 export type DomainRow = Selectable<DomainTable>;
 export type UserRow = Selectable<UserTable>;
@@ -66,58 +12,57 @@ export interface ProjectView {
   domain_id: string | null;
 }
 
-const idb = (db: Db) => db.withTables<IdentityTables>();
 
 // Accounts
 
 export async function countDomains(db: Db): Promise<number> {
-  const { n } = await idb(db).selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const { n } = await db.selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(n);
 }
 
 export async function insertDomain(db: Db, row: DomainRow): Promise<void> {
-  await idb(db).insertInto('domains').values(row).execute();
+  await db.insertInto('domains').values(row).execute();
 }
 
 export async function getDomainByName(db: Db, name: string): Promise<DomainRow | undefined> {
-  return idb(db).selectFrom('domains').selectAll().where('name', '=', name).executeTakeFirst();
+  return db.selectFrom('domains').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
 export async function getDomain(db: Db, domainId: string): Promise<DomainRow | undefined> {
-  return idb(db).selectFrom('domains').selectAll().where('domain_id', '=', domainId).executeTakeFirst();
+  return db.selectFrom('domains').selectAll().where('domain_id', '=', domainId).executeTakeFirst();
 }
 
 export async function listDomains(db: Db): Promise<DomainRow[]> {
-  return idb(db).selectFrom('domains').selectAll().orderBy('created_at').orderBy('name').execute();
+  return db.selectFrom('domains').selectAll().orderBy('created_at').orderBy('name').execute();
 }
 
 // Users
 
 export async function insertUser(db: Db, row: UserRow): Promise<void> {
-  await idb(db).insertInto('users').values(row).execute();
+  await db.insertInto('users').values(row).execute();
 }
 
 export async function getUser(db: Db, userId: string): Promise<UserRow | undefined> {
-  return idb(db).selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  return db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
 export async function getUserByName(db: Db, domainId: string, name: string): Promise<UserRow | undefined> {
-  return idb(db).selectFrom('users').selectAll().where('domain_id', '=', domainId).where('name', '=', name).executeTakeFirst();
+  return db.selectFrom('users').selectAll().where('domain_id', '=', domainId).where('name', '=', name).executeTakeFirst();
 }
 
 /** Users of that name in any account (a login that names no account). */
 export async function findUsersByName(db: Db, name: string): Promise<UserRow[]> {
-  return idb(db).selectFrom('users').selectAll().where('name', '=', name).limit(2).execute();
+  return db.selectFrom('users').selectAll().where('name', '=', name).limit(2).execute();
 }
 
 export async function listUsers(db: Db, domainId?: string): Promise<UserRow[]> {
-  let q = idb(db).selectFrom('users').selectAll();
+  let q = db.selectFrom('users').selectAll();
   if (domainId !== undefined) q = q.where('domain_id', '=', domainId);
   return q.orderBy('created_at').orderBy('name').execute();
 }
 
 export async function setUserEnabled(db: Db, userId: string, enabled: boolean): Promise<void> {
-  await idb(db).updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('user_id', '=', userId).execute();
+  await db.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('user_id', '=', userId).execute();
 }
 
 // Projects and membership
@@ -125,30 +70,30 @@ export async function setUserEnabled(db: Db, userId: string, enabled: boolean): 
 const PROJECT_COLUMNS = ['project_id', 'name', 'domain_id'] as const;
 
 export async function getProjectView(db: Db, projectId: string): Promise<ProjectView | undefined> {
-  return idb(db).selectFrom('projects').select(PROJECT_COLUMNS).where('project_id', '=', projectId).executeTakeFirst();
+  return db.selectFrom('projects').select(PROJECT_COLUMNS).where('project_id', '=', projectId).executeTakeFirst();
 }
 
 export async function getProjectByName(db: Db, name: string): Promise<ProjectView | undefined> {
-  return idb(db).selectFrom('projects').select(PROJECT_COLUMNS).where('name', '=', name).executeTakeFirst();
+  return db.selectFrom('projects').select(PROJECT_COLUMNS).where('name', '=', name).executeTakeFirst();
 }
 
 export async function listProjectViews(db: Db, domainId?: string): Promise<ProjectView[]> {
-  let q = idb(db).selectFrom('projects').select(PROJECT_COLUMNS);
+  let q = db.selectFrom('projects').select(PROJECT_COLUMNS);
   if (domainId !== undefined) q = q.where('domain_id', '=', domainId);
   return q.orderBy('created_at').orderBy('name').execute();
 }
 
 /** Projects that predate accounts belong to the given one (the default account, on first start). */
 export async function adoptOrphanProjects(db: Db, domainId: string): Promise<void> {
-  await idb(db).updateTable('projects').set({ domain_id: domainId }).where('domain_id', 'is', null).execute();
+  await db.updateTable('projects').set({ domain_id: domainId }).where('domain_id', 'is', null).execute();
 }
 
 export async function setProjectDomain(db: Db, projectId: string, domainId: string): Promise<void> {
-  await idb(db).updateTable('projects').set({ domain_id: domainId }).where('project_id', '=', projectId).execute();
+  await db.updateTable('projects').set({ domain_id: domainId }).where('project_id', '=', projectId).execute();
 }
 
 export async function addMember(db: Db, userId: string, projectId: string, now: number): Promise<void> {
-  await idb(db)
+  await db
     .insertInto('project_members')
     .values({ user_id: userId, project_id: projectId, created_at: now })
     .onConflict((oc) => oc.columns(['user_id', 'project_id']).doNothing())
@@ -156,7 +101,7 @@ export async function addMember(db: Db, userId: string, projectId: string, now: 
 }
 
 export async function projectsOfUser(db: Db, userId: string): Promise<ProjectView[]> {
-  return idb(db)
+  return db
     .selectFrom('project_members as m')
     .innerJoin('projects as p', 'p.project_id', 'm.project_id')
     .select(['p.project_id', 'p.name', 'p.domain_id'])
@@ -167,7 +112,7 @@ export async function projectsOfUser(db: Db, userId: string): Promise<ProjectVie
 }
 
 export async function projectIdsOfUser(db: Db, userId: string): Promise<string[]> {
-  const rows = await idb(db).selectFrom('project_members').select('project_id').where('user_id', '=', userId).execute();
+  const rows = await db.selectFrom('project_members').select('project_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.project_id);
 }
 
@@ -181,11 +126,11 @@ export interface KeyWithUser extends AccessKeyRow {
 }
 
 export async function insertAccessKey(db: Db, row: Insertable<AccessKeyTable>): Promise<void> {
-  await idb(db).insertInto('access_keys').values(row).execute();
+  await db.insertInto('access_keys').values(row).execute();
 }
 
 function keysWithUser(db: Db) {
-  return idb(db)
+  return db
     .selectFrom('access_keys as k')
     .innerJoin('users as u', 'u.user_id', 'k.user_id')
     .selectAll('k')
@@ -229,7 +174,7 @@ export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUs
 }
 
 export async function setAccessKeyEnabled(db: Db, accessKey: string, enabled: boolean): Promise<boolean> {
-  const r = await idb(db).updateTable('access_keys').set({ enabled: enabled ? 1 : 0 }).where('access_key', '=', accessKey).executeTakeFirst();
+  const r = await db.updateTable('access_keys').set({ enabled: enabled ? 1 : 0 }).where('access_key', '=', accessKey).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 
@@ -239,7 +184,7 @@ export async function setAccessKeyEnabled(db: Db, accessKey: string, enabled: bo
  */
 export async function recordSignatureFailure(db: Db, accessKey: string, now: number, limit: number, lockMs: number): Promise<void> {
   const reached = sql<boolean>`failures + 1 >= ${limit}`;
-  await idb(db)
+  await db
     .updateTable('access_keys')
     .set({
       failures: sql<number>`case when ${reached} then 0 else failures + 1 end`,
@@ -250,7 +195,7 @@ export async function recordSignatureFailure(db: Db, accessKey: string, now: num
 }
 
 export async function clearSignatureFailures(db: Db, accessKey: string): Promise<void> {
-  await idb(db).updateTable('access_keys').set({ failures: 0 }).where('access_key', '=', accessKey).where('failures', '>', 0).execute();
+  await db.updateTable('access_keys').set({ failures: 0 }).where('access_key', '=', accessKey).where('failures', '>', 0).execute();
 }
 
 // Tokens
@@ -262,11 +207,11 @@ export interface TokenView extends TokenTable {
 }
 
 export async function insertToken(db: Db, row: TokenTable): Promise<void> {
-  await idb(db).insertInto('tokens').values(row).execute();
+  await db.insertInto('tokens').values(row).execute();
 }
 
 export async function getToken(db: Db, tokenHash: string): Promise<TokenView | undefined> {
-  return idb(db)
+  return db
     .selectFrom('tokens as t')
     .innerJoin('users as u', 'u.user_id', 't.user_id')
     .selectAll('t')
@@ -277,5 +222,5 @@ export async function getToken(db: Db, tokenHash: string): Promise<TokenView | u
 
 /** Forget tokens that expired before `before` (expired ones are kept a while to answer "expired", not "invalid"). */
 export async function purgeTokens(db: Db, before: number): Promise<void> {
-  await idb(db).deleteFrom('tokens').where('expires_at', '<', before).execute();
+  await db.deleteFrom('tokens').where('expires_at', '<', before).execute();
 }

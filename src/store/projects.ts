@@ -1,3 +1,4 @@
+import type { Insertable } from 'kysely';
 import type { Db } from './db.js';
 import type { ProjectTable } from './schema.js';
 
@@ -7,7 +8,7 @@ export async function getProject(db: Db, projectId: string): Promise<ProjectRow 
   return db.selectFrom('projects').selectAll().where('project_id', '=', projectId).executeTakeFirst();
 }
 
-export async function insertProject(db: Db, row: ProjectRow): Promise<void> {
+export async function insertProject(db: Db, row: Insertable<ProjectTable>): Promise<void> {
   await db.insertInto('projects').values(row).execute();
 }
 

@@ -5,6 +5,8 @@ export interface ProjectTable {
   project_id: string;
   name: string;
   created_at: number;
+  /** The account owning the project (migration 003). */
+  domain_id: string | null;
 }
 
 export interface ImageTable {
@@ -143,8 +145,58 @@ export interface CallLogTable {
   at: number;
 }
 
+/** Accounts: IAM calls them domains. */
+export interface DomainTable {
+  domain_id: string;
+  name: string;
+  enabled: number;
+  created_at: number;
+}
+
+export interface UserTable {
+  user_id: string;
+  domain_id: string;
+  name: string;
+  /** scrypt, in the self-describing form of `src/auth/password.ts`. */
+  password_hash: string;
+  enabled: number;
+  created_at: number;
+}
+
+export interface ProjectMemberTable {
+  user_id: string;
+  project_id: string;
+  created_at: number;
+}
+
+export interface AccessKeyTable {
+  access_key: string;
+  secret_key: string;
+  user_id: string;
+  description: string;
+  enabled: number;
+  created_at: number;
+  failures: Generated<number>;
+  locked_until: number | null;
+}
+
+/** Only the SHA-256 of a token is stored; the token itself is shown once, to whoever asked for it. */
+export interface TokenTable {
+  token_hash: string;
+  user_id: string;
+  project_id: string;
+  methods: string;
+  issued_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   projects: ProjectTable;
+  domains: DomainTable;
+  users: UserTable;
+  project_members: ProjectMemberTable;
+  access_keys: AccessKeyTable;
+  tokens: TokenTable;
   images: ImageTable;
   servers: ServerTable;
   phones: PhoneTable;
