@@ -2,6 +2,12 @@ import { Limits } from './limits.js';
 
 /** The adb commands of POST /phones/commands (cph-api.md §3.2). */
 export const COMMANDS = ['install', 'install-multiple', 'uninstall', 'push', 'shell'] as const;
+
+/**
+ * Job operations that run a command on the phone through adb (rather than change its power state):
+ * they need a running phone and take one of their server's adb slots.
+ */
+export const ADB_OPERATIONS: readonly string[] = ['phone.install', 'phone.uninstall', 'phone.push', 'phone.shell'];
 export type CommandName = (typeof COMMANDS)[number];
 
 export function isCommandName(value: unknown): value is CommandName {

@@ -1,3 +1,5 @@
+import { ADB_OPERATIONS as ADB_OPERATION_NAMES } from '../domain/commands.js';
+
 /**
  * The batch operations the engine runs. `retryable` says whether a job interrupted by a crash may
  * simply run again (power actions converge to the same state) or must fail instead (a shell command
@@ -11,7 +13,7 @@ export interface OperationDef {
   readonly adb: boolean;
 }
 
-const def = (name: string, scope: 'phone' | 'server', retryable: boolean, adb = false): OperationDef => ({ name, scope, retryable, adb });
+const def = (name: string, scope: 'phone' | 'server', retryable: boolean): OperationDef => ({ name, scope, retryable, adb: ADB_OPERATION_NAMES.includes(name) });
 
 export const Operations = {
   restartPhone: def('phone.restart', 'phone', true),
@@ -20,10 +22,10 @@ export const Operations = {
   restartServer: def('server.restart', 'server', true),
   // Property updates converge like power actions; adb commands may have had their effect already.
   updateProperty: def('phone.update-property', 'phone', true),
-  install: def('phone.install', 'phone', false, true),
-  uninstall: def('phone.uninstall', 'phone', false, true),
-  push: def('phone.push', 'phone', false, true),
-  shell: def('phone.shell', 'phone', false, true),
+  install: def('phone.install', 'phone', false),
+  uninstall: def('phone.uninstall', 'phone', false),
+  push: def('phone.push', 'phone', false),
+  shell: def('phone.shell', 'phone', false),
 } as const satisfies Record<string, OperationDef>;
 
 const byName = new Map<string, OperationDef>(Object.values(Operations).map((o) => [o.name, o]));

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Errors } from '../../domain/errors.js';
 import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
-import type { PhoneCommand } from '../../domain/commands.js';
+import { ADB_OPERATIONS, type PhoneCommand } from '../../domain/commands.js';
 import type { Db } from '../../store/db.js';
 import type { PhoneRow } from '../../store/fleet.js';
 import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.js';
@@ -38,8 +38,7 @@ const WEIGHT: Record<string, number> = {
   'phone.shell': 0.1,
 };
 
-/** Operations that run a command on the phone (adb) rather than change its power state. */
-const ADB_COMMANDS = new Set(['phone.install', 'phone.uninstall', 'phone.push', 'phone.shell']);
+const ADB_COMMANDS = new Set(ADB_OPERATIONS);
 
 const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
