@@ -24,6 +24,8 @@ export interface DbOptions {
   poolSize?: number;
   /** Errors of idle PostgreSQL connections (a server restart, a killed backend); the pool replaces them. */
   onIdleError?: (err: Error) => void;
+  /** SQLite only: called with every statement as SQLite runs it, values in place (for diagnosis). */
+  trace?: (sql: string) => void;
 }
 
 // bigint columns hold millisecond times and sequence numbers, all far below 2^53.
@@ -73,7 +75,7 @@ export function openDb(options: DbOptions): DbHandle {
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(dirname(options.url), { recursive: true });
-  const sqlite = new SqliteDatabase(options.url);
+  const sqlite = new SqliteDatabase(options.url, options.trace ? { verbose: (sql) => options.trace!(String(sql)) } : {});
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.sqliteSync ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');

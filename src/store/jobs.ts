@@ -1,8 +1,8 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
 import type { DialectName } from './dialect.js';
-import type { JobTable } from './schema.js';
+import type { Database, JobTable } from './schema.js';
 
 export type JobRow = Selectable<JobTable>;
 
@@ -243,14 +243,22 @@ export async function finishJobs(db: Db, results: readonly JobResult[]): Promise
   return finished;
 }
 
+/**
+ * `state = 'running'`, for a query that has no seqs to go by. The unfinished-jobs partial indexes'
+ * own predicate (`state <> 'done'`) is repeated beside it: SQLite uses a partial index only when
+ * the query states its WHERE, and does not infer it from `= 'running'`; without it, finding the
+ * few running jobs reads every job ever kept.
+ */
+const isRunning = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('state', '<>', 'done'), eb('state', '=', 'running')]);
+
 /** Running jobs whose lease ran out (their worker died or stalled). */
 export async function findExpired(db: Db, now: number, dialect: DialectName, limit = 500): Promise<JobRow[]> {
-  const q = db.selectFrom('jobs').selectAll().where('state', '=', 'running').where('lease_expires_at', '<', now).orderBy('seq').limit(limit);
+  const q = db.selectFrom('jobs').selectAll().where(isRunning).where('lease_expires_at', '<', now).orderBy('seq').limit(limit);
   return (dialect === 'postgres' ? q.forUpdate().skipLocked() : q).execute();
 }
 
 export async function expireLeasesOf(db: Db, owner: string | null): Promise<number> {
-  let q = db.updateTable('jobs').set({ lease_expires_at: 0 }).where('state', '=', 'running');
+  let q = db.updateTable('jobs').set({ lease_expires_at: 0 }).where(isRunning);
   if (owner !== null) q = q.where('lease_owner', '=', owner);
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
@@ -293,7 +301,8 @@ export async function purgeFinished(db: Db, before: number, batch = 5000): Promi
   await db
     .deleteFrom('requests')
     .where('created_at', '<', before)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('seq').whereRef('jobs.request_id', '=', 'requests.request_id'))))
+    // The project too, so the check is a lookup in jobs_by_request (project_id, request_id, …).
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('seq').whereRef('jobs.project_id', '=', 'requests.project_id').whereRef('jobs.request_id', '=', 'requests.request_id'))))
     .execute();
   return total;
 }

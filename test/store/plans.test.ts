@@ -1,0 +1,103 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { newId } from '../../src/domain/ids.js';
+import { systemClock } from '../../src/domain/time.js';
+import { recoverExpired } from '../../src/engine/recovery.js';
+import { ADB_OPERATIONS } from '../../src/engine/operations.js';
+import { pickRunnable } from '../../src/engine/schedule.js';
+import { buildFleet, SIM_IMAGES } from '../../src/fleet/sim/seed.js';
+import { openDb, type DbHandle } from '../../src/store/db.js';
+import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
+import {
+  claimJobs,
+  expireLeasesOf,
+  failRunning,
+  finishJobs,
+  getJob,
+  getJobsByIds,
+  insertRequest,
+  listJobsByRequests,
+  purgeFinished,
+  renewLeases,
+  requeue,
+} from '../../src/store/jobs.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { insertProject } from '../../src/store/projects.js';
+import { makeDataDir, PROJECT } from '../helpers/cph.js';
+
+/**
+ * Every statement the job store runs, as SQLite plans it: none may read the whole jobs or requests
+ * table (or the whole of an index on it). These tables grow to millions of rows, and SQLite runs
+ * on the event loop: one full scan of a million jobs blocks every request for a quarter second.
+ * (SQLite without ANALYZE data plans as if every table were large, so a small store shows the
+ * plans a big one gets.)
+ */
+const GROWING = ['jobs', 'requests'];
+
+let dir: string;
+let h: DbHandle;
+const statements = new Set<string>();
+
+beforeAll(async () => {
+  dir = makeDataDir();
+  h = openDb({ url: join(dir, 'opencph.db'), trace: (sql) => statements.add(sql) });
+  await migrateToLatest(h.db);
+  const fleet = buildFleet(PROJECT, 2, 3, Date.now());
+  await insertProject(h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
+  await insertImages(h.db, SIM_IMAGES);
+  await insertServers(h.db, fleet.servers);
+  await insertPhones(h.db, fleet.phones);
+
+  // What a node does with jobs over their life: submit, list and show, claim, renew, finish,
+  // requeue or fail after a lost lease, recover expired leases, purge old ones.
+  statements.clear();
+  const now = Date.now();
+  const requestIds = [newId(), newId()];
+  const jobIds: string[] = [];
+  for (const requestId of requestIds) {
+    const jobs = fleet.phones.map((p) => ({ jobId: newId(), phoneId: p.phone_id, serverId: p.server_id, params: {} }));
+    jobIds.push(...jobs.map((j) => j.jobId));
+    await h.db.transaction().execute((trx) => insertRequest(trx, { requestId, projectId: PROJECT, operation: 'phone.restart', now, jobs }));
+  }
+  for (const store of [{ db: h.db, sqlite: h.sqlite }, { db: h.db }]) {
+    await listJobsByRequests(store, PROJECT, requestIds.slice(0, 1), 0, 100);
+    await listJobsByRequests(store, PROJECT, requestIds, 2, 10);
+    await getJob(store, PROJECT, jobIds[0]!);
+  }
+  await getJobsByIds(h.db, PROJECT, jobIds.slice(0, 3));
+  const claimed = await h.db
+    .transaction()
+    .execute((trx) =>
+      claimJobs(trx, { owner: 'w1', max: 4, now: () => now, leaseMs: 1000, dialect: 'sqlite' }, (active, n) => pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: 1 })),
+    );
+  expect(claimed.length).toBe(4);
+  const seqs = claimed.map((j) => j.seq);
+  await renewLeases(h.db, 'w1', seqs, now + 2000);
+  await finishJobs(h.db, [{ seq: seqs[0]!, owner: 'w1', attempt: 1, ok: true, endTime: now }]);
+  await requeue(h.db, [seqs[1]!], { owner: 'w1' });
+  await failRunning(h.db, [seqs[2]!], { expiredBefore: now + 5000 }, 'CPS.0001', 'x', now);
+  await recoverExpired({ db: h.db, dialect: 'sqlite', clock: { ...systemClock, now: () => now + 10_000 }, ids: newId, log: pino({ level: 'silent' }) });
+  await expireLeasesOf(h.db, 'w1');
+  await expireLeasesOf(h.db, null);
+  await purgeFinished(h.db, now + 1);
+});
+
+afterAll(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('query plans of the job store', () => {
+  test('no statement reads a whole growing table', () => {
+    const touching = [...statements].filter((s) => GROWING.some((t) => new RegExp(`\\b${t}\\b`).test(s)) && !/^\s*(begin|commit|rollback)/i.test(s));
+    expect(touching.length).toBeGreaterThan(10);
+    const scans = touching.flatMap((s) => {
+      const plan = h.sqlite!.prepare(`explain query plan ${s}`).all() as { detail: string }[];
+      const full = plan.filter((p) => GROWING.some((t) => new RegExp(`^SCAN ${t}\\b`).test(p.detail)));
+      return full.map((p) => `${p.detail}\n    in: ${s.replace(/\s+/g, ' ').slice(0, 300)}`);
+    });
+    expect(scans).toEqual([]);
+  });
+});
