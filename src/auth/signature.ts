@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * SDK-HMAC-SHA256, as the official Huawei Cloud SDKs sign requests (cph-api.md §6.2).
@@ -108,7 +108,7 @@ export function canonicalQuery(rawQuery: string): string {
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** A request as the verifier sees it: what came over the wire, untouched. */
@@ -134,12 +134,15 @@ export function stringToSign(sdkDate: string, canonical: string): string {
   return `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
 }
 
-export function signatureOf(secretKey: string, toSign: string): string {
-  return createHmac('sha256', Buffer.from(secretKey, 'utf8')).update(toSign).digest('hex');
+/** The signature under a secret key, given as its text or as a key object made from it once. */
+export function signatureOf(secretKey: string | KeyObject, toSign: string): string {
+  return createHmac('sha256', typeof secretKey === 'string' ? Buffer.from(secretKey, 'utf8') : secretKey)
+    .update(toSign)
+    .digest('hex');
 }
 
 /** Whether `auth.signature` is the signature of `req` under `secretKey`, compared in constant time. */
-export function signatureMatches(req: SignedRequest, auth: ParsedAuthorization, secretKey: string): boolean {
+export function signatureMatches(req: SignedRequest, auth: ParsedAuthorization, secretKey: string | KeyObject): boolean {
   const expected = signatureOf(secretKey, stringToSign(req.header('x-sdk-date') ?? '', canonicalRequest(req, auth.signedHeaders)));
   return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(auth.signature, 'hex'));
 }

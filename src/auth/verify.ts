@@ -8,6 +8,7 @@ import {
   recordSignatureFailure,
   type TokenView,
 } from '../store/identity.js';
+import { KeyCache } from './keys.js';
 import { hashToken } from './secrets.js';
 import {
   formatSdkDate,
@@ -46,20 +47,24 @@ const isSignature = (authorization: string | undefined) => authorization !== und
 /**
  * `--auth verify`: an `SDK-HMAC-SHA256` Authorization header is checked as cph-api.md §6.2 says;
  * otherwise `X-Auth-Token` must be a live token. Failures throw APIGW.0301 naming the reason.
+ * Access keys are kept for KEY_CACHE_MS (see keys.ts).
  */
-export async function verifyCredentials(deps: AuthDeps, c: Credentials): Promise<Identity> {
-  const authorization = c.header('authorization');
-  if (isSignature(authorization)) return verifySignature(deps, c, authorization!);
-  const token = c.header('x-auth-token');
-  if (token) return verifyTokenCredential(deps, token);
-  throw new CphError(authorization !== undefined ? Errors.authorizationMalformed : Errors.credentialsMissing);
+export function credentialVerifier(deps: AuthDeps, keys = new KeyCache((ak) => getSigningKey(deps, ak), deps.clock)): (c: Credentials) => Promise<Identity> {
+  return async (c) => {
+    const authorization = c.header('authorization');
+    if (isSignature(authorization)) return verifySignature(deps, keys, c, authorization!);
+    const token = c.header('x-auth-token');
+    if (token) return verifyTokenCredential(deps, token);
+    throw new CphError(authorization !== undefined ? Errors.authorizationMalformed : Errors.credentialsMissing);
+  };
 }
 
-async function verifySignature(deps: AuthDeps, c: Credentials, authorization: string): Promise<Identity> {
+async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, authorization: string): Promise<Identity> {
   const auth = parseAuthorization(authorization);
   if (!auth) throw new CphError(Errors.authorizationMalformed);
-  const key = await getSigningKey(deps, auth.accessKey);
-  if (!key) throw new CphError(Errors.accessKeyUnknown);
+  const cached = await keys.get(auth.accessKey);
+  if (!cached) throw new CphError(Errors.accessKeyUnknown);
+  const { key } = cached;
   if (!key.enabled) throw new CphError(Errors.accessKeyDisabled);
   if (!key.user_enabled) throw new CphError(Errors.userDisabled);
   const now = deps.clock.now();
@@ -70,18 +75,22 @@ async function verifySignature(deps: AuthDeps, c: Credentials, authorization: st
   if (Math.abs(now - date) > MAX_DATE_SKEW_MS) throw new CphError(Errors.sdkDateSkew, `Signature time ${formatSdkDate(date)}, server time ${formatSdkDate(now)}.`);
   if (c.header('x-security-token') !== undefined) throw new CphError(Errors.securityTokenUnsupported);
 
-  if (!signatureMatches(c, auth, key.secret_key)) {
+  if (!signatureMatches(c, auth, cached.hmacKey)) {
+    keys.forget(key.access_key);
     await recordSignatureFailure(deps.db, key.access_key, now, LOCK_AFTER_FAILURES, LOCK_MS);
     throw new CphError(Errors.signatureMismatch);
   }
-  if (key.failures > 0) await clearSignatureFailures(deps.db, key.access_key);
+  if (key.failures > 0) {
+    keys.forget(key.access_key);
+    await clearSignatureFailures(deps.db, key.access_key);
+  }
 
   const signedProject = auth.signedHeaders.includes('x-project-id') ? c.header('x-project-id') : undefined;
   if (signedProject !== undefined && c.pathProjectId !== undefined && signedProject !== c.pathProjectId) throw new CphError(Errors.projectHeaderMismatch);
 
   return {
     principal: `ak:${key.access_key}`,
-    projects: new Set(key.projectIds),
+    projects: cached.projects,
     user: { id: key.user_id, name: key.user_name, domainId: key.domain_id },
   };
 }

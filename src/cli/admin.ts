@@ -120,7 +120,7 @@ function users(run: ReturnType<typeof runner>): Command {
   ] as const) {
     cmd
       .command(`${verb} <name>`)
-      .description(`${verb} a user (its tokens and access keys ${enabled ? 'work again' : 'stop working at once'})`)
+      .description(`${verb} a user (${enabled ? 'its tokens and access keys work again' : 'its tokens stop working at once, its access keys within a second'})`)
       .addOption(accountOption())
       .action(
         run(async (deps, out, [name], o) => {
@@ -210,7 +210,7 @@ function keys(run: ReturnType<typeof runner>): Command {
   ] as const) {
     cmd
       .command(`${verb} <ak>`)
-      .description(`${verb} an access key`)
+      .description(`${verb} an access key (servers ${enabled ? 'accept' : 'refuse'} its signed calls within a second)`)
       .action(
         run(async (deps, out, [ak]) => {
           await setAccessKeyEnabledByAk(deps, ak!, enabled);

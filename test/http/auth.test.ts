@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessKey, createAccount, createProject, createUser, grantProject, setAccessKeyEnabledByAk, setUserEnabledByName } from '../../src/auth/admin.js';
+import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { hashToken } from '../../src/auth/secrets.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
@@ -208,16 +209,26 @@ describe('IAM tokens and AK/SK (--auth verify)', () => {
       }
     });
 
-    it('refuses disabled keys and keys of disabled users', async () => {
+    it('refuses disabled keys and keys of disabled users once the copy of the key a node keeps runs out', async () => {
       await createUser(deps(), { account: DEFAULTS.defaultAccount, name: 'dave', password: 'Dave#password1' });
       await grantProject(deps(), { account: DEFAULTS.defaultAccount, user: 'dave', project: DEFAULT_PROJECT_ID });
       const key = await createAccessKey(deps(), { account: DEFAULTS.defaultAccount, user: 'dave' });
-      expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).status).toBe(200);
-      await setAccessKeyEnabledByAk(deps(), key.ak, false);
-      expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('access key is disabled');
-      await setAccessKeyEnabledByAk(deps(), key.ak, true);
-      await setUserEnabledByName(deps(), DEFAULTS.defaultAccount, 'dave', false);
-      expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('the user is disabled');
+      const before = now;
+      try {
+        expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).status).toBe(200);
+        await setAccessKeyEnabledByAk(deps(), key.ak, false);
+        // The node goes by the copy it read for KEY_CACHE_MS, then reads the key again.
+        now += KEY_CACHE_MS - 1;
+        expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).status).toBe(200);
+        now += 1;
+        expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('access key is disabled');
+        await setAccessKeyEnabledByAk(deps(), key.ak, true);
+        await setUserEnabledByName(deps(), DEFAULTS.defaultAccount, 'dave', false);
+        now += KEY_CACHE_MS;
+        expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('the user is disabled');
+      } finally {
+        now = before;
+      }
     });
 
     it('answers 403 CPS.0001 to a valid key on a project its user does not have', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { acceptCredentials, verifyCredentials, type AuthDeps, type Credentials } from '../../auth/verify.js';
+import { acceptCredentials, credentialVerifier, type AuthDeps, type Credentials } from '../../auth/verify.js';
 import type { AuthMode } from '../../config.js';
 import { openAccess, type Authenticator } from './auth.js';
 
@@ -20,6 +20,6 @@ function credentialsOf(req: FastifyRequest): Credentials {
 /** The authenticator for `--auth verify|accept|off`. */
 export function authenticatorFor(mode: AuthMode, deps: AuthDeps, defaultProjectId: string): Authenticator {
   if (mode === 'off') return openAccess;
-  const check = mode === 'accept' ? acceptCredentials(defaultProjectId) : (c: Credentials) => verifyCredentials(deps, c);
+  const check = mode === 'accept' ? acceptCredentials(defaultProjectId) : credentialVerifier(deps);
   return { authenticate: (req) => check(credentialsOf(req)) };
 }
