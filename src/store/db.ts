@@ -62,6 +62,8 @@ export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, raw =
   return stmt;
 }
 
+const SQLITE_MMAP_BYTES = 2 ** 30;
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
@@ -80,6 +82,11 @@ export function openDb(options: DbOptions): DbHandle {
   sqlite.pragma(`synchronous = ${options.sqliteSync ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Reads map the file's first GiB instead of copying each page in with a read() call: a ListJobs
+  // on a store of a million jobs touches pages outside SQLite's small page cache, and mapping cut
+  // the server's CPU per ListJobs by about a tenth in the benchmark. It takes address space only;
+  // the kernel's page cache holds the data either way.
+  sqlite.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }
