@@ -1,6 +1,6 @@
 import { CphError, Errors, invalidParameter, targetError, type TargetError } from '../domain/errors.js';
 import { isResourceId } from '../domain/ids.js';
-import { getPhonesByIds, getPhonesOfServers, getServersOfProject } from '../store/fleet.js';
+import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
@@ -42,15 +42,15 @@ export async function submitPhoneBatch(
   onSubmitted?: OnSubmitted,
 ): Promise<Submitted> {
   const validIds = targets.map((t) => t.phoneId).filter(isResourceId);
-  const phones = new Map((await getPhonesByIds(deps.db, projectId, validIds)).map((p) => [p.phone_id, p]));
+  const servers = await serversOfPhones(deps.db, projectId, validIds);
   const jobs: NewJob[] = targets.map((t) => {
-    const phone = isResourceId(t.phoneId) ? phones.get(t.phoneId) : undefined;
+    const serverId = isResourceId(t.phoneId) ? servers.get(t.phoneId) : undefined;
     const failed = !isResourceId(t.phoneId)
       ? targetError(Errors.batchInvalidPhoneId)
-      : !phone
+      : serverId === undefined
         ? targetError(Errors.phoneNotFound)
         : t.error;
-    return { jobId: deps.ids(), phoneId: t.phoneId, serverId: phone?.server_id ?? null, params: t.params ?? {}, failed };
+    return { jobId: deps.ids(), phoneId: t.phoneId, serverId: serverId ?? null, params: t.params ?? {}, failed };
   });
   return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
 }
@@ -71,7 +71,7 @@ export async function submitServerPhonesBatch(
   maxPhones?: number,
 ): Promise<Submitted> {
   const unique = [...new Set(serverIds)];
-  const known = new Set((await getServersOfProject(deps.db, projectId, unique.filter(isResourceId))).map((s) => s.server_id));
+  const known = await projectServerIds(deps.db, projectId, unique.filter(isResourceId));
   const phones = await getPhonesOfServers(deps.db, [...known]);
   if (maxPhones !== undefined && phones.length > maxPhones) {
     throw new CphError(invalidParameter('server_ids'), `These servers have ${phones.length} phones; at most ${maxPhones} per call.`);
@@ -93,7 +93,7 @@ export async function submitServerBatch(
   serverIds: readonly string[],
   onSubmitted?: OnSubmitted,
 ): Promise<Submitted> {
-  const known = new Set((await getServersOfProject(deps.db, projectId, serverIds.filter(isResourceId))).map((s) => s.server_id));
+  const known = await projectServerIds(deps.db, projectId, serverIds.filter(isResourceId));
   const jobs: NewJob[] = serverIds.map((id) => ({
     jobId: deps.ids(),
     phoneId: null,

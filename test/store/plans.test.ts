@@ -9,7 +9,7 @@ import { ADB_OPERATIONS } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
 import { buildFleet, SIM_IMAGES } from '../../src/fleet/sim/seed.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
-import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
+import { getPhonesOfServers, getServersByIds, insertImages, insertPhones, insertServers, loadPhones, projectServerIds, serversOfPhones } from '../../src/store/fleet.js';
 import {
   claimJobs,
   expireLeasesOf,
@@ -28,17 +28,24 @@ import { insertProject } from '../../src/store/projects.js';
 import { makeDataDir, PROJECT } from '../helpers/cph.js';
 
 /**
- * Every statement the job store runs, as SQLite plans it: none may read the whole jobs or requests
- * table (or the whole of an index on it). These tables grow to millions of rows, and SQLite runs
+ * Every statement the job store and the batch path run, as SQLite plans it: none may read the whole
+ * of a table that grows (or the whole of an index on it), and lookups by id go through the primary
+ * key. Jobs and requests grow to millions of rows, fleets to thousands of phones, and SQLite runs
  * on the event loop: one full scan of a million jobs blocks every request for a quarter second.
  * (SQLite without ANALYZE data plans as if every table were large, so a small store shows the
  * plans a big one gets.)
  */
-const GROWING = ['jobs', 'requests'];
+const GROWING = ['jobs', 'requests', 'phones', 'servers'];
+const PRIMARY_KEY: Record<string, { column: string; index: string }> = {
+  phones: { column: 'phone_id', index: 'sqlite_autoindex_phones_1' },
+  servers: { column: 'server_id', index: 'sqlite_autoindex_servers_1' },
+};
 
 let dir: string;
 let h: DbHandle;
 const statements = new Set<string>();
+/** What the store ran (the tests' own EXPLAINs are traced too, after it). */
+let ran: string[] = [];
 
 beforeAll(async () => {
   dir = makeDataDir();
@@ -54,6 +61,13 @@ beforeAll(async () => {
   // requeue or fail after a lost lease, recover expired leases, purge old ones.
   statements.clear();
   const now = Date.now();
+  const phoneIds = fleet.phones.map((p) => p.phone_id);
+  const serverIds = fleet.servers.map((x) => x.server_id);
+  await serversOfPhones(h.db, PROJECT, phoneIds);
+  await projectServerIds(h.db, PROJECT, serverIds);
+  await getPhonesOfServers(h.db, serverIds);
+  await loadPhones(h.db, phoneIds);
+  await getServersByIds(h.db, serverIds);
   const requestIds = [newId(), newId()];
   const jobIds: string[] = [];
   for (const requestId of requestIds) {
@@ -82,6 +96,7 @@ beforeAll(async () => {
   await expireLeasesOf(h.db, 'w1');
   await expireLeasesOf(h.db, null);
   await purgeFinished(h.db, now + 1);
+  ran = [...statements];
 });
 
 afterAll(async () => {
@@ -89,9 +104,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('query plans of the job store', () => {
+describe('query plans of the job store and the batch path', () => {
   test('no statement reads a whole growing table', () => {
-    const touching = [...statements].filter((s) => GROWING.some((t) => new RegExp(`\\b${t}\\b`).test(s)) && !/^\s*(begin|commit|rollback)/i.test(s));
+    const touching = ran.filter((s) => GROWING.some((t) => new RegExp(`\\b${t}\\b`).test(s)) && !/^\s*(begin|commit|rollback)/i.test(s));
     expect(touching.length).toBeGreaterThan(10);
     const scans = touching.flatMap((s) => {
       const plan = h.sqlite!.prepare(`explain query plan ${s}`).all() as { detail: string }[];
@@ -99,5 +114,18 @@ describe('query plans of the job store', () => {
       return full.map((p) => `${p.detail}\n    in: ${s.replace(/\s+/g, ' ').slice(0, 300)}`);
     });
     expect(scans).toEqual([]);
+  });
+
+  test('phones and servers named by id are found through the primary key', () => {
+    const byId = ran.flatMap((s) =>
+      Object.entries(PRIMARY_KEY)
+        .filter(([table, { column }]) => new RegExp(`from "${table}" where .*"${column}" in \\(`).test(s))
+        .map(([table, { index }]) => ({ s, table, index })),
+    );
+    expect(byId.length).toBeGreaterThanOrEqual(4);
+    for (const { s, table, index } of byId) {
+      const plan = (h.sqlite!.prepare(`explain query plan ${s}`).all() as { detail: string }[]).map((p) => p.detail).join('; ');
+      expect(plan, s).toContain(`SEARCH ${table} USING INDEX ${index}`);
+    }
   });
 });
