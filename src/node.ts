@@ -140,7 +140,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     throw err;
   }
 
-  const owner = `${process.pid}-${ids().slice(0, 8)}`;
+  // The tail of an id: its head is the time, the same for nodes started in the same minute.
+  const owner = `${process.pid}-${ids().slice(-8)}`;
   const deps = { db: handle.db, dialect: handle.dialect, clock, ids, log };
   const runsJobs = config.role !== 'api';
   const journal = config.simJournal

@@ -3,18 +3,26 @@ import { randomBytes } from 'node:crypto';
 /** Every id OpenCPH mints (request, job, phone, server, project) is 32 lowercase hex chars, as CPH's are. */
 export type IdGenerator = () => string;
 
-/** Random bytes are drawn in blocks: one system call per 4096 ids rather than one per id. */
-const BLOCK = 16 * 4096;
+/** Random bytes are drawn in blocks: one system call per 6,553 ids rather than one per id. */
+const RANDOM_BYTES = 10;
+const BLOCK = RANDOM_BYTES * 6553;
 let pool = Buffer.alloc(0);
 let used = BLOCK;
 
+/**
+ * The time in milliseconds (12 hex digits) and then 80 random bits (20). Ids minted later sort
+ * later, so the indexes over them (job_id, request_id, phone_id…) take each new id at their end
+ * instead of at a random leaf: a batch of 100 jobs dirtied about a hundred pages of the job_id
+ * index, and on a store of a million jobs each was a page that had to be read in first.
+ * Ids minted in one millisecond are not ordered among themselves; nothing relies on that.
+ */
 export const newId: IdGenerator = () => {
   if (used === BLOCK) {
     pool = randomBytes(BLOCK);
     used = 0;
   }
-  used += 16;
-  return pool.toString('hex', used - 16, used);
+  used += RANDOM_BYTES;
+  return Date.now().toString(16).padStart(12, '0') + pool.toString('hex', used - RANDOM_BYTES, used);
 };
 
 /** CPH caps phone/server/image ids at 32 bytes; anything outside this shape can never name a resource. */

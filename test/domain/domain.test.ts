@@ -41,6 +41,22 @@ describe('ids', () => {
     expect(isMintedId(id)).toBe(true);
     expect(newId()).not.toBe(id);
   });
+  it('starts with the time, so later ids sort later; the rest is random', async () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 20_000 }, () => newId());
+    const after = Date.now();
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) {
+      const ms = parseInt(id.slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(after);
+    }
+    const first = newId();
+    await new Promise((r) => setTimeout(r, 2));
+    expect(newId() > first).toBe(true);
+    // 80 random bits: the tails of one millisecond's ids differ.
+    expect(new Set(ids.map((id) => id.slice(12))).size).toBe(ids.length);
+  });
   it('accepts resource ids up to 32 bytes only', () => {
     expect(isResourceId('a'.repeat(32))).toBe(true);
     expect(isResourceId('a'.repeat(33))).toBe(false);

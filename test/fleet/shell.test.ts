@@ -3,6 +3,7 @@ import { SimPhone } from '../../src/fleet/sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../../src/fleet/sim/shell.js';
 import { getImage, getPhone } from '../../src/store/fleet.js';
 import { PROJECT, removeDataDir, startTestNode, type TestNode } from '../helpers/cph.js';
+import { serialOf } from '../../src/fleet/sim/android.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 
@@ -60,7 +61,7 @@ describe('commands', () => {
   test('getprop: one property, a default for a missing one, or all of them', async () => {
     expect(await sh('getprop ro.product.model')).toEqual({ exitCode: 0, output: 'CPH-RX1\n' });
     expect((await sh('getprop ro.build.version.release')).output).toBe('11\n');
-    expect((await sh('getprop ro.serialno')).output).toBe(`${phoneIds[0]!.slice(0, 16).toUpperCase()}\n`);
+    expect((await sh('getprop ro.serialno')).output).toBe(`${serialOf(phoneIds[0]!)}\n`);
     expect(await sh('getprop no.such.prop')).toEqual({ exitCode: 0, output: '\n' });
     expect((await sh('getprop no.such.prop fallback')).output).toBe('fallback\n');
     const all = (await sh('getprop')).output.split('\n').filter(Boolean);

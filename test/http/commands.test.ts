@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApk } from '../helpers/apk.js';
 import { call, removeDataDir, startTestNode, waitForRequest, type TestNode } from '../helpers/cph.js';
 import { buildTar, putObject } from '../helpers/objects.js';
+import { serialOf } from '../../src/fleet/sim/android.js';
 
 let node: TestNode;
 let phones: { phone_id: string; server_id: string; status: number }[];
@@ -99,7 +100,7 @@ describe('targets', () => {
     expect(r.body.jobs.filter((j: any) => j.phone_id).map((j: any) => j.phone_id).sort()).toEqual([...onServer].sort());
     expect(r.body.jobs.at(-1)).toMatchObject({ server_id: 'f'.repeat(32), error_code: 'CPS.0097', error_msg: 'Parameter: server_id is invalid.' });
     const jobs = await waitForRequest(node, r.body.request_id);
-    for (const j of jobs.filter((j) => j.phone_id)) expect(j).toMatchObject({ status: 2, execute_msg: `${j.phone_id.slice(0, 16).toUpperCase()}\n`, node_id: servers[0] });
+    for (const j of jobs.filter((j) => j.phone_id)) expect(j).toMatchObject({ status: 2, execute_msg: `${serialOf(j.phone_id)}\n`, node_id: servers[0] });
   });
 
   test('phone_ids win over server_ids', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { call, nodesPerTest, type TestNode } from '../helpers/cph.js';
+import { serialOf } from '../../src/fleet/sim/android.js';
 
 /** Each test gets its own node, so its own project-wide call count. */
 const start = nodesPerTest();
@@ -19,7 +20,7 @@ describe('sync commands', () => {
     expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
     expect(r.body.jobs).toHaveLength(3);
     for (const [i, job] of r.body.jobs.entries()) {
-      expect(job).toEqual({ phone_id: ids[i], job_id: expect.any(String), status: 2, error_code: '', error_msg: '', execute_msg: `${ids[i]!.slice(0, 16).toUpperCase()}\n` });
+      expect(job).toEqual({ phone_id: ids[i], job_id: expect.any(String), status: 2, error_code: '', error_msg: '', execute_msg: `${serialOf(ids[i]!)}\n` });
     }
     const listed = await call('GET', `${node.base}/jobs?request_id=${r.body.request_id}`);
     expect(listed.body.jobs.map((j: any) => [j.job_id, j.status, j.execute_msg])).toEqual(r.body.jobs.map((j: any) => [j.job_id, 2, j.execute_msg]));

@@ -132,6 +132,14 @@ export function parentOf(path: string): string {
   return posix.dirname(path);
 }
 
+/**
+ * A phone's `ro.serialno`: 16 upper-case hex digits from a hash of its id (ids begin with their
+ * creation time, so phones created together share their first digits).
+ */
+export function serialOf(phoneId: string): string {
+  return createHash('sha256').update(phoneId).digest('hex').slice(0, 16).toUpperCase();
+}
+
 export class SimPhone {
   readonly android: AndroidSpec;
   readonly model: ModelSpec;
@@ -156,7 +164,7 @@ export class SimPhone {
   }
 
   get serial(): string {
-    return this.phone.phone_id.slice(0, 16).toUpperCase();
+    return serialOf(this.phone.phone_id);
   }
 
   get kernelRelease(): string {
