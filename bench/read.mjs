@@ -1,6 +1,6 @@
 // Benchmarks 1–3: ListJobs and ShowJob against a bare node:http baseline, and ListJobs at 1,000
 // stored jobs against 1,000,000.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from './lib/load.mjs';
 import { startBare, startServer } from './lib/proc.mjs';
@@ -39,11 +39,31 @@ function pool(url, ids, size, callFor) {
 const listJobsCall = (requestId) => ({ path: `/v1/${PROJECT}/cloud-phone/jobs`, query: { request_id: requestId } });
 const showJobCall = (jobId) => ({ path: `/v1/${PROJECT}/cloud-phone/jobs/${jobId}` });
 
-async function measure(label, url, next, seconds, quick) {
+/** CPU time (user + system, µs) a process has used so far, on Linux; undefined elsewhere. */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * Load `server` for `seconds` after a warm-up. Besides throughput and latency, the server's own CPU
+ * per call: steadier than req/s on a machine whose load generator shares the cores.
+ */
+async function measure(label, server, next, seconds, quick) {
+  const { url } = server;
   await load({ url, connections: CONNECTIONS, seconds: quick ? 1 : 3, next }); // warm-up
+  const cpu0 = cpuMicros(server.pid);
   const r = await load({ url, connections: CONNECTIONS, seconds, next });
+  const cpu1 = cpuMicros(server.pid);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} answers were not 2xx and ${r.errors} failed`);
-  console.log(`  ${label.padEnd(34)} ${String(r.rps).padStart(7)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`);
+  if (cpu0 !== undefined && cpu1 !== undefined) r.cpuMicrosPerCall = Math.round((cpu1 - cpu0) / r.requests);
+  const cpu = r.cpuMicrosPerCall === undefined ? '' : `   server CPU ${r.cpuMicrosPerCall} µs/call`;
+  console.log(`  ${label.padEnd(34)} ${String(r.rps).padStart(7)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms${cpu}`);
   return r;
 }
 
@@ -71,7 +91,9 @@ const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 /** The ratio line of a throughput benchmark: result over baseline. */
 function compare(baseline, result) {
   const out = { baseline, result, ratio: ratio(result.rps, baseline.rps), p50Ratio: ratio(result.p50, baseline.p50), p99Ratio: ratio(result.p99, baseline.p99) };
-  console.log(`  ${'ratio'.padEnd(34)} ${String(out.ratio).padStart(7)} of the baseline's req/s   p50 ×${out.p50Ratio}   p99 ×${out.p99Ratio}`);
+  if (baseline.cpuMicrosPerCall && result.cpuMicrosPerCall) out.cpuRatio = ratio(result.cpuMicrosPerCall, baseline.cpuMicrosPerCall);
+  const cpu = out.cpuRatio === undefined ? '' : `   server CPU per call ×${out.cpuRatio}`;
+  console.log(`  ${'ratio'.padEnd(34)} ${String(out.ratio).padStart(7)} of the baseline's req/s   p50 ×${out.p50Ratio}   p99 ×${out.p99Ratio}${cpu}`);
   return out;
 }
 
@@ -94,23 +116,23 @@ export async function readBench({ work, quick }) {
 
   console.log('\n1. ListJobs (a random request_id of 10 jobs)');
   let bare = await startBare({ bodyFile: join(work, 'list.json'), headers: listSample.headers, logFile: join(work, 'bare.log') });
-  const listBase = await measure(`baseline: node:http, ${listSample.body.length} bytes`, bare.url, pool(bare.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
+  const listBase = await measure(`baseline: node:http, ${listSample.body.length} bytes`, bare, pool(bare.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
   await bare.stop();
   server = await startServer({ dataDir: big.dataDir, args: FLEET, logFile: join(work, 'big.log'), name: 'listjobs' });
-  const list = await measure(`opencph, ${bigJobs} jobs`, server.url, pool(server.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
+  const list = await measure(`opencph, ${bigJobs} jobs`, server, pool(server.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
   const listJobs = { ...compare(listBase, list), bodyBytes: listSample.body.length };
 
   console.log('\n2. ShowJob (a random job_id)');
-  const show = await measure(`opencph, ${bigJobs} jobs`, server.url, pool(server.url, big.jobIds, 20_000, showJobCall), seconds, quick);
+  const show = await measure(`opencph, ${bigJobs} jobs`, server, pool(server.url, big.jobIds, 20_000, showJobCall), seconds, quick);
   await server.stop();
   bare = await startBare({ bodyFile: join(work, 'show.json'), headers: showSample.headers, logFile: join(work, 'bare.log') });
-  const showBase = await measure(`baseline: node:http, ${showSample.body.length} bytes`, bare.url, pool(bare.url, big.jobIds, 20_000, showJobCall), seconds, quick);
+  const showBase = await measure(`baseline: node:http, ${showSample.body.length} bytes`, bare, pool(bare.url, big.jobIds, 20_000, showJobCall), seconds, quick);
   await bare.stop();
   const showJob = { ...compare(showBase, show), bodyBytes: showSample.body.length };
 
   console.log(`\n3. Scale: ListJobs p50 with 1,000 stored jobs (baseline) and ${bigJobs} (the run of 1.)`);
   server = await startServer({ dataDir: small.dataDir, args: FLEET, logFile: join(work, 'small.log'), name: 'scale' });
-  const few = await measure('opencph, 1,000 jobs', server.url, pool(server.url, small.requestIds, 20_000, listJobsCall), seconds, quick);
+  const few = await measure('opencph, 1,000 jobs', server, pool(server.url, small.requestIds, 20_000, listJobsCall), seconds, quick);
   await server.stop();
   const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: list, ratio: ratio(list.p50, few.p50) };
   console.log(`  ${`opencph, ${bigJobs} jobs`.padEnd(34)} ${String(list.rps).padStart(7)} req/s   p50 ${list.p50.toFixed(2)} ms   p99 ${list.p99.toFixed(2)} ms`);
