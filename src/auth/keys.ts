@@ -26,6 +26,8 @@ export interface CachedKey {
  */
 export class KeyCache {
   private readonly entries = new Map<string, { at: number; value: CachedKey }>();
+  /** Counts forget() calls: a read that a forget overtook is used but not kept (it may predate the change). */
+  private forgets = 0;
 
   constructor(
     private readonly load: (accessKey: string) => Promise<SigningKey | undefined>,
@@ -38,18 +40,22 @@ export class KeyCache {
     const hit = this.entries.get(accessKey);
     // A clock that goes back (a test's, or a corrected system clock) also makes a copy stale.
     if (hit && now - hit.at < this.ttlMs && now >= hit.at) return hit.value;
+    const forgets = this.forgets;
     const key = await this.load(accessKey);
     if (!key) {
       this.entries.delete(accessKey);
       return undefined;
     }
     const value = { key, hmacKey: createSecretKey(Buffer.from(key.secret_key, 'utf8')), projects: new Set(key.projectIds) };
-    if (this.entries.size >= MAX_KEYS) this.entries.clear();
-    this.entries.set(accessKey, { at: now, value });
+    if (forgets === this.forgets) {
+      if (this.entries.size >= MAX_KEYS) this.entries.clear();
+      this.entries.set(accessKey, { at: now, value });
+    }
     return value;
   }
 
   forget(accessKey: string): void {
+    this.forgets++;
     this.entries.delete(accessKey);
   }
 }

@@ -65,6 +65,26 @@ describe('the access key cache', () => {
     expect(reads).toEqual(['AK1', 'AK1', 'AK1']);
   });
 
+  test('a read that a forget overtook is not kept (another call counted a failure meanwhile)', async () => {
+    const reads: string[] = [];
+    let release: () => void = () => undefined;
+    const cache = new KeyCache(
+      async (ak) => {
+        reads.push(ak);
+        if (reads.length === 1) await new Promise<void>((r) => (release = r));
+        return key(ak);
+      },
+      { now: () => 0 },
+      1000,
+    );
+    const slow = cache.get('AK1');
+    cache.forget('AK1');
+    release();
+    expect((await slow)?.key.access_key).toBe('AK1');
+    await cache.get('AK1');
+    expect(reads).toEqual(['AK1', 'AK1']);
+  });
+
   test('a key deleted from the store is dropped', async () => {
     const { cache, stored, advance } = setup();
     await cache.get('AK1');
