@@ -6,6 +6,15 @@ import type { Database, JobTable } from './schema.js';
 
 export type JobRow = Selectable<JobTable>;
 
+/**
+ * Job states as they appear in conditions: written into the statement, not bound. The partial
+ * indexes are defined by state, and SQLite compiles a statement again on every run when a bound
+ * value could change whether such an index applies (as with a bound LIMIT).
+ */
+const DONE = sql.lit('done');
+const RUNNING = sql.lit('running');
+const PENDING = sql.lit('pending');
+
 export interface NewJob {
   jobId: string;
   phoneId: string | null;
@@ -169,7 +178,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
     const rows = await db
       .selectFrom('jobs')
       .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
-      .where('state', '<>', 'done')
+      .where('state', '<>', DONE)
       .where('seq', '>', after)
       .orderBy('seq')
       // Written into the text, not bound: a bound LIMIT makes SQLite compile the statement anew each time.
@@ -184,7 +193,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
     .updateTable('jobs')
     .set((eb) => ({ state: 'running', lease_owner: o.owner, lease_expires_at: o.now() + o.leaseMs, attempts: eb('attempts', '+', 1) }))
     .where('seq', 'in', seqs)
-    .where('state', '=', 'pending')
+    .where('state', '=', PENDING)
     .returningAll()
     .execute()
     .then((rows) => rows.sort((a, b) => a.seq - b.seq));
@@ -193,7 +202,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
 /** Extend this owner's leases; returns how many it still held. */
 export async function renewLeases(db: Db, owner: string, seqs: readonly number[], until: number): Promise<number> {
   if (seqs.length === 0) return 0;
-  const r = await db.updateTable('jobs').set({ lease_expires_at: until }).where('lease_owner', '=', owner).where('state', '=', 'running').where('seq', 'in', seqs).executeTakeFirst();
+  const r = await db.updateTable('jobs').set({ lease_expires_at: until }).where('lease_owner', '=', owner).where('state', '=', RUNNING).where('seq', 'in', seqs).executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 
@@ -249,7 +258,7 @@ export async function finishJobs(db: Db, results: readonly JobResult[]): Promise
  * the query states its WHERE, and does not infer it from `= 'running'`; without it, finding the
  * few running jobs reads every job ever kept.
  */
-const isRunning = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('state', '<>', 'done'), eb('state', '=', 'running')]);
+const isRunning = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('state', '<>', DONE), eb('state', '=', RUNNING)]);
 
 /** Running jobs whose lease ran out (their worker died or stalled). */
 export async function findExpired(db: Db, now: number, dialect: DialectName, limit = 500): Promise<JobRow[]> {
@@ -270,7 +279,7 @@ export type LeaseGuard = { owner: string } | { expiredBefore: number };
 /** Put running jobs back in the queue; they keep their place (seq) so per-phone order holds. */
 export async function requeue(db: Db, seqs: readonly number[], guard: LeaseGuard): Promise<number> {
   if (seqs.length === 0) return 0;
-  let q = db.updateTable('jobs').set({ state: 'pending', lease_owner: null, lease_expires_at: null }).where('state', '=', 'running').where('seq', 'in', seqs);
+  let q = db.updateTable('jobs').set({ state: 'pending', lease_owner: null, lease_expires_at: null }).where('state', '=', RUNNING).where('seq', 'in', seqs);
   q = 'owner' in guard ? q.where('lease_owner', '=', guard.owner) : q.where('lease_expires_at', '<', guard.expiredBefore);
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
@@ -282,7 +291,7 @@ export async function failRunning(db: Db, seqs: readonly number[], guard: LeaseG
   let q = db
     .updateTable('jobs')
     .set({ state: 'done', status: JobStatus.Failure, error_code: code, error_msg: message, end_time: now, lease_owner: null, lease_expires_at: null })
-    .where('state', '=', 'running')
+    .where('state', '=', RUNNING)
     .where('seq', 'in', seqs);
   q = 'owner' in guard ? q.where('lease_owner', '=', guard.owner) : q.where('lease_expires_at', '<', guard.expiredBefore);
   const r = await q.executeTakeFirst();
@@ -293,7 +302,7 @@ export async function failRunning(db: Db, seqs: readonly number[], guard: LeaseG
 export async function purgeFinished(db: Db, before: number, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
-    const old = await db.selectFrom('jobs').select('seq').where('state', '=', 'done').where('end_time', '<', before).limit(batch).execute();
+    const old = await db.selectFrom('jobs').select('seq').where('state', '=', DONE).where('end_time', '<', before).limit(batch).execute();
     if (old.length === 0) break;
     await db.deleteFrom('jobs').where('seq', 'in', old.map((r) => r.seq)).execute();
     total += old.length;
