@@ -120,7 +120,7 @@ function users(run: ReturnType<typeof runner>): Command {
   ] as const) {
     cmd
       .command(`${verb} <name>`)
-      .description(`${verb} a user (${enabled ? 'its tokens and access keys work again' : 'its tokens stop working at once, its access keys within a second'})`)
+      .description(`${verb} a user (${enabled ? 'its tokens work again at once, its access keys within a second' : 'its tokens stop working at once, its access keys within a second'})`)
       .addOption(accountOption())
       .action(
         run(async (deps, out, [name], o) => {

@@ -85,7 +85,9 @@ export function openDb(options: DbOptions): DbHandle {
   // Reads map the file's first GiB instead of copying each page in with a read() call: a ListJobs
   // on a store of a million jobs touches pages outside SQLite's small page cache, and mapping cut
   // the server's CPU per ListJobs by about a tenth in the benchmark. It takes address space only;
-  // the kernel's page cache holds the data either way.
+  // the kernel's page cache holds the data either way. The price: an I/O error on a mapped page
+  // ends the process (SIGBUS) instead of failing the statement, so the data dir belongs on a
+  // local disk, not on network storage.
   sqlite.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
