@@ -44,7 +44,7 @@ export class Engine {
     params: Record<string, unknown>,
     maxPhones?: number,
   ): Promise<Submitted> {
-    return submitServerPhonesBatch(this.deps, requestId, projectId, op, serverIds, params, () => this.worker?.wake(), maxPhones);
+    return submitServerPhonesBatch(this.deps, requestId, projectId, op, serverIds, params, this.submitted, maxPhones);
   }
 
   /** The jobs once all have finished, or as they are when `deadline` (wall-clock ms) passes. */
