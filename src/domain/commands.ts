@@ -7,7 +7,7 @@ export const COMMANDS = ['install', 'install-multiple', 'uninstall', 'push', 'sh
  * Job operations that run a command on the phone through adb (rather than change its power state):
  * they need a running phone and take one of their server's adb slots.
  */
-export const ADB_OPERATIONS: readonly string[] = ['phone.install', 'phone.uninstall', 'phone.push', 'phone.shell'];
+export const ADB_OPERATIONS: ReadonlySet<string> = new Set(['phone.install', 'phone.uninstall', 'phone.push', 'phone.shell']);
 export type CommandName = (typeof COMMANDS)[number];
 
 export function isCommandName(value: unknown): value is CommandName {

@@ -1,5 +1,3 @@
-import { ADB_OPERATIONS as ADB_OPERATION_NAMES } from '../domain/commands.js';
-
 /**
  * The batch operations the engine runs. `retryable` says whether a job interrupted by a crash may
  * simply run again (power actions converge to the same state) or must fail instead (a shell command
@@ -9,11 +7,9 @@ export interface OperationDef {
   readonly name: string;
   readonly scope: 'phone' | 'server';
   readonly retryable: boolean;
-  /** adb work on the phone's server: at most `--server-adb-concurrency` such jobs run per server. */
-  readonly adb: boolean;
 }
 
-const def = (name: string, scope: 'phone' | 'server', retryable: boolean): OperationDef => ({ name, scope, retryable, adb: ADB_OPERATION_NAMES.includes(name) });
+const def = (name: string, scope: 'phone' | 'server', retryable: boolean): OperationDef => ({ name, scope, retryable });
 
 export const Operations = {
   restartPhone: def('phone.restart', 'phone', true),
@@ -34,10 +30,8 @@ export function operationByName(name: string): OperationDef | undefined {
   return byName.get(name);
 }
 
-/** Names of the operations that take a server adb slot, for the claim. */
-export const ADB_OPERATIONS: readonly string[] = Object.values(Operations)
-  .filter((o) => o.adb)
-  .map((o) => o.name);
+/** Names of the operations that take a server adb slot (at most `--server-adb-concurrency` per server). */
+export { ADB_OPERATIONS } from '../domain/commands.js';
 
 /** How many times a job may be started before an interruption fails it for good. */
 export const MAX_ATTEMPTS = 3;

@@ -13,14 +13,14 @@ import type { ActiveJob } from '../store/jobs.js';
  * place for every database.
  */
 export interface SlotRules {
-  adbOperations: readonly string[];
+  adbOperations: ReadonlySet<string>;
   serverAdbConcurrency: number;
 }
 
-const NO_SLOTS: SlotRules = { adbOperations: [], serverAdbConcurrency: Infinity };
+const NO_SLOTS: SlotRules = { adbOperations: new Set(), serverAdbConcurrency: Infinity };
 
 export function pickRunnable(active: readonly ActiveJob[], max: number, slots: SlotRules = NO_SLOTS): number[] {
-  const adb = new Set(slots.adbOperations);
+  const adb = slots.adbOperations;
   const adbAhead = new Map<string, number>();
   const busyPhones = new Set<string>();
   const serversWithJobs = new Set<string>();

@@ -26,7 +26,7 @@ describe('pickRunnable', () => {
   });
 
   it('gives adb work on one server as many slots as configured, oldest first', () => {
-    const slots = { adbOperations: ['phone.shell'], serverAdbConcurrency: 1 };
+    const slots = { adbOperations: new Set(['phone.shell']), serverAdbConcurrency: 1 };
     const active = [
       job(1, 'running', 'p1', 's1', 'phone.shell'),
       job(2, 'pending', 'p2', 's1', 'phone.shell'),

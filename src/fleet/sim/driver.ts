@@ -38,8 +38,6 @@ const WEIGHT: Record<string, number> = {
   'phone.shell': 0.1,
 };
 
-const ADB_COMMANDS = new Set(ADB_OPERATIONS);
-
 const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
 /** Phone states an operation may start from. In-between states never reach here (jobs on a phone run one at a time). */
@@ -49,7 +47,7 @@ const ALLOWED_FROM: Record<string, readonly number[]> = {
   'phone.stop': [PhoneStatus.Running, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
   // A phone that is not running keeps new properties for when it runs again.
   'phone.update-property': NOT_FROZEN,
-  ...Object.fromEntries([...ADB_COMMANDS].map((op) => [op, [PhoneStatus.Running]])),
+  ...Object.fromEntries([...ADB_OPERATIONS].map((op) => [op, [PhoneStatus.Running]])),
 };
 
 const VERB: Record<string, string> = {
@@ -57,7 +55,7 @@ const VERB: Record<string, string> = {
   'phone.reset': 'reset',
   'phone.stop': 'stop',
   'phone.update-property': 'take new properties',
-  ...Object.fromEntries([...ADB_COMMANDS].map((op) => [op, 'run adb commands'])),
+  ...Object.fromEntries([...ADB_OPERATIONS].map((op) => [op, 'run adb commands'])),
 };
 
 const fail = (entry: { code: string; message: string }, detail: string): DriverOutcome => ({
@@ -104,7 +102,7 @@ export class SimDriver implements Driver {
         `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
       );
     }
-    if (ADB_COMMANDS.has(job.operation)) {
+    if (ADB_OPERATIONS.has(job.operation)) {
       await this.work(job.operation, ctx);
       const sim = await SimPhone.load(this.options.db, phone, ctx.clock);
       const timeoutMs = typeof job.params.timeoutMs === 'number' ? job.params.timeoutMs : undefined;
