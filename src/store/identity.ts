@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
-import type { AccessKeyTable, DomainTable, ProjectMemberTable, TokenTable, UserTable } from './schema.js';
+import type { AccessKeyTable, DomainTable, TokenTable, UserTable } from './schema.js';
 
 export type DomainRow = Selectable<DomainTable>;
 export type UserRow = Selectable<UserTable>;

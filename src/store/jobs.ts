@@ -315,8 +315,3 @@ export async function purgeFinished(db: Db, before: number, batch = 5000): Promi
     .execute();
   return total;
 }
-
-export async function countByState(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('jobs').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
-  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
-}

@@ -25,7 +25,3 @@ export async function startSimRun(db: Db, r: SimRunStart): Promise<number> {
 export async function endSimRun(db: Db, runId: number, at: number): Promise<void> {
   await db.updateTable('sim_runs').set({ ended_at: at }).where('run_id', '=', runId).execute();
 }
-
-export async function listSimRuns(db: Db): Promise<SimRunRow[]> {
-  return db.selectFrom('sim_runs').selectAll().orderBy('run_id').execute();
-}

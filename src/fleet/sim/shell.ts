@@ -385,9 +385,6 @@ const BUILTINS: Record<string, Builtin> = {
   wm,
 };
 
-/** The commands the simulated shell knows, for the README and `help`. */
-export const SHELL_COMMANDS = Object.keys(BUILTINS).sort();
-
 /**
  * Run a script on a simulated phone. Resolves with its output and exit status (that of the last
  * command run); throws ShellAborted, with the output so far, when `signal` aborts it.
