@@ -52,7 +52,7 @@ export async function submitPhoneBatch(
         : t.error;
     return { jobId: deps.ids(), phoneId: t.phoneId, serverId: serverId ?? null, params: t.params ?? {}, failed };
   });
-  return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
+  return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
 /**
@@ -81,7 +81,7 @@ export async function submitServerPhonesBatch(
       ? phones.filter((p) => p.server_id === serverId).map((p) => ({ jobId: deps.ids(), phoneId: p.phone_id, serverId, params }))
       : [{ jobId: deps.ids(), phoneId: null, serverId, params, failed: targetError(Errors.batchInvalidServerId) }],
   );
-  return write(deps, requestId, projectId, op, jobs, 'phone_id', onSubmitted);
+  return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
 /** A batch on servers: one job per server id. */
@@ -101,7 +101,7 @@ export async function submitServerBatch(
     params: {},
     failed: known.has(id) ? undefined : targetError(Errors.batchInvalidServerId),
   }));
-  return write(deps, requestId, projectId, op, jobs, 'server_id', onSubmitted);
+  return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
 async function write(
@@ -110,7 +110,6 @@ async function write(
   projectId: string,
   op: OperationDef,
   jobs: NewJob[],
-  key: 'phone_id' | 'server_id',
   onSubmitted?: OnSubmitted,
 ): Promise<Submitted> {
   const now = deps.clock.now();
@@ -120,8 +119,9 @@ async function write(
   return {
     requestId,
     jobs: jobs.map((j) => {
-      // A phone batch addressed by server answers an unknown server by its server_id.
-      const k = key === 'phone_id' && j.phoneId !== null ? 'phone_id' : 'server_id';
+      // A phone job answers by its phone; a server job, and an unknown server of a phone batch
+      // addressed by server, by the server.
+      const k = j.phoneId !== null ? 'phone_id' : 'server_id';
       const target = k === 'phone_id' ? j.phoneId! : j.serverId!;
       return j.failed
         ? { [k]: target, job_id: j.jobId, error_code: j.failed.code, error_msg: j.failed.message }
