@@ -1,7 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { seedDefaultIdentity } from './auth/admin.js';
 import type { Config } from './config.js';
@@ -16,8 +15,8 @@ import { authenticatorFor } from './http/plugins/identity.js';
 import { createLogger } from './log.js';
 import { openDb, type DbHandle } from './store/db.js';
 import { insertImages, insertPhones, insertServers } from './store/fleet.js';
-import { expireLeasesOf, STARTUP_LOCK } from './store/jobs.js';
-import { migrateToLatest } from './store/migrate.js';
+import { expireLeasesOf } from './store/jobs.js';
+import { migrateToLatest, withStartupLock } from './store/migrate.js';
 import { listenJobs } from './store/notify.js';
 import { endSimRun, startSimRun } from './store/simRuns.js';
 import { countProjects, insertProject } from './store/projects.js';
@@ -189,17 +188,4 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     })());
 
   return { url, port, owner, config, app, engine, handle, log, close };
-}
-
-/** Nodes starting together on one PostgreSQL take turns to migrate and seed. */
-async function withStartupLock(handle: DbHandle, fn: () => Promise<void>): Promise<void> {
-  if (handle.dialect !== 'postgres') return fn();
-  await handle.db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(${STARTUP_LOCK})`.execute(conn);
-    try {
-      await fn();
-    } finally {
-      await sql`select pg_advisory_unlock(${STARTUP_LOCK})`.execute(conn);
-    }
-  });
 }

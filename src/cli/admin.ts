@@ -41,7 +41,8 @@ const yesNo = (flag: number) => (flag ? 'yes' : 'no');
 
 /**
  * Open the store named by the admin command's options, bring it up to date (a first use seeds what a
- * first start would), run the action, close. Works beside a running server: it takes no lock.
+ * first start would), run the action, close. Works beside a running server: it does not take the
+ * data dir's lock (on PostgreSQL it takes its turn to migrate, as a starting node does).
  */
 function runner(out: Out) {
   return (action: Action) => async (...args: unknown[]): Promise<void> => {

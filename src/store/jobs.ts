@@ -130,9 +130,8 @@ export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly s
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
 }
 
-/** Advisory lock keys (PostgreSQL): one for claims, one for start-up (migrate and seed). */
+/** Advisory lock key (PostgreSQL) that claims take turns on; start-up has its own (migrate.ts). */
 export const CLAIM_LOCK = 0x0c9c1a1;
-export const STARTUP_LOCK = 0x0c9c1a2;
 
 export interface ClaimOptions {
   owner: string;

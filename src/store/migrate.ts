@@ -1,4 +1,5 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DbHandle } from './db.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_android.js';
 import * as m003 from './migrations/003_identity.js';
@@ -28,4 +29,20 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Advisory lock key (PostgreSQL) for start-up: migrating and seeding. */
+const STARTUP_LOCK = 0x0c9c1a2;
+
+/** Nodes starting together on one PostgreSQL take turns to migrate and seed. */
+export async function withStartupLock(handle: DbHandle, fn: () => Promise<void>): Promise<void> {
+  if (handle.dialect !== 'postgres') return fn();
+  await handle.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${STARTUP_LOCK})`.execute(conn);
+    try {
+      await fn();
+    } finally {
+      await sql`select pg_advisory_unlock(${STARTUP_LOCK})`.execute(conn);
+    }
+  });
 }
