@@ -18,17 +18,27 @@ export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void 
   });
 
   // GET bodies are never parsed, yet a client may send and sign one (the SDK's own IAM calls send
-  // "{}" with GET): keep the bytes for the signature check.
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (req.method !== 'GET' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return payload;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of payload) {
-      size += (chunk as Buffer).length;
-      if (size > bodyLimit) throw new CphError(Errors.bodyTooLarge);
-      chunks.push(chunk as Buffer);
-    }
-    req.rawBody = Buffer.concat(chunks);
-    return payload;
+  // "{}" with GET): keep the bytes for the signature check. A callback hook: it runs on every
+  // request, and nearly all of them pass straight through.
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    if (req.method !== 'GET' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return done(null, payload);
+    readAll(payload, bodyLimit).then(
+      (bytes) => {
+        req.rawBody = bytes;
+        done(null, payload);
+      },
+      (err: Error) => done(err),
+    );
   });
+}
+
+async function readAll(stream: AsyncIterable<unknown>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new CphError(Errors.bodyTooLarge);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
