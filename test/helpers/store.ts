@@ -18,6 +18,17 @@ export interface FleetStore {
   fleet: SeedFleet;
 }
 
+/** Migrate an open store and give it the default project with a fleet of 2 servers of 3 phones. */
+export async function seedFleetStore(h: DbHandle): Promise<SeedFleet> {
+  await migrateToLatest(h.db);
+  const fleet = buildFleet(PROJECT, 2, 3, Date.now());
+  await insertProject(h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
+  await insertImages(h.db, SIM_IMAGES);
+  await insertServers(h.db, fleet.servers);
+  await insertPhones(h.db, fleet.phones);
+  return fleet;
+}
+
 /** For each test of the calling file: a fresh migrated store with the default project and its fleet. */
 export function useFleetStore(): FleetStore {
   const s = {} as FleetStore;
@@ -28,12 +39,7 @@ export function useFleetStore(): FleetStore {
     store = await createTestDatabase();
     s.url = store.url ?? join(dir, 'opencph.db');
     s.h = openDb({ url: s.url });
-    await migrateToLatest(s.h.db);
-    s.fleet = buildFleet(PROJECT, 2, 3, Date.now());
-    await insertProject(s.h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
-    await insertImages(s.h.db, SIM_IMAGES);
-    await insertServers(s.h.db, s.fleet.servers);
-    await insertPhones(s.h.db, s.fleet.phones);
+    s.fleet = await seedFleetStore(s.h);
   });
   afterEach(async () => {
     await s.h.close();

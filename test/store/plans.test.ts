@@ -7,9 +7,8 @@ import { systemClock } from '../../src/domain/time.js';
 import { recoverExpired } from '../../src/engine/recovery.js';
 import { ADB_OPERATIONS } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
-import { buildFleet, SIM_IMAGES } from '../../src/fleet/sim/seed.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
-import { getPhonesOfServers, getServersByIds, insertImages, insertPhones, insertServers, loadPhones, projectServerIds, serversOfPhones } from '../../src/store/fleet.js';
+import { getPhonesOfServers, getServersByIds, loadPhones, projectServerIds, serversOfPhones } from '../../src/store/fleet.js';
 import {
   claimJobs,
   expireLeasesOf,
@@ -23,9 +22,8 @@ import {
   renewLeases,
   requeue,
 } from '../../src/store/jobs.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
-import { insertProject } from '../../src/store/projects.js';
 import { makeDataDir, PROJECT } from '../helpers/cph.js';
+import { seedFleetStore } from '../helpers/store.js';
 
 /**
  * Every statement the job store and the batch path run, as SQLite plans it: none may read the whole
@@ -50,12 +48,7 @@ let ran: string[] = [];
 beforeAll(async () => {
   dir = makeDataDir();
   h = openDb({ url: join(dir, 'opencph.db'), trace: (sql) => statements.add(sql) });
-  await migrateToLatest(h.db);
-  const fleet = buildFleet(PROJECT, 2, 3, Date.now());
-  await insertProject(h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
-  await insertImages(h.db, SIM_IMAGES);
-  await insertServers(h.db, fleet.servers);
-  await insertPhones(h.db, fleet.phones);
+  const fleet = await seedFleetStore(h);
 
   // What a node does with jobs over their life: submit, list and show, claim, renew, finish,
   // requeue or fail after a lost lease, recover expired leases, purge old ones.
