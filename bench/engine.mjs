@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { startServer } from './lib/proc.mjs';
+import { createStore, startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 import { pgBaseline, sqliteBaseline } from './lib/store-baseline.mjs';
-import { CREDENTIALS, PROJECT } from './read.mjs';
+import { CREDENTIALS, PROJECT, ratio, round } from './lib/common.mjs';
 
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCH = 100;
@@ -45,13 +45,7 @@ async function run(url, total) {
   let succeeded = 0;
   for (const id of requests) succeeded += (await call(url, 'GET', `${cph}/jobs`, { query: { request_id: id } })).jobs.filter((j) => j.status === 2).length;
   if (succeeded !== total) throw new Error(`${total - succeeded} of ${total} jobs did not succeed`);
-  return { jobs: total, seconds: Math.round(seconds * 100) / 100, submitSeconds: Math.round(((submitted - t0) / 1000) * 100) / 100, jobsPerSecond: Math.round(total / seconds) };
-}
-
-/** A fresh store as a first start leaves it: migrated, with the default project and its fleet. */
-async function freshStore(options) {
-  const server = await startServer(options);
-  await server.stop();
+  return { jobs: total, seconds: round(seconds), submitSeconds: round((submitted - t0) / 1000), jobsPerSecond: Math.round(total / seconds) };
 }
 
 async function withServer(options, total) {
@@ -73,7 +67,6 @@ async function admin(sql) {
   }
 }
 
-const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 
 function print(label, baseline, result) {
   console.log(`  ${label}`);
@@ -90,7 +83,7 @@ export async function engineBench({ work, quick }) {
   for (const sync of ['FULL', 'NORMAL']) {
     const args = [...fleet, '--sqlite-sync', sync];
     const dir = (name) => join(work, `engine-${sync}-${name}`);
-    await freshStore({ dataDir: dir('baseline'), args, logFile: join(work, 'engine.log') });
+    await createStore({ dataDir: dir('baseline'), args, logFile: join(work, 'engine.log') });
     const baseline = sqliteBaseline(join(dir('baseline'), 'opencph.db'), { total, batch: BATCH, sync });
     const result = await withServer({ dataDir: dir('server'), args, logFile: join(work, 'engine.log'), name: `engine-${sync}` }, total);
     out[sync === 'FULL' ? 'sqlite' : 'sqliteNormal'] = { sync, baseline, result, ratio: ratio(result.jobsPerSecond, baseline.jobsPerSecond) };
@@ -105,7 +98,7 @@ export async function engineBench({ work, quick }) {
   }
   try {
     const urlOf = (name) => Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
-    await freshStore({ dataDir: join(work, 'engine-pg-baseline'), database: urlOf(names[0]), args: fleet, logFile: join(work, 'engine.log') });
+    await createStore({ dataDir: join(work, 'engine-pg-baseline'), database: urlOf(names[0]), args: fleet, logFile: join(work, 'engine.log') });
     const baseline = await pgBaseline(urlOf(names[0]), { total, batch: BATCH });
     const result = await withServer({ dataDir: join(work, 'engine-pg'), database: urlOf(names[1]), args: fleet, logFile: join(work, 'engine.log'), name: 'engine-pg' }, total);
     out.postgres = { baseline, result, ratio: ratio(result.jobsPerSecond, baseline.jobsPerSecond) };

@@ -2,13 +2,12 @@
 // stored jobs against 1,000,000.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
-import { startBare, startServer } from './lib/proc.mjs';
+import { createStore, startBare, startServer } from './lib/proc.mjs';
 import { seedJobs } from './lib/seed.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 
-export const PROJECT = '0123456789abcdef0123456789abcdef';
-export const CREDENTIALS = { ak: 'EXAMPLEAK0000000001', sk: 'ExampleSecretKey0000000000000000000000000', projectId: PROJECT };
 // Authentication as a deployment runs it (verify is also the default).
 const FLEET = ['--servers', '10', '--phones-per-server', '10', '--auth', 'verify'];
 const CONNECTIONS = 64;
@@ -16,8 +15,7 @@ const CONNECTIONS = 64;
 /** A fresh data dir: the server creates and seeds its store, then the jobs are loaded straight into it. */
 async function prepare(work, name, requests) {
   const dataDir = join(work, name);
-  const server = await startServer({ dataDir, args: FLEET, logFile: join(work, `${name}-init.log`) });
-  await server.stop();
+  await createStore({ dataDir, args: FLEET, logFile: join(work, `${name}-init.log`) });
   const t = Date.now();
   const seeded = seedJobs(join(dataDir, 'opencph.db'), { requests });
   console.log(`  seeded ${requests * 10} jobs in ${requests} requests in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -86,7 +84,6 @@ async function authenticationOn(url, call) {
   return res.status === 401;
 }
 
-const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 
 /** The ratio line of a throughput benchmark: result over baseline. */
 function compare(baseline, result) {

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { round } from './common.mjs';
 
 /** The value below which `p` of the sorted samples fall. */
 function percentile(sorted, p) {
@@ -6,7 +7,6 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * `connections` keep-alive connections hammer `url` for `seconds`; each call is `next()` →

@@ -74,6 +74,12 @@ export async function startServer({ dataDir, database, args = [], logFile, name 
   return runChild(CLI, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...db, ...args], { logFile, port, name });
 }
 
+/** A fresh store as a first start leaves it: migrated, with the default project and its fleet. */
+export async function createStore(options) {
+  const server = await startServer(options);
+  await server.stop();
+}
+
 /** The baseline: a bare node:http server answering every request with the given bytes. */
 export async function startBare({ bodyFile, headers, logFile }) {
   const port = await freePort();

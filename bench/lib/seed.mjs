@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { PROJECT } from './common.mjs';
 
-const PROJECT = '0123456789abcdef0123456789abcdef';
 
 /** A deterministic generator, so every run stores the same mix of jobs. */
 function rng(seed) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { PROJECT, round } from './common.mjs';
 
 /**
  * The engine benchmark's baseline: the same durable work with nothing but SQL on the same schema.
@@ -9,7 +10,6 @@ import pg from 'pg';
  * scheduling, no driver: what the store alone allows on this machine.
  */
 
-const PROJECT = '0123456789abcdef0123456789abcdef';
 const id = () => randomBytes(16).toString('hex');
 const COLUMNS = 'job_id, project_id, request_id, operation, phone_id, server_id, params, state, status, begin_time, attempts';
 
@@ -41,7 +41,7 @@ export function sqliteBaseline(file, { total, batch, sync }) {
   }
   const seconds = (performance.now() - t0) / 1000;
   db.close();
-  return { jobs: total, seconds: Math.round(seconds * 100) / 100, jobsPerSecond: Math.round(total / seconds) };
+  return { jobs: total, seconds: round(seconds), jobsPerSecond: Math.round(total / seconds) };
 }
 
 export async function pgBaseline(url, { total, batch }) {
@@ -70,7 +70,7 @@ export async function pgBaseline(url, { total, batch }) {
       });
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { jobs: total, seconds: Math.round(seconds * 100) / 100, jobsPerSecond: Math.round(total / seconds) };
+    return { jobs: total, seconds: round(seconds), jobsPerSecond: Math.round(total / seconds) };
   } finally {
     await c.end();
   }
