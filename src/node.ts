@@ -8,18 +8,17 @@ import { newId, type IdGenerator } from './domain/ids.js';
 import { systemClock, type Clock } from './domain/time.js';
 import { Engine } from './engine/engine.js';
 import { SimDriver } from './fleet/sim/driver.js';
-import { buildFleet, SIM_IMAGES } from './fleet/sim/seed.js';
+import { seedSimProject } from './fleet/sim/seed.js';
 import { buildApp } from './http/app.js';
 import type { Authenticator } from './http/plugins/auth.js';
 import { authenticatorFor } from './http/plugins/identity.js';
 import { createLogger } from './log.js';
 import { openDb, type DbHandle } from './store/db.js';
-import { insertImages, insertPhones, insertServers } from './store/fleet.js';
 import { expireLeasesOf } from './store/jobs.js';
 import { migrateToLatest, withStartupLock } from './store/migrate.js';
 import { listenJobs } from './store/notify.js';
 import { endSimRun, startSimRun } from './store/simRuns.js';
-import { countProjects, insertProject } from './store/projects.js';
+import { countProjects } from './store/projects.js';
 
 export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const DEFAULT_PROJECT_NAME = 'cn-north-4';
@@ -88,13 +87,14 @@ function isAlive(pid: number): boolean {
 /** First start: the default project, the public images and the simulated fleet, in one transaction. */
 async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: IdGenerator, log: Logger): Promise<boolean> {
   if ((await countProjects(handle.db)) > 0) return false;
-  const now = clock.now();
-  const fleet = buildFleet(DEFAULT_PROJECT_ID, config.servers, config.phonesPerServer, now, ids);
-  await handle.db.transaction().execute(async (trx) => {
-    await insertProject(trx, { project_id: DEFAULT_PROJECT_ID, name: DEFAULT_PROJECT_NAME, created_at: now });
-    await insertImages(trx, SIM_IMAGES);
-    await insertServers(trx, fleet.servers);
-    await insertPhones(trx, fleet.phones);
+  const fleet = await seedSimProject(handle.db, {
+    projectId: DEFAULT_PROJECT_ID,
+    name: DEFAULT_PROJECT_NAME,
+    servers: config.servers,
+    phonesPerServer: config.phonesPerServer,
+    now: clock.now(),
+    ids,
+    withImages: true,
   });
   log.info({ projectId: DEFAULT_PROJECT_ID, servers: fleet.servers.length, phones: fleet.phones.length }, 'seeded the default project and its simulated fleet');
   return true;

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { IdGenerator } from '../domain/ids.js';
 import type { Clock } from '../domain/time.js';
-import { buildFleet } from '../fleet/sim/seed.js';
+import { seedSimProject } from '../fleet/sim/seed.js';
 import type { Db } from '../store/db.js';
-import { insertPhones, insertServers } from '../store/fleet.js';
 import {
   addMember,
   adoptOrphanProjects,
@@ -18,13 +17,11 @@ import {
   insertUser,
   listProjectViews,
   setAccessKeyEnabled,
-  setProjectDomain,
   setUserEnabled,
   type DomainRow,
   type ProjectView,
   type UserRow,
 } from '../store/identity.js';
-import { insertProject } from '../store/projects.js';
 import { hashPassword, passwordProblem } from './password.js';
 import { newAccessKey } from './secrets.js';
 
@@ -96,15 +93,8 @@ export async function createProject(deps: AdminDeps, o: { account: string; name:
   checkName('project', o.name);
   const d = await requireAccount(deps.db, o.account);
   if (await getProjectByName(deps.db, o.name)) throw new AdminError(`A project named "${o.name}" exists already.`);
-  const now = deps.clock.now();
   const projectId = deps.ids();
-  const fleet = buildFleet(projectId, o.servers, o.phonesPerServer, now, deps.ids);
-  await deps.db.transaction().execute(async (trx) => {
-    await insertProject(trx, { project_id: projectId, name: o.name, created_at: now });
-    await setProjectDomain(trx, projectId, d.domain_id);
-    await insertServers(trx, fleet.servers);
-    await insertPhones(trx, fleet.phones);
-  });
+  await seedSimProject(deps.db, { projectId, name: o.name, domainId: d.domain_id, servers: o.servers, phonesPerServer: o.phonesPerServer, now: deps.clock.now(), ids: deps.ids });
   return { project_id: projectId, name: o.name, domain_id: d.domain_id };
 }
 

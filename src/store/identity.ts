@@ -88,10 +88,6 @@ export async function adoptOrphanProjects(db: Db, domainId: string): Promise<voi
   await db.updateTable('projects').set({ domain_id: domainId }).where('domain_id', 'is', null).execute();
 }
 
-export async function setProjectDomain(db: Db, projectId: string, domainId: string): Promise<void> {
-  await db.updateTable('projects').set({ domain_id: domainId }).where('project_id', '=', projectId).execute();
-}
-
 export async function addMember(db: Db, userId: string, projectId: string, now: number): Promise<void> {
   await db
     .insertInto('project_members')

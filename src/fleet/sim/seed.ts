@@ -1,6 +1,8 @@
 import { newId, type IdGenerator } from '../../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../../domain/status.js';
-import type { ImageRow, PhoneRow, ServerRow } from '../../store/fleet.js';
+import type { Db } from '../../store/db.js';
+import { insertImages, insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from '../../store/fleet.js';
+import { insertProject } from '../../store/projects.js';
 
 /** The public images every simulated project can reset to. */
 export const SIM_IMAGES: ImageRow[] = [
@@ -71,4 +73,29 @@ export function buildFleet(projectId: string, servers: number, phonesPerServer: 
     }
   }
   return out;
+}
+
+export interface NewSimProject {
+  projectId: string;
+  name: string;
+  /** The account it belongs to (none for the default project of a first start, adopted later). */
+  domainId?: string;
+  servers: number;
+  phonesPerServer: number;
+  now: number;
+  ids?: IdGenerator;
+  /** Also write the public images (a first start does, once). */
+  withImages?: boolean;
+}
+
+/** A project and its simulated fleet, written in one transaction. */
+export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFleet> {
+  const fleet = buildFleet(p.projectId, p.servers, p.phonesPerServer, p.now, p.ids);
+  await db.transaction().execute(async (trx) => {
+    await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
+    if (p.withImages) await insertImages(trx, SIM_IMAGES);
+    await insertServers(trx, fleet.servers);
+    await insertPhones(trx, fleet.phones);
+  });
+  return fleet;
 }
