@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
 import type { DialectName } from './dialect.js';
@@ -75,16 +75,29 @@ const JOB_COLUMNS = [
 
 export type JobView = Pick<JobRow, (typeof JOB_COLUMNS)[number]>;
 
-const SELECT_JOB = `select ${JOB_COLUMNS.join(', ')} from jobs`;
+/** The ListJobs query; `limit` as a literal (`sql.lit`) writes it into the statement text. */
+function byRequests(db: Db, projectId: string, requestIds: readonly string[], offset: number, limit: number | RawBuilder<number>) {
+  let q = db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
+  q = requestIds.length === 1 ? q.where('request_id', '=', requestIds[0]!) : q.where('request_id', 'in', requestIds);
+  return q.orderBy('seq').limit(limit).offset(offset);
+}
+
+const byId = (db: Db, projectId: string, jobId: string) => db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId);
 
 /**
- * The ListJobs statement for `n` request ids (1..20) and page size `limit` (1..100). The limit is
- * written into the text: SQLite's planner takes a bound LIMIT into account, so a statement with
- * `limit ?` is compiled again every time it runs (a sixth of a ListJobs). At most 20 × 100 texts.
+ * The ListJobs statement text for `n` request ids (1..20) and page size `limit` (1..100), compiled
+ * once; its parameters are the project, the request ids, the offset. The limit is written into the
+ * text: SQLite's planner takes a bound LIMIT into account, so a statement with `limit ?` is compiled
+ * again every time it runs (a sixth of a ListJobs). At most 20 × 100 texts.
  */
-const byRequestsSql = (n: number, limit: number) =>
-  `${SELECT_JOB} where project_id = ? and ${n === 1 ? 'request_id = ?' : `request_id in (${new Array(n).fill('?').join(', ')})`} order by seq limit ${limit} offset ?`;
-const BY_ID_SQL = `${SELECT_JOB} where job_id = ? and project_id = ?`;
+const byRequestsSqlCache = new Map<string, string>();
+function byRequestsSql(db: Db, n: number, limit: number): string {
+  const key = `${n}:${limit}`;
+  let text = byRequestsSqlCache.get(key);
+  if (text === undefined) byRequestsSqlCache.set(key, (text = byRequests(db, '', new Array<string>(n).fill(''), 0, sql.lit(limit)).compile().sql));
+  return text;
+}
+let byIdSql: string | undefined;
 
 /** A raw row in JOB_COLUMNS order as a JobView; a literal builds faster than the driver's own row objects. */
 const jobView = (r: unknown[]): JobView => ({
@@ -107,21 +120,19 @@ export async function listJobsByRequests(store: ReadStore, projectId: string, re
   const sqlite = directSqlite(store);
   if (sqlite) {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number, not ${limit}`);
-    const rows = preparedOnce(sqlite, byRequestsSql(requestIds.length, limit), true).all(projectId, ...requestIds, offset) as unknown[][];
+    const rows = preparedOnce(sqlite, byRequestsSql(store.db, requestIds.length, limit), true).all(projectId, ...requestIds, offset) as unknown[][];
     return rows.map(jobView);
   }
-  let q = store.db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
-  q = requestIds.length === 1 ? q.where('request_id', '=', requestIds[0]!) : q.where('request_id', 'in', requestIds);
-  return q.orderBy('seq').limit(limit).offset(offset).execute();
+  return byRequests(store.db, projectId, requestIds, offset, limit).execute();
 }
 
 export async function getJob(store: ReadStore, projectId: string, jobId: string): Promise<JobView | undefined> {
   const sqlite = directSqlite(store);
   if (sqlite) {
-    const row = preparedOnce(sqlite, BY_ID_SQL, true).get(jobId, projectId) as unknown[] | undefined;
+    const row = preparedOnce(sqlite, (byIdSql ??= byId(store.db, '', '').compile().sql), true).get(jobId, projectId) as unknown[] | undefined;
     return row && jobView(row);
   }
-  return store.db.selectFrom('jobs').select(JOB_COLUMNS).where('job_id', '=', jobId).where('project_id', '=', projectId).executeTakeFirst();
+  return byId(store.db, projectId, jobId).executeTakeFirst();
 }
 
 /** Jobs by id, in submission order (a sync call waits on its own jobs). */
