@@ -19,7 +19,7 @@ import {
 } from '../store/identity.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { newToken, hashToken } from './secrets.js';
-import { liveToken, type Identity } from './verify.js';
+import { liveToken, type Caller } from './verify.js';
 
 /** IAM tokens live 24 hours (IAM's own rule). */
 export const TOKEN_TTL_MS = 24 * 3_600_000;
@@ -128,7 +128,7 @@ export async function issueToken(deps: IamDeps, req: TokenRequest): Promise<{ to
 }
 
 /** `GET /v3/auth/tokens`: what a live token stands for, if the caller may know (same account). */
-export async function inspectToken(deps: IamDeps, caller: Pick<Identity, 'user'>, token: string): Promise<TokenInfo> {
+export async function inspectToken(deps: IamDeps, caller: Pick<Caller, 'user'>, token: string): Promise<TokenInfo> {
   const row = await liveToken(deps, token).catch((err: unknown) => {
     if (err instanceof CphError) throw new CphError(Errors.iamTokenNotFound);
     throw err;
@@ -144,7 +144,7 @@ export async function inspectToken(deps: IamDeps, caller: Pick<Identity, 'user'>
 }
 
 /** `GET /v3/projects`: the caller's projects (all of them when auth is off), optionally by name. */
-export async function projectsOf(deps: IamDeps, caller: { projects: 'any' | ReadonlySet<string>; user?: Identity['user'] }, name?: string): Promise<ProjectView[]> {
+export async function projectsOf(deps: IamDeps, caller: Pick<Caller, 'projects' | 'user'>, name?: string): Promise<ProjectView[]> {
   let rows: ProjectView[];
   if (caller.user) rows = await projectsOfUser(deps.db, caller.user.id);
   else {

@@ -28,11 +28,19 @@ export interface Credentials extends SignedRequest {
   pathProjectId?: string;
 }
 
-/** Who is calling and which projects they may use (the HTTP layer's Caller has this shape). */
-export interface Identity {
+/** The caller an authenticator resolved; routes only ever see the project it may act on. */
+export interface Caller {
+  /** Who is calling, for logs (an access key, a user, or "anonymous"). */
   principal: string;
-  projects: ReadonlySet<string>;
+  /** Projects the caller may use; 'any' when authentication is off. */
+  projects: 'any' | ReadonlySet<string>;
+  /** The IAM user behind the credentials, when they name one (AK/SK or token under `--auth verify`). */
   user?: { id: string; name: string; domainId: string };
+}
+
+/** A caller whose credentials were checked: the projects are always named. */
+export interface Identity extends Caller {
+  projects: ReadonlySet<string>;
 }
 
 export interface AuthDeps {

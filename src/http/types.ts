@@ -1,14 +1,7 @@
+import type { Caller } from '../auth/verify.js';
 import type { CatalogueEntry } from '../domain/errors.js';
 
-/** The caller an authenticator resolved; routes only ever see the project it may act on. */
-export interface Caller {
-  /** Who is calling, for logs (an access key, a user, or "anonymous"). */
-  principal: string;
-  /** Projects the caller may use; 'any' when authentication is off. */
-  projects: 'any' | ReadonlySet<string>;
-  /** The IAM user behind the credentials, when they name one (AK/SK or token under `--auth verify`). */
-  user?: { id: string; name: string; domainId: string };
-}
+export type { Caller };
 
 declare module 'fastify' {
   interface FastifyRequest {
