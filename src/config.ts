@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
-export type Role = 'api' | 'worker' | 'all';
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Config {
   /** api: answers HTTP, runs no jobs; worker: runs jobs, no HTTP; all: both. */

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import {
-  AdminError,
   createAccessKey,
   createAccount,
   createProject,
@@ -20,16 +19,11 @@ import { createLogger } from '../log.js';
 import { prepareStore } from '../node.js';
 import { openDb } from '../store/db.js';
 import { listAccessKeys, listDomains, listProjectViews, listUsers, projectIdsOfUser } from '../store/identity.js';
-import { identityConfig, identityOptions } from './options.js';
+import { databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 type Out = (line: string) => void;
 type Action = (deps: AdminDeps, out: Out, args: string[], opts: Record<string, string | number>) => Promise<void>;
 
-const count = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new AdminError(`--${name} must be a whole number ≥ 0, not "${value}"`);
-  return n;
-};
 
 /** Columns padded to their widest cell. */
 function table(out: Out, header: string[], rows: string[][]): void {
@@ -149,8 +143,8 @@ function projects(run: ReturnType<typeof runner>): Command {
     .command('create <name>')
     .description('create a project (its id is 32 hex characters) with a simulated fleet')
     .addOption(accountOption())
-    .addOption(new Option('--servers <n>', 'simulated servers').default(DEFAULTS.servers).argParser(count('servers')))
-    .addOption(new Option('--phones-per-server <n>', 'simulated phones per server').default(DEFAULTS.phonesPerServer).argParser(count('phones-per-server')))
+    .addOption(new Option('--servers <n>', 'simulated servers').default(DEFAULTS.servers).argParser(int('servers', 0)))
+    .addOption(new Option('--phones-per-server <n>', 'simulated phones per server').default(DEFAULTS.phonesPerServer).argParser(int('phones-per-server', 0)))
     .action(
       run(async (deps, out, [name], o) => {
         const p = await createProject(deps, { account: String(o.account), name: name!, servers: Number(o.servers), phonesPerServer: Number(o.phonesPerServer) });
@@ -227,12 +221,10 @@ export function adminCommand(out: Out = (line) => process.stdout.write(line + '\
   const run = runner(out);
   const cmd = new Command('admin')
     .description('Manage accounts, users, projects and access keys, directly in the database (also while a server runs).')
-    .addOption(new Option('--data-dir <dir>', 'where the SQLite database lives').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
-    .addOption(new Option('--database <url>', 'a postgres:// URL, or a SQLite file (default: <data-dir>/opencph.db)').env('OPENCPH_DATABASE_URL'))
     .addCommand(accounts(run))
     .addCommand(users(run))
     .addCommand(projects(run))
     .addCommand(keys(run));
-  for (const option of identityOptions()) cmd.addOption(option);
+  for (const option of [dataDirOption(), databaseOption(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }

@@ -1,6 +1,17 @@
 import { Option } from 'commander';
 import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
 
+/** A parser for a flag that takes a whole number of at least `min`. */
+export const int = (name: string, min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not "${value}"`);
+  return n;
+};
+
+/** Where the store is: `serve` and `admin` both take these. */
+export const dataDirOption = () => new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir);
+export const databaseOption = () => new Option('--database <url>', 'a postgres:// URL, or a SQLite file (default: <data-dir>/opencph.db)').env('OPENCPH_DATABASE_URL');
+
 /** Flags for the identity seeded on first start; `serve` and `admin` both take them. */
 export function identityOptions(): Option[] {
   return [

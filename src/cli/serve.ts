@@ -1,24 +1,18 @@
 import { Command, Option } from 'commander';
-import { DEFAULTS, makeConfig, type Config } from '../config.js';
+import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../node.js';
-import { authOption, identityConfig, identityOptions } from './options.js';
-
-const int = (name: string, min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not "${value}"`);
-  return n;
-};
+import { authOption, databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('Start the CPH API server (and its job workers) on the embedded SQLite store or PostgreSQL.')
     .addOption(
-      new Option('--role <role>', 'api: answer HTTP only; worker: run jobs only; all: both').choices(['api', 'worker', 'all']).env('OPENCPH_ROLE').default(DEFAULTS.role),
+      new Option('--role <role>', 'api: answer HTTP only; worker: run jobs only; all: both').choices(ROLES).env('OPENCPH_ROLE').default(DEFAULTS.role),
     )
     .addOption(new Option('--host <address>', 'address to listen on').env('OPENCPH_HOST').default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('OPENCPH_PORT').default(DEFAULTS.port).argParser(int('port', 0)))
-    .addOption(new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir))
-    .addOption(new Option('--database <url>', 'a postgres:// URL, or a SQLite file (default: <data-dir>/opencph.db)').env('OPENCPH_DATABASE_URL'))
+    .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(new Option('--servers <n>', 'simulated servers seeded on first start').env('OPENCPH_SERVERS').default(DEFAULTS.servers).argParser(int('servers', 0)))
     .addOption(
       new Option('--phones-per-server <n>', 'simulated phones per server seeded on first start')
