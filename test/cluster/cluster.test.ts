@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { waitFor } from '../helpers/node.js';
+import { waitFor, waitForRequest } from '../helpers/node.js';
 
 /** Several nodes on one PostgreSQL: API nodes take requests, worker nodes run the jobs. */
 describe('a cluster on one PostgreSQL', () => {
@@ -125,10 +125,7 @@ describe('a cluster on one PostgreSQL', () => {
     expect(pending[0].n).toBeGreaterThan(0);
     // Another worker takes the handed-back jobs and finishes them.
     children.push(await worker());
-    const jobs = await waitFor(async () => {
-      const list = (await apiNode.get(`/jobs?request_id=${r.body.request_id}`)).body.jobs;
-      return list.every((j: any) => j.status !== 1) ? list : undefined;
-    }, 60_000, 100);
+    const jobs = await waitForRequest(apiNode, r.body.request_id, 60_000);
     expect(jobs.filter((j: any) => j.status !== 2)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
-import { startTestNode, type TestNode } from '../helpers/node.js';
+import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 /** What one tenant has: a project with its fleet, jobs it ran, and its credentials. */
 interface Tenant {
@@ -36,12 +36,10 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       sendWithToken(node.port, t.token, method, target, body);
 
   async function waitForJobs(call: Caller, projectId: string, requestId: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
+    await waitFor(async () => {
       const r = await call('GET', `/v1/${projectId}/cloud-phone/jobs?request_id=${requestId}`);
-      if (r.json.jobs.every((j: { status: number }) => j.status !== 1)) return;
-      await new Promise((done) => setTimeout(done, 20));
-    }
-    throw new Error('jobs did not finish');
+      return r.json.jobs.every((j: { status: number }) => j.status !== 1) ? true : undefined;
+    }, 4000);
   }
 
   async function describeTenant(projectId: string, key: Key, token: string): Promise<Tenant> {
