@@ -8,13 +8,26 @@ import { DEFAULTS } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken } from '../helpers/http.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
-/** Run `opencph admin --data-dir <dir> …args` in this process; its output lines. */
+/** The suite's store behind each data dir (a SQLite file in it, or a PostgreSQL database in that pass). */
+const stores = new Map<string, TestDatabase>();
+async function databaseOf(dataDir: string): Promise<string | undefined> {
+  let store = stores.get(dataDir);
+  if (!store) stores.set(dataDir, (store = await createTestDatabase()));
+  return store.url;
+}
+afterAll(async () => {
+  for (const store of stores.values()) await store.drop();
+});
+
+/** Run `opencph admin --data-dir <dir> [--database <url>] …args` in this process; its output lines. */
 async function admin(dataDir: string, ...args: string[]): Promise<string[]> {
+  const database = await databaseOf(dataDir);
   const lines: string[] = [];
   await adminCommand((line) => lines.push(line))
     .exitOverride()
-    .parseAsync(['--data-dir', dataDir, ...args], { from: 'user' });
+    .parseAsync(['--data-dir', dataDir, ...(database ? ['--database', database] : []), ...args], { from: 'user' });
   return lines;
 }
 
@@ -67,7 +80,7 @@ describe('opencph admin', () => {
   });
 
   it('what it made works against a server on the same store; disabling takes effect within a second', async () => {
-    t = await startTestNode({ auth: 'verify', dataDir });
+    t = await startTestNode({ auth: 'verify', dataDir, database: await databaseOf(dataDir) });
     node = t.node;
     const phones = `/v1/${projectId}/cloud-phone/phones`;
     const listed = await sendSigned(node.port, key, 'GET', phones);
