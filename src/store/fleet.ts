@@ -150,18 +150,25 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
   }
 }
 
+/** Effects on one id, in order: a later one's fields win, the fields it leaves out stay. */
+function mergeById<T extends object>(items: readonly T[], idOf: (item: T) => string): T[] {
+  const merged = new Map<string, T>();
+  for (const item of items) {
+    const earlier = merged.get(idOf(item));
+    const given = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as Partial<T>;
+    merged.set(idOf(item), earlier ? { ...earlier, ...given } : item);
+  }
+  return [...merged.values()];
+}
+
 /**
  * The effects of many finished jobs, in one statement per table. Jobs that run together never touch
- * the same phone or server (per-phone order, server jobs wait for their phones'), so their effects
- * commute; should one id appear twice all the same, they are applied one by one, in order.
+ * the same phone or server (per-phone order, server jobs wait for their phones'); should one id
+ * appear twice all the same, its effects are merged in order first.
  */
 export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], now: number): Promise<void> {
-  const phones = list.flatMap((e) => e.phones ?? []);
-  const servers = list.flatMap((e) => e.servers ?? []);
-  if (new Set(phones.map((p) => p.phoneId)).size < phones.length || new Set(servers.map((s) => s.serverId)).size < servers.length) {
-    for (const effects of list) await applyEffects(db, effects, now);
-    return;
-  }
+  const phones = mergeById(list.flatMap((e) => e.phones ?? []), (p) => p.phoneId);
+  const servers = mergeById(list.flatMap((e) => e.servers ?? []), (s) => s.serverId);
   // A field left out keeps its value: the columns are NOT NULL, so null in `v` means "unchanged".
   for (let i = 0; i < phones.length; i += 500) {
     const values = phones
