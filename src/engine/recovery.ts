@@ -42,7 +42,7 @@ export async function settleInterrupted(deps: EngineDeps, jobs: readonly JobRow[
 export async function recoverExpired(deps: EngineDeps, ownRunning: ReadonlySet<number> = new Set()): Promise<{ requeued: number; failed: number }> {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const expired = (await findExpired(trx, now, deps.dialect)).filter((j) => !ownRunning.has(j.seq));
+    const expired = await findExpired(trx, now, deps.dialect, [...ownRunning]);
     if (expired.length === 0) return { requeued: 0, failed: 0 };
     return settleInterrupted({ ...deps, db: trx }, expired, { expiredBefore: now }, 'its lease ran out: the node running it stopped');
   });

@@ -270,9 +270,10 @@ export async function finishJobs(db: Db, results: readonly JobResult[]): Promise
  */
 const isRunning = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('state', '<>', DONE), eb('state', '=', RUNNING)]);
 
-/** Running jobs whose lease ran out (their worker died or stalled). */
-export async function findExpired(db: Db, now: number, dialect: DialectName, limit = 500): Promise<JobRow[]> {
-  const q = db.selectFrom('jobs').selectAll().where(isRunning).where('lease_expires_at', '<', now).orderBy('seq').limit(limit);
+/** Running jobs whose lease ran out (their worker died or stalled), except `exclude` (the caller's own). */
+export async function findExpired(db: Db, now: number, dialect: DialectName, exclude: readonly number[] = [], limit = 500): Promise<JobRow[]> {
+  let q = db.selectFrom('jobs').selectAll().where(isRunning).where('lease_expires_at', '<', now).orderBy('seq').limit(limit);
+  if (exclude.length > 0) q = q.where('seq', 'not in', [...exclude]);
   return (dialect === 'postgres' ? q.forUpdate().skipLocked() : q).execute();
 }
 

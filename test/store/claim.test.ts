@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ADB_OPERATIONS } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
 import { openDb } from '../../src/store/db.js';
-import { claimJobs, finishJob, insertRequest, type JobRow } from '../../src/store/jobs.js';
+import { claimJobs, findExpired, finishJob, insertRequest, type JobRow } from '../../src/store/jobs.js';
 import { newId } from '../../src/domain/ids.js';
 import { takeCallSlot } from '../../src/store/calls.js';
 import { PROJECT } from '../helpers/cph.js';
@@ -82,5 +82,20 @@ describe('call limits', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('expired leases', () => {
+  test('are found except those the caller names as still its own', async () => {
+    const a = store.fleet.phones.filter((p) => p.server_id === store.fleet.servers[0]!.server_id);
+    await submit('phone.restart', a);
+    const claimed = await claim('w1', 1);
+    expect(claimed.length).toBe(a.length);
+    const later = Date.now() + 120_000;
+    const all = await findExpired(store.h.db, later, store.h.dialect);
+    expect(all.map((j) => j.seq)).toEqual(claimed.map((j) => j.seq));
+    const others = await findExpired(store.h.db, later, store.h.dialect, [claimed[0]!.seq]);
+    expect(others.map((j) => j.seq)).toEqual(claimed.slice(1).map((j) => j.seq));
+    expect(await findExpired(store.h.db, Date.now(), store.h.dialect)).toEqual([]);
   });
 });
