@@ -138,20 +138,14 @@ export interface DefaultIdentity {
  */
 export async function seedDefaultIdentity(deps: AdminDeps & { log: Logger }, d: DefaultIdentity): Promise<boolean> {
   if ((await countDomains(deps.db)) > 0) return false;
-  checkName('account', d.account);
-  checkName('user', d.user);
   const problem = passwordProblem(d.password);
   if (problem) throw new AdminError(`Default password: ${problem}`);
-  const passwordHash = await hashPassword(d.password);
-  const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
     const tx = { ...deps, db: trx };
-    const domainId = deps.ids();
-    await insertDomain(trx, { domain_id: domainId, name: d.account, enabled: 1, created_at: now });
-    await adoptOrphanProjects(trx, domainId);
-    const userId = deps.ids();
-    await insertUser(trx, { user_id: userId, domain_id: domainId, name: d.user, password_hash: passwordHash, enabled: 1, created_at: now });
-    for (const p of await listProjectViews(trx, domainId)) await addMember(trx, userId, p.project_id, now);
+    const domain = await createAccount(tx, d.account);
+    await adoptOrphanProjects(trx, domain.domain_id);
+    const user = await createUser(tx, { account: d.account, name: d.user, password: d.password });
+    for (const p of await listProjectViews(trx, domain.domain_id)) await addMember(trx, user.user_id, p.project_id, user.created_at);
     await createAccessKey(tx, { account: d.account, user: d.user, description: 'default access key', ak: d.ak, sk: d.sk });
   });
   deps.log.info({ account: d.account, user: d.user, accessKey: d.ak }, 'created the default account, user and access key');
