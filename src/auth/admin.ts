@@ -5,23 +5,19 @@ import { seedSimProject } from '../fleet/sim/seed.js';
 import type { Db } from '../store/db.js';
 import {
   addMember,
-  adoptOrphanProjects,
   countDomains,
   getAccessKey,
   getDomainByName,
-  getProjectByName,
-  getProjectView,
   getUserByName,
   insertAccessKey,
   insertDomain,
   insertUser,
-  listProjectViews,
   setAccessKeyEnabled,
   setUserEnabled,
   type DomainRow,
-  type ProjectView,
   type UserRow,
 } from '../store/identity.js';
+import { adoptOrphanProjects, getProjectByName, getProjectView, listProjectViews, type ProjectView } from '../store/projects.js';
 import { hashPassword, passwordProblem } from './password.js';
 import { newAccessKey } from './secrets.js';
 

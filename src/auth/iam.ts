@@ -5,18 +5,15 @@ import {
   findUsersByName,
   getDomain,
   getDomainByName,
-  getProjectByName,
-  getProjectView,
   getUser,
   getUserByName,
   insertToken,
-  listProjectViews,
   projectIdsOfUser,
   projectsOfUser,
   purgeTokens,
-  type ProjectView,
   type UserRow,
 } from '../store/identity.js';
+import { getProjectByName, getProjectView, listProjectViews, type ProjectView } from '../store/projects.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { newToken, hashToken } from './secrets.js';
 import { liveToken, type Caller } from './verify.js';

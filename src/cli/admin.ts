@@ -18,7 +18,8 @@ import { formatUtc, systemClock } from '../domain/time.js';
 import { createLogger } from '../log.js';
 import { prepareStore } from '../node.js';
 import { openDb } from '../store/db.js';
-import { listAccessKeys, listDomains, listProjectViews, listUsers, projectIdsOfUser } from '../store/identity.js';
+import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../store/identity.js';
+import { listProjectViews } from '../store/projects.js';
 import { databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 type Out = (line: string) => void;

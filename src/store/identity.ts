@@ -1,17 +1,11 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
+import type { ProjectView } from './projects.js';
 import type { AccessKeyTable, DomainTable, TokenTable, UserTable } from './schema.js';
 
 export type DomainRow = Selectable<DomainTable>;
 export type UserRow = Selectable<UserTable>;
 export type AccessKeyRow = Selectable<AccessKeyTable>;
-
-export interface ProjectView {
-  project_id: string;
-  name: string;
-  domain_id: string | null;
-}
-
 
 // Accounts
 
@@ -65,28 +59,7 @@ export async function setUserEnabled(db: Db, userId: string, enabled: boolean): 
   await db.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('user_id', '=', userId).execute();
 }
 
-// Projects and membership
-
-const PROJECT_COLUMNS = ['project_id', 'name', 'domain_id'] as const;
-
-export async function getProjectView(db: Db, projectId: string): Promise<ProjectView | undefined> {
-  return db.selectFrom('projects').select(PROJECT_COLUMNS).where('project_id', '=', projectId).executeTakeFirst();
-}
-
-export async function getProjectByName(db: Db, name: string): Promise<ProjectView | undefined> {
-  return db.selectFrom('projects').select(PROJECT_COLUMNS).where('name', '=', name).executeTakeFirst();
-}
-
-export async function listProjectViews(db: Db, domainId?: string): Promise<ProjectView[]> {
-  let q = db.selectFrom('projects').select(PROJECT_COLUMNS);
-  if (domainId !== undefined) q = q.where('domain_id', '=', domainId);
-  return q.orderBy('created_at').orderBy('name').execute();
-}
-
-/** Projects that predate accounts belong to the given one (the default account, on first start). */
-export async function adoptOrphanProjects(db: Db, domainId: string): Promise<void> {
-  await db.updateTable('projects').set({ domain_id: domainId }).where('domain_id', 'is', null).execute();
-}
+// Project membership
 
 export async function addMember(db: Db, userId: string, projectId: string, now: number): Promise<void> {
   await db

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CphError, Errors } from '../../domain/errors.js';
 import type { Db } from '../../store/db.js';
-import { getProject } from '../../store/projects.js';
+import { getProjectView } from '../../store/projects.js';
 import type { Caller } from '../types.js';
 
 /**
@@ -30,7 +30,7 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
     if (!PROJECT_ID.test(projectId)) throw new CphError(Errors.invalidProjectId);
     if (caller.projects !== 'any' && !caller.projects.has(projectId)) throw new CphError(Errors.noPermission);
     if (knownProjects.has(projectId)) return;
-    if (!(await getProject(db, projectId))) throw new CphError(Errors.invalidProjectId, 'No such project.');
+    if (!(await getProjectView(db, projectId))) throw new CphError(Errors.invalidProjectId, 'No such project.');
     knownProjects.add(projectId);
   }
 
