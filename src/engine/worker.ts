@@ -111,11 +111,16 @@ export class Worker {
     } catch (err) {
       this.deps.log.error({ err }, 'claiming jobs failed');
     } finally {
-      this.ticking = false;
-      if (this.tickAgain) {
-        this.tickAgain = false;
-        this.wake();
-      }
+      this.endClaimTurn();
+    }
+  }
+
+  /** A claim turn (a tick, or a flush that claimed) is over: a tick asked for meanwhile runs now. */
+  private endClaimTurn(): void {
+    this.ticking = false;
+    if (this.tickAgain) {
+      this.tickAgain = false;
+      this.wake();
     }
   }
 
@@ -252,13 +257,7 @@ export class Worker {
         if (claimed.length === free) this.tickAgain = true;
       }
     } finally {
-      if (claimHere) {
-        this.ticking = false;
-        if (this.tickAgain) {
-          this.tickAgain = false;
-          this.wake();
-        }
-      }
+      if (claimHere) this.endClaimTurn();
     }
   }
 
