@@ -19,6 +19,11 @@ export interface Config {
   simDelayMs: number;
   /** Jobs this node runs at once. */
   concurrency: number;
+  /**
+   * Processes that answer HTTP on this host, sharing its port (node:cluster). Above 1, the process
+   * started runs the jobs (role all) and looks after the others; see src/processes.ts.
+   */
+  apiProcesses: number;
   /** adb jobs (install, push, shell, …) that run at once on one server. */
   serverAdbConcurrency: number;
   /** The local stand-in for OBS: `obs://bucket/key` is `<obsDir>/bucket/key`. Default: <dataDir>/obs. */
@@ -54,6 +59,7 @@ export const DEFAULTS = {
   phonesPerServer: 4,
   simDelayMs: 1000,
   concurrency: 64,
+  apiProcesses: 1,
   serverAdbConcurrency: 1,
   leaseMs: 30_000,
   pollMs: 500,

@@ -44,6 +44,11 @@ export interface NodeOverrides {
   clock?: Clock;
   ids?: IdGenerator;
   authenticator?: Authenticator;
+  /**
+   * Set in an API process of `serve --api-processes`: its parent has prepared the store, holds the
+   * SQLite data dir and runs the jobs; new work is announced to it.
+   */
+  parent?: { announce(): void };
 }
 
 /**
@@ -125,10 +130,10 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     sqliteSync: config.sqliteSync,
     onIdleError: (err) => log.warn({ err }, 'an idle database connection failed; it will be replaced'),
   });
-  const unlock = handle.dialect === 'sqlite' ? lockDataDir(config.dataDir) : () => undefined;
+  const unlock = handle.dialect === 'sqlite' && !overrides.parent ? lockDataDir(config.dataDir) : () => undefined;
   try {
-    await prepareStore(handle, config, clock, ids, log);
-    if (handle.dialect === 'sqlite') {
+    if (!overrides.parent) await prepareStore(handle, config, clock, ids, log);
+    if (handle.dialect === 'sqlite' && !overrides.parent) {
       // We hold the data dir: whatever is still "running" belongs to a process that died.
       const orphaned = await expireLeasesOf(handle.db, null);
       if (orphaned) log.warn({ jobs: orphaned }, 'found jobs left running by a previous process; recovering them');
@@ -158,6 +163,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
         }
       : undefined,
     retentionMs: config.retentionDays * 86_400_000,
+    announce: overrides.parent?.announce,
   });
   const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
   engine.start();

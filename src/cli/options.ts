@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
 
@@ -7,6 +8,9 @@ export const int = (name: string, min: number) => (value: string) => {
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not "${value}"`);
   return n;
 };
+
+/** A parser for a count of at least 1, or "auto": one per core this process may use. */
+export const countOrAuto = (name: string) => (value: string) => (value === 'auto' ? availableParallelism() : int(name, 1)(value));
 
 /** Where the store is: `serve` and `admin` both take these. */
 export const dataDirOption = () => new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir);

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
+import type { Logger } from 'pino';
 import { DEFAULT_PROJECT_ID, startNode } from '../node.js';
-import { authOption, databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
+import { isApiProcess, startApiProcess, startApiProcesses } from '../processes.js';
+import { authOption, countOrAuto, databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -25,6 +27,15 @@ export function serveCommand(): Command {
         .env('OPENCPH_SIM_DELAY')
         .default(DEFAULTS.simDelayMs)
         .argParser(int('sim-delay', 0)),
+    )
+    .addOption(
+      new Option(
+        '--api-processes <n>',
+        'processes answering HTTP on the port, to use several cores ("auto": one per core); above 1, this process runs the jobs and restarts any that die',
+      )
+        .env('OPENCPH_API_PROCESSES')
+        .default(DEFAULTS.apiProcesses)
+        .argParser(countOrAuto('api-processes')),
     )
     .addOption(new Option('--concurrency <n>', 'jobs this node runs at once').env('OPENCPH_CONCURRENCY').default(DEFAULTS.concurrency).argParser(int('concurrency', 1)))
     .addOption(
@@ -60,6 +71,7 @@ export function serveCommand(): Command {
         phonesPerServer: opts.phonesPerServer,
         simDelayMs: opts.simDelay,
         concurrency: opts.concurrency,
+        apiProcesses: opts.apiProcesses,
         serverAdbConcurrency: opts.serverAdbConcurrency,
         obsDir: opts.obsDir,
         retentionDays: opts.retentionDays,
@@ -70,22 +82,29 @@ export function serveCommand(): Command {
         auth: opts.auth,
         ...identityConfig(opts),
       } satisfies Partial<Config>);
+      if (isApiProcess()) {
+        // Started by a parent with --api-processes: it says when to stop (SIGTERM), and a terminal's
+        // Ctrl-C reaches the parent too. Without the parent, nothing would run the jobs submitted here.
+        const node = await startApiProcess(config);
+        const stop = stopOnce(node.log, () => node.close());
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => undefined);
+        process.on('disconnect', () => stop('parent gone'));
+        return;
+      }
+      if (config.apiProcesses > 1) {
+        const group = await startApiProcesses(config);
+        printBanner(group.url, config, `${config.apiProcesses} API processes (pids ${group.pids().join(', ')})${group.node ? `; jobs run in this one (pid ${process.pid})` : ''}`);
+        const stop = stopOnce(group.log, () => group.close());
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+        void group.failed.then(() => stop('API processes keep exiting', 1));
+        return;
+      }
       const node = await startNode(config);
       if (node.url) printBanner(node.url, config);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        node.log.info({ signal }, 'shutting down');
-        node.close().then(
-          () => process.exit(0),
-          (err) => {
-            node.log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
+      const stop = stopOnce(node.log, () => node.close());
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
@@ -93,17 +112,35 @@ export function serveCommand(): Command {
   return cmd;
 }
 
+/** The shutdown a signal starts, once; the process exits with `code` when it is done (1 if it failed). */
+function stopOnce(log: Logger, close: () => Promise<void>): (why: string, code?: number) => void {
+  let stopping = false;
+  return (why, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: why }, 'shutting down');
+    close().then(
+      () => process.exit(code),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+}
+
 /** A database URL without its credentials, for printing. */
 function redact(database: string): string {
   return database.startsWith('postgres') ? database.replace(/\/\/[^@/]*@/, '//***@') : database;
 }
 
-function printBanner(url: string, config: Config): void {
+function printBanner(url: string, config: Config, processes?: string): void {
   const store = redact(config.database);
   process.stdout.write(
     [
       '',
       `OpenCPH is listening on ${url}${config.role === 'api' ? ' (API only: jobs run on worker nodes)' : ''}`,
+      ...(processes ? [`  processes:  ${processes}`] : []),
       `  store:      ${store}`,
       `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,

@@ -12,6 +12,8 @@ export interface EngineOptions {
   /** Present on nodes that run jobs (role worker or all). */
   worker?: WorkerOptions & { driver: Driver };
   retentionMs: number;
+  /** Tells whoever runs this node's jobs elsewhere that there is new work (an API process's parent). */
+  announce?: () => void;
 }
 
 /** The engine as the HTTP layer sees it: submit batches; jobs run in the background. */
@@ -59,6 +61,7 @@ export class Engine {
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */
   private readonly submitted = () => {
     this.worker?.wake();
+    this.options.announce?.();
     notifyJobs(this.deps.db, this.deps.dialect).catch((err) => this.deps.log.warn({ err }, 'could not notify other nodes'));
   };
 

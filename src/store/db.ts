@@ -78,10 +78,11 @@ export function openDb(options: DbOptions): DbHandle {
   }
   mkdirSync(dirname(options.url), { recursive: true });
   const sqlite = new SqliteDatabase(options.url, options.trace ? { verbose: (sql) => options.trace!(String(sql)) } : {});
+  // First: another process of the same node (`serve --api-processes`) may be writing right now.
+  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.sqliteSync ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   // Reads map the file's first GiB instead of copying each page in with a read() call: a ListJobs
   // on a store of a million jobs touches pages outside SQLite's small page cache, and mapping cut
   // the server's CPU per ListJobs by about a tenth in the benchmark. It takes address space only;

@@ -1,0 +1,137 @@
+import cluster, { type Worker as Child } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createLogger } from './log.js';
+import { isPostgresUrl } from './store/db.js';
+import { startNode, type RunningNode } from './node.js';
+
+/**
+ * `serve --api-processes N`: N processes answer HTTP on one port (node:cluster hands each new
+ * connection to the next one), so a host's cores all serve calls. The process started is their
+ * parent: it prepares the store, holds the SQLite data dir and runs the jobs (role all) — the API
+ * processes only read and submit, and tell it over the IPC channel when they submit. An API
+ * process that dies is replaced; on SIGTERM the API processes stop first (in-flight calls are
+ * answered), then the jobs get their grace period.
+ */
+
+const NEW_JOBS = 'opencph:new-jobs';
+/** More unexpected exits than this within RESTART_WINDOW_MS: something is wrong; stop everything. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+/** Whether this process is an API process of a parent started with `--api-processes`. */
+export const isApiProcess = (): boolean => cluster.isWorker;
+
+/**
+ * In an API process: an API node. Under a parent of role all, new work is announced to it; under
+ * one of role api (PostgreSQL) it is a plain API node, as if started on its own.
+ */
+export function startApiProcess(config: Config): Promise<RunningNode> {
+  if (config.role !== 'all') return startNode({ ...config, role: 'api' });
+  return startNode({ ...config, role: 'api' }, { parent: { announce: () => process.connected && process.send?.(NEW_JOBS) } });
+}
+
+export interface ApiProcesses {
+  url: string;
+  /** The node running the jobs in this process (role all); none with --role api. */
+  node?: RunningNode;
+  log: Logger;
+  pids(): number[];
+  /** Stop the API processes, then this process's node. */
+  close(): Promise<void>;
+  /** Settles when the group gave up replacing API processes that keep dying. */
+  failed: Promise<Error>;
+}
+
+/** Why a configuration cannot run several API processes, if it cannot. */
+export function apiProcessesProblem(config: Config): string | undefined {
+  if (config.apiProcesses <= 1) return undefined;
+  if (config.role === 'worker') return '--api-processes needs a role that answers HTTP (all or api).';
+  if (config.role === 'api' && !isPostgresUrl(config.database)) return 'with SQLite, --api-processes needs --role all: one process holds the data dir and runs the jobs.';
+  return undefined;
+}
+
+export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
+  const problem = apiProcessesProblem(config);
+  if (problem) throw new Error(problem);
+  const node = config.role === 'all' ? await startNode({ ...config, role: 'worker' }) : undefined;
+  const log = node?.log ?? createLogger(config.logLevel);
+  const children = new Set<Child>();
+  let stopping = false;
+  const restarts: number[] = [];
+  let giveUp!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (giveUp = resolve));
+
+  const onMessage = (_child: Child, message: unknown) => {
+    if (message === NEW_JOBS) node?.engine.worker?.wake();
+  };
+  cluster.on('message', onMessage);
+
+  /** A new API process; resolves with its port once it listens, rejects if it exits first. */
+  const fork = () =>
+    new Promise<number>((resolve, reject) => {
+      const child = cluster.fork();
+      children.add(child);
+      let listening = false;
+      child.once('listening', (address) => {
+        listening = true;
+        resolve(address.port);
+      });
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        if (!listening) return reject(new Error(`an API process exited while starting (${signal ?? `code ${code}`})`));
+        if (stopping) return;
+        const now = Date.now();
+        restarts.push(now);
+        while (restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+        if (restarts.length > MAX_RESTARTS) {
+          log.fatal({ pid: child.process.pid, code, signal, restarts: restarts.length }, 'API processes keep exiting; giving up');
+          giveUp(new Error('API processes keep exiting'));
+          return;
+        }
+        log.error({ pid: child.process.pid, code, signal }, 'an API process exited; starting another');
+        fork().catch((err: Error) => log.error({ err }, 'could not start an API process'));
+      });
+    });
+
+  const stopChildren = async () => {
+    const exits = [...children].map((child) => new Promise<void>((resolve) => (child.isDead() ? resolve() : child.once('exit', () => resolve()))));
+    for (const child of children) child.process.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const child of children) child.process.kill('SIGKILL');
+    }, config.shutdownGraceMs + 10_000);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  };
+
+  let port: number;
+  try {
+    const ports = await Promise.all(Array.from({ length: config.apiProcesses }, fork));
+    port = ports[0]!;
+  } catch (err) {
+    stopping = true;
+    await stopChildren();
+    cluster.off('message', onMessage);
+    await node?.close();
+    throw err;
+  }
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, apiProcesses: [...children].map((c) => c.process.pid), jobsRunHere: node !== undefined }, 'API processes started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    node,
+    log,
+    failed,
+    pids: () => [...children].map((c) => c.process.pid!),
+    close: () =>
+      (closing ??= (async () => {
+        stopping = true;
+        await stopChildren();
+        cluster.off('message', onMessage);
+        if (node) await node.close();
+        else log.info('stopped');
+      })()),
+  };
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChild, type ChildNode } from '../helpers/child.js';
+import { createTestDatabase, STORE, type TestDatabase } from '../helpers/database.js';
+import { waitFor, waitForRequest } from '../helpers/node.js';
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A GET on a connection of its own (new connections are what node:cluster hands out in turn). */
+function getOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The pids of the processes that logged a request line. */
+const requestPids = (output: string) =>
+  new Set(
+    output
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l).pid as number),
+  );
+
+describe('serve --api-processes', () => {
+  let store: TestDatabase;
+  let dataDir: string;
+  let group: ChildNode;
+  const storeArgs = () => ['--data-dir', dataDir, ...(store.url ? ['--database', store.url] : [])];
+
+  beforeAll(async () => {
+    store = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    // An idle worker would look for jobs only once a minute: jobs that run at once were announced.
+    group = await startChild([...storeArgs(), '--api-processes', '2', '--sim-delay', '0', '--poll', '60000', '--sqlite-sync', 'NORMAL']);
+  });
+  afterAll(async () => {
+    if (group.proc.exitCode === null) group.proc.kill('SIGKILL');
+    await group.exited;
+    await store.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const apiPids = () => {
+    const m = /processes: +2 API processes \(pids (\d+), (\d+)\); jobs run in this one \(pid (\d+)\)/.exec(group.output());
+    expect(m, group.output()).not.toBeNull();
+    return { api: [Number(m![1]), Number(m![2])], parent: Number(m![3]) };
+  };
+
+  it('answers on one port from two processes, and says which in the banner', async () => {
+    const { api, parent } = apiPids();
+    expect(parent).toBe(group.proc.pid);
+    for (let i = 0; i < 20; i++) expect(await getOnNewConnection(`${group.url}/v1/0123456789abcdef0123456789abcdef/cloud-phone/phones`)).toBe(200);
+    const pids = await waitFor(async () => {
+      const seen = requestPids(group.output());
+      return seen.size === 2 ? seen : undefined;
+    }, 5_000);
+    expect([...pids].sort()).toEqual([...api].sort());
+  });
+
+  it('runs the jobs an API process takes, at once (the parent is told, not polling)', async () => {
+    const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
+    const r = await group.post('/phones/batch-restart', { phones: phones.map((phone_id) => ({ phone_id })) });
+    expect(r.status).toBe(200);
+    const jobs = await waitForRequest(group, r.body.request_id, 10_000);
+    expect(jobs.map((j) => j.status)).toEqual(phones.map(() => 2));
+  });
+
+  it('answers a sync command, whose jobs run in the parent', async () => {
+    const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
+    const r = await group.post('/phones/sync-commands', { command: 'shell', content: 'echo hello', phone_ids: phones.slice(0, 2) });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([
+      [2, 'hello\n'],
+      [2, 'hello\n'],
+    ]);
+  });
+
+  it('replaces an API process that dies', async () => {
+    const { api } = apiPids();
+    process.kill(api[0]!, 'SIGKILL');
+    await waitFor(async () => (/an API process exited; starting another/.test(group.output()) ? true : undefined), 10_000);
+    const started = await waitFor(async () => {
+      const lines = group.output().split('\n').filter((l) => l.includes('"role":"api"') && l.includes('"msg":"node started"'));
+      return lines.length === 3 ? lines : undefined;
+    }, 10_000);
+    expect(JSON.parse(started[2]!).pid).not.toBe(api[0]);
+    for (let i = 0; i < 6; i++) expect(await getOnNewConnection(`${group.url}/v1/0123456789abcdef0123456789abcdef/cloud-phone/phones`)).toBe(200);
+  });
+
+  it('stops every process on SIGTERM and leaves the store to the next start', async () => {
+    const children = [...requestPids(group.output())];
+    const before = (await group.get('/phones')).body.phones.length;
+    group.proc.kill('SIGTERM');
+    expect(await group.exited).toBe(0);
+    for (const pid of children) expect(isAlive(pid)).toBe(false);
+    const next = await startChild([...storeArgs(), '--log-level', 'warn']);
+    try {
+      expect((await next.get('/phones')).body.phones).toHaveLength(before);
+    } finally {
+      next.proc.kill('SIGTERM');
+      expect(await next.exited).toBe(0);
+    }
+  });
+});
+
+describe('serve --api-processes refuses what it cannot run', () => {
+  const refused = async (args: string[]) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    try {
+      const child = startChild(['--data-dir', dataDir, '--api-processes', '2', ...args]);
+      await expect(child).rejects.toThrow(/exited before listening/);
+      return (await child.catch((err: Error) => err.message)) as string;
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
+  it('with --role worker (nothing would answer HTTP)', async () => {
+    expect(await refused(['--role', 'worker'])).toContain('--api-processes needs a role that answers HTTP');
+  });
+
+  it.runIf(STORE === 'sqlite')('with --role api on SQLite (nothing would run the jobs)', async () => {
+    expect(await refused(['--role', 'api'])).toContain('with SQLite, --api-processes needs --role all');
+  });
+
+  it('a count that is not a whole number, or "auto"', async () => {
+    expect(await refused(['--api-processes', 'two'])).toContain('--api-processes must be a whole number ≥ 1');
+  });
+});
