@@ -58,11 +58,9 @@ export async function insertRequest(db: Db, r: NewRequest): Promise<void> {
   for (let i = 0; i < rows.length; i += 50) await db.insertInto('jobs').values(rows.slice(i, i + 50)).execute();
 }
 
+/** What ListJobs, ShowJob and sync commands show of a job; each column read is a value built per row. */
 const JOB_COLUMNS = [
-  'seq',
   'job_id',
-  'request_id',
-  'operation',
   'phone_id',
   'server_id',
   'status',
@@ -101,18 +99,15 @@ let byIdSql: string | undefined;
 
 /** A raw row in JOB_COLUMNS order as a JobView; a literal builds faster than the driver's own row objects. */
 const jobView = (r: unknown[]): JobView => ({
-  seq: r[0] as number,
-  job_id: r[1] as string,
-  request_id: r[2] as string,
-  operation: r[3] as string,
-  phone_id: r[4] as string | null,
-  server_id: r[5] as string | null,
-  status: r[6] as number,
-  error_code: r[7] as string | null,
-  error_msg: r[8] as string | null,
-  execute_msg: r[9] as string | null,
-  begin_time: r[10] as number,
-  end_time: r[11] as number | null,
+  job_id: r[0] as string,
+  phone_id: r[1] as string | null,
+  server_id: r[2] as string | null,
+  status: r[3] as number,
+  error_code: r[4] as string | null,
+  error_msg: r[5] as string | null,
+  execute_msg: r[6] as string | null,
+  begin_time: r[7] as number,
+  end_time: r[8] as number | null,
 });
 
 /** Jobs of the given requests in submission order (prepared on SQLite: see directSqlite). */
