@@ -49,6 +49,7 @@ console.log(`  ListJobs p99 ${listJobs.result.p99} ms at ${results.connections} 
 console.log(`  Scale: ListJobs p50 at ${scale.storedJobs[1].toLocaleString('en')} jobs ${scale.ratio} × p50 at 1,000 (≤ 1.25): ${verdict(results.targets.scale.met)}`);
 console.log(`  Engine on SQLite ${engine.sqlite.result.jobsPerSecond} jobs/s (≥ 5,000): ${verdict(results.targets.engineSqlite.met)}`);
 console.log(`  (ShowJob throughput ${showJob.ratio} of its baseline)`);
+console.log(`  (read figures above: ${results.deployment}; as one process ListJobs is ${results.runs[0].listJobs.ratio} of the baseline, p99 ${results.runs[0].listJobs.result.p99} ms)`);
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
