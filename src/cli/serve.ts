@@ -92,21 +92,22 @@ export function serveCommand(): Command {
         process.on('disconnect', () => stop('parent gone'));
         return;
       }
+      // Signals are handled before the banner says the node is up: a supervisor may stop it at once.
       if (config.apiProcesses > 1) {
         const group = await startApiProcesses(config);
-        printBanner(group.url, config, `${config.apiProcesses} API processes (pids ${group.pids().join(', ')})${group.node ? `; jobs run in this one (pid ${process.pid})` : ''}`);
         const stop = stopOnce(group.log, () => group.close());
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
         void group.failed.then(() => stop('API processes keep exiting', 1));
+        printBanner(group.url, config, `${config.apiProcesses} API processes (pids ${group.pids().join(', ')})${group.node ? `; jobs run in this one (pid ${process.pid})` : ''}`);
         return;
       }
       const node = await startNode(config);
-      if (node.url) printBanner(node.url, config);
-      else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
       const stop = stopOnce(node.log, () => node.close());
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      if (node.url) printBanner(node.url, config);
+      else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
   for (const option of identityOptions()) cmd.addOption(option);
   return cmd;

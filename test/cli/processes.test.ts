@@ -119,6 +119,28 @@ describe('serve --api-processes', () => {
   });
 });
 
+describe('serve --api-processes after its parent is killed', () => {
+  it('the API processes stop on their own, and the next start takes over the store', async () => {
+    const store = await createTestDatabase();
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    const args = ['--data-dir', dataDir, ...(store.url ? ['--database', store.url] : [])];
+    try {
+      const group = await startChild([...args, '--api-processes', '2']);
+      const m = /API processes \(pids (\d+), (\d+)\)/.exec(group.output());
+      const api = [Number(m![1]), Number(m![2])];
+      group.proc.kill('SIGKILL');
+      await group.exited;
+      await waitFor(async () => (api.every((pid) => !isAlive(pid)) ? true : undefined), 10_000);
+      const next = await startChild([...args, '--log-level', 'warn']);
+      next.proc.kill('SIGTERM');
+      expect(await next.exited).toBe(0);
+    } finally {
+      await store.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('serve --api-processes refuses what it cannot run', () => {
   const refused = async (args: string[]) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
