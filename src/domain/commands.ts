@@ -21,10 +21,18 @@ export interface ObsRef {
   uri: string;
 }
 
+/**
+ * adb's install options, which CPH's own InstallApk example puts before the APK ("-t -r obs://…").
+ * -r (replace the installed app) is what Android's package manager does anyway, -t (take a
+ * test-only APK) and -g (grant runtime permissions) change nothing on a simulated phone, and -d
+ * lets a lower version replace a higher one.
+ */
+export const INSTALL_OPTIONS: readonly string[] = ['-r', '-t', '-d', '-g'];
+
 /** What a phone is asked to do, once `command` and `content` have been checked. */
 export type PhoneCommand =
-  | { command: 'install'; apks: ObsRef[] }
-  | { command: 'install-multiple'; apks: ObsRef[] }
+  | { command: 'install'; apks: ObsRef[]; allowDowngrade: boolean }
+  | { command: 'install-multiple'; apks: ObsRef[]; allowDowngrade: boolean }
   | { command: 'uninstall'; packageName: string }
   | { command: 'push'; tar: ObsRef }
   | { command: 'shell'; script: string };
@@ -55,17 +63,29 @@ export function parseObsRef(text: string): Parsed<ObsRef> {
   return ok({ bucket, key, uri: text });
 }
 
-function parseApkList(content: string, max: number): Parsed<ObsRef[]> {
+interface ApkList {
+  apks: ObsRef[];
+  allowDowngrade: boolean;
+}
+
+/** `[options] obs://… [obs://…]`: install options first, then the APKs, separated by spaces. */
+function parseApkList(content: string, max: number): Parsed<ApkList> {
   const items = content.trim().split(/ +/);
-  if (items.length > max) return bad(`At most ${max} APKs, separated by spaces.`);
+  const firstApk = items.findIndex((item) => !item.startsWith('-'));
+  const options = firstApk < 0 ? items : items.slice(0, firstApk);
+  const unknown = options.find((o) => !INSTALL_OPTIONS.includes(o));
+  if (unknown !== undefined) return bad(`"${unknown}" is not an install option; use ${INSTALL_OPTIONS.join(', ')}.`);
+  const refs = items.slice(options.length);
+  if (refs.length === 0) return bad('Give an obs:// APK after the options.');
+  if (refs.length > max) return bad(`At most ${max} APKs, separated by spaces.`);
   const apks: ObsRef[] = [];
-  for (const item of items) {
+  for (const item of refs) {
     if (!DOC_CHARSET.test(item)) return bad('Use only letters, digits and _ . / : -.');
     const ref = parseObsRef(item);
     if (!ref.ok) return ref;
     apks.push(ref.value);
   }
-  return ok(apks);
+  return ok({ apks, allowDowngrade: options.includes('-d') });
 }
 
 /** Check `content` for `command` as CPH documents it; the reason explains a refusal. */
@@ -77,12 +97,12 @@ export function parseCommand(command: CommandName, content: string): Parsed<Phon
   switch (command) {
     case 'install': {
       // Several APKs may be given; as on CPH, only the first is installed.
-      const apks = parseApkList(content, Limits.installMultipleApks);
-      return apks.ok ? ok({ command, apks: apks.value.slice(0, 1) }) : apks;
+      const list = parseApkList(content, Limits.installMultipleApks);
+      return list.ok ? ok({ command, apks: list.value.apks.slice(0, 1), allowDowngrade: list.value.allowDowngrade }) : list;
     }
     case 'install-multiple': {
-      const apks = parseApkList(content, Limits.installMultipleApks);
-      return apks.ok ? ok({ command, apks: apks.value }) : apks;
+      const list = parseApkList(content, Limits.installMultipleApks);
+      return list.ok ? ok({ command, ...list.value }) : list;
     }
     case 'uninstall':
       return DOC_CHARSET.test(content) ? ok({ command, packageName: content }) : bad('A package name uses only letters, digits and _ . / : -.');

@@ -10,10 +10,23 @@ describe('parseCommand', () => {
   test('install takes one obs:// APK, or several of which the first counts', () => {
     expect(parseCommand('install', 'obs://my-bucket/apps/a.apk')).toEqual({
       ok: true,
-      value: { command: 'install', apks: [{ bucket: 'my-bucket', key: 'apps/a.apk', uri: 'obs://my-bucket/apps/a.apk' }] },
+      value: { command: 'install', apks: [{ bucket: 'my-bucket', key: 'apps/a.apk', uri: 'obs://my-bucket/apps/a.apk' }], allowDowngrade: false },
     });
     const two = parseCommand('install', 'obs://b1b/a.apk obs://b1b/b.apk');
     expect(two.ok && two.value.command === 'install' && two.value.apks.map((a) => a.key)).toEqual(['a.apk']);
+  });
+
+  test("install options come first, as in CPH's own example; -d allows a downgrade", () => {
+    const apk = { bucket: 'b1b', key: 'a.apk', uri: 'obs://b1b/a.apk' };
+    expect(parseCommand('install', '-t -r obs://b1b/a.apk')).toEqual({ ok: true, value: { command: 'install', apks: [apk], allowDowngrade: false } });
+    expect(parseCommand('install', '-r -d -g obs://b1b/a.apk')).toEqual({ ok: true, value: { command: 'install', apks: [apk], allowDowngrade: true } });
+    expect(parseCommand('install-multiple', '-d obs://b1b/a.apk obs://b1b/a.apk')).toEqual({ ok: true, value: { command: 'install-multiple', apks: [apk, apk], allowDowngrade: true } });
+    expect(parseCommand('install', '-x obs://b1b/a.apk')).toEqual({ ok: false, reason: '"-x" is not an install option; use -r, -t, -d, -g.' });
+    expect(parseCommand('install', '-t -r')).toEqual({ ok: false, reason: 'Give an obs:// APK after the options.' });
+    // Options go before the APKs, as adb takes them.
+    for (const command of ['install', 'install-multiple'] as const) {
+      expect(parseCommand(command, 'obs://b1b/a.apk -r')).toEqual({ ok: false, reason: '"-r" is not of the form obs://bucket/path.' });
+    }
   });
 
   test('install-multiple: up to 50 APKs in 8100 bytes', () => {

@@ -169,6 +169,10 @@ describe('install and uninstall', () => {
     const [job] = await run('install', apk('com.example.down', 4, '4.0'), [phone]);
     expect(job).toMatchObject({ status: -1, error_code: 'CPS.0902' });
     expect(job.execute_msg).toContain('Failure [INSTALL_FAILED_VERSION_DOWNGRADE]');
+    // adb's -d lets it, and -t -r (as in CPH's own example) change nothing here.
+    const [allowed] = await run('install', `-t -r -d ${apk('com.example.down', 4, '4.0')}`, [phone]);
+    expect(allowed).toMatchObject({ status: 2, execute_msg: 'Performing Streamed Install\nSuccess\n' });
+    expect(await shell(phone, 'dumpsys package com.example.down')).toContain('versionCode=4 ');
   });
 
   test('install-multiple installs the split APKs of one app', async () => {

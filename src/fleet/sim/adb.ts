@@ -34,7 +34,8 @@ export async function runAdb(phone: SimPhone, cmd: PhoneCommand, o: AdbOptions):
       return shell(phone, cmd.script, o);
     case 'install':
     case 'install-multiple':
-      return install(phone, cmd.apks, cmd.command === 'install-multiple', o.obsDir);
+      // Jobs written before install options existed have no allowDowngrade.
+      return install(phone, cmd.apks, cmd.command === 'install-multiple', cmd.allowDowngrade === true, o.obsDir);
     case 'uninstall':
       return commandOutcome((await phone.uninstall(cmd.packageName)) ? { exitCode: 0, output: 'Success\n' } : failed('Failure [DELETE_FAILED_INTERNAL_ERROR]\n'));
     case 'push':
@@ -53,7 +54,7 @@ async function shell(phone: SimPhone, script: string, o: AdbOptions): Promise<Dr
 }
 
 /** `adb install` / `adb install-multiple`: the APKs are read for their package and version. */
-async function install(phone: SimPhone, apks: readonly ObsRef[], multiple: boolean, obsDir: string): Promise<DriverOutcome> {
+async function install(phone: SimPhone, apks: readonly ObsRef[], multiple: boolean, allowDowngrade: boolean, obsDir: string): Promise<DriverOutcome> {
   const infos: ApkInfo[] = [];
   for (const ref of apks) {
     const file = await findObject(obsDir, ref);
@@ -72,7 +73,7 @@ async function install(phone: SimPhone, apks: readonly ObsRef[], multiple: boole
   if (bases.length !== 1) return refuse(`INSTALL_FAILED_INVALID_APK: ${bases.length ? 'More than one base APK' : 'Full install must include a base package'}`);
   const base = bases[0]!;
   const current = await phone.installed(base.packageName);
-  if (current && !current.system && current.versionCode > base.versionCode) return refuse('INSTALL_FAILED_VERSION_DOWNGRADE');
+  if (current && !current.system && current.versionCode > base.versionCode && !allowDowngrade) return refuse('INSTALL_FAILED_VERSION_DOWNGRADE');
   await phone.install({ ...base, splits: infos.flatMap((i) => (i.split ? [i.split] : [])) });
   return commandOutcome({ exitCode: 0, output: multiple ? 'Success\n' : 'Performing Streamed Install\nSuccess\n' });
 }
