@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADB_OPERATIONS } from '../../src/domain/commands.js';
 import { whyNotRerun } from '../../src/engine/recovery.js';
 import { phoneIds, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
@@ -47,5 +48,8 @@ describe('recovery policy', () => {
     expect(whyNotRerun({ operation: 'phone.restart', attempts: 1 })).toBeUndefined();
     expect(whyNotRerun({ operation: 'phone.restart', attempts: 3 })).toMatch(/3 times/);
     expect(whyNotRerun({ operation: 'no.such', attempts: 1 })).toMatch(/unknown/);
+    // Every adb command (install, uninstall, push, shell) may have changed the phone: never again.
+    for (const operation of ADB_OPERATIONS) expect(whyNotRerun({ operation, attempts: 1 }), operation).toBe('it may already have had its effect on the phone');
+    expect(ADB_OPERATIONS.size).toBe(4);
   });
 });

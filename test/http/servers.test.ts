@@ -87,7 +87,7 @@ describe('server restart with simulated delays', () => {
   afterAll(() => t.close());
 
   it('goes 5 → 13 → 5 and restarts its phones 4 → 2, after the phone jobs queued before it', async () => {
-    t = await startTestNode({ servers: 1, phonesPerServer: 3, simDelayMs: 40 });
+    t = await startTestNode({ servers: 1, phonesPerServer: 3, simDelayMs: 40, simJournal: true });
     const [server] = await servers(t);
     const phones = (await t.get(`/phones?server_id=${server.server_id}`)).body.phones.map((p: any) => p.phone_id);
     const stop = await t.post('/phones/batch-stop', { phone_ids: [phones[0]] });
@@ -107,8 +107,13 @@ describe('server restart with simulated delays', () => {
       [stop, restart, after].map(async (r) => (await t.get(`/jobs/${r.body.jobs[0].job_id}`)).body),
     );
     expect(ends.map((j) => j.status)).toEqual([2, 2, 2]);
-    // The server job waited for the stop before it; the later stop waited for the server job.
-    expect(ends[0].end_time <= ends[1].end_time && ends[1].end_time <= ends[2].end_time).toBe(true);
+    // The server job waited for the stop before it; the later stop waited for the server job (the
+    // journal's run times are in milliseconds, the wire's in whole seconds).
+    const runs = await t.node.handle.db.selectFrom('sim_runs').select(['job_id', 'started_at', 'ended_at']).orderBy('run_id').execute();
+    const run = (r: any) => runs.find((x) => x.job_id === r.body.jobs[0].job_id)!;
+    expect(runs).toHaveLength(3);
+    expect(run(restart).started_at).toBeGreaterThanOrEqual(run(stop).ended_at!);
+    expect(run(after).started_at).toBeGreaterThanOrEqual(run(restart).ended_at!);
     expect((await t.get(`/servers/${server.server_id}`)).body.status).toBe(5);
     // The server restart brought the stopped phone back; the later stop stopped phone 1.
     expect((await t.get(`/phones/${phones[0]}`)).body.status).toBe(2);
