@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
@@ -90,8 +90,24 @@ export function openDb(options: DbOptions): DbHandle {
   // ends the process (SIGBUS) instead of failing the statement, so the data dir belongs on a
   // local disk, not on network storage.
   sqlite.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}
+
+/**
+ * Transactions on SQLite begin IMMEDIATE: they take the write lock at BEGIN, waiting for it (busy
+ * timeout) while another process of the node (`serve --api-processes`) holds it. A deferred BEGIN
+ * that reads and then writes, as a claim does, fails at once with SQLITE_BUSY_SNAPSHOT when another
+ * process commits in between: no waiting helps it then.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 /**
