@@ -121,6 +121,20 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
   });
 }
 
+/**
+ * Stop taking calls and wait for those in flight. Fastify closes the keep-alive connections idle
+ * at that moment; one whose call is still running would then hold the close open until its client
+ * hung up (minutes, for a client that keeps connections). Each is closed once its call is answered.
+ */
+async function closeApp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+}
+
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
   const log = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -162,7 +176,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
           pollMs: config.pollMs,
         }
       : undefined,
-    retentionMs: config.retentionDays * 86_400_000,
+    // The parent of API processes purges; its API processes need not race it for the write lock.
+    retentionMs: overrides.parent ? undefined : config.retentionDays * 86_400_000,
     announce: overrides.parent?.announce,
   });
   const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
@@ -185,7 +200,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
-      await app?.close();
+      if (app) await closeApp(app);
       await engine.stop(graceMs);
       await stopListening?.();
       await handle.close();

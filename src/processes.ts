@@ -18,17 +18,31 @@ const NEW_JOBS = 'opencph:new-jobs';
 /** More unexpected exits than this within RESTART_WINDOW_MS: something is wrong; stop everything. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
+/** A process that exited before it listened is started again after this pause, not in a tight loop. */
+const RETRY_AFTER_FAILED_START_MS = 1000;
+/** Set by the parent on its API processes; another cluster primary (pm2, say) does not set it. */
+const PARENT_ENV = 'OPENCPH_PARENT_PID';
 
 /** Whether this process is an API process of a parent started with `--api-processes`. */
-export const isApiProcess = (): boolean => cluster.isWorker;
+export const isApiProcess = (): boolean => cluster.isWorker && process.env[PARENT_ENV] === String(process.ppid);
 
 /**
- * In an API process: an API node. Under a parent of role all, new work is announced to it; under
- * one of role api (PostgreSQL) it is a plain API node, as if started on its own.
+ * In an API process: an API node. Under a parent of role all, new work is announced to it (once
+ * per turn of the event loop, however many batches came in); under one of role api (PostgreSQL)
+ * it is a plain API node, as if started on its own.
  */
 export function startApiProcess(config: Config): Promise<RunningNode> {
   if (config.role !== 'all') return startNode({ ...config, role: 'api' });
-  return startNode({ ...config, role: 'api' }, { parent: { announce: () => process.connected && process.send?.(NEW_JOBS) } });
+  let pending = false;
+  const announce = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      if (process.connected) process.send?.(NEW_JOBS);
+    });
+  };
+  return startNode({ ...config, role: 'api' }, { parent: { announce } });
 }
 
 export interface ApiProcesses {
@@ -58,6 +72,7 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   const log = node?.log ?? createLogger(config.logLevel);
   const children = new Set<Child>();
   let stopping = false;
+  let started = false;
   const restarts: number[] = [];
   let giveUp!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (giveUp = resolve));
@@ -67,10 +82,13 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   };
   cluster.on('message', onMessage);
 
-  /** A new API process; resolves with its port once it listens, rejects if it exits first. */
+  /**
+   * A new API process; resolves with its port once it listens, rejects if it exits first. Once the
+   * group has started, every exit that was not asked for is counted and the process replaced.
+   */
   const fork = () =>
     new Promise<number>((resolve, reject) => {
-      const child = cluster.fork();
+      const child = cluster.fork({ [PARENT_ENV]: String(process.pid) });
       children.add(child);
       let listening = false;
       child.once('listening', (address) => {
@@ -79,20 +97,29 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
       });
       child.once('exit', (code, signal) => {
         children.delete(child);
-        if (!listening) return reject(new Error(`an API process exited while starting (${signal ?? `code ${code}`})`));
-        if (stopping) return;
-        const now = Date.now();
-        restarts.push(now);
-        while (restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
-        if (restarts.length > MAX_RESTARTS) {
-          log.fatal({ pid: child.process.pid, code, signal, restarts: restarts.length }, 'API processes keep exiting; giving up');
-          giveUp(new Error('API processes keep exiting'));
-          return;
-        }
-        log.error({ pid: child.process.pid, code, signal }, 'an API process exited; starting another');
-        fork().catch((err: Error) => log.error({ err }, 'could not start an API process'));
+        if (!listening) reject(new Error(`an API process exited while starting (${signal ?? `code ${code}`})`));
+        if (started && !stopping) replace({ pid: child.process.pid, code, signal, whileStarting: !listening });
       });
     });
+
+  const replace = (exit: { pid?: number; code: number; signal: string; whileStarting: boolean }) => {
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+    if (restarts.length > MAX_RESTARTS) {
+      log.fatal({ ...exit, restarts: restarts.length }, 'API processes keep exiting; giving up');
+      giveUp(new Error('API processes keep exiting'));
+      return;
+    }
+    log.error(exit, 'an API process exited; starting another');
+    setTimeout(
+      () => {
+        // Its own exit, if it fails to start, is counted and handled like this one.
+        if (!stopping) fork().catch(() => undefined);
+      },
+      exit.whileStarting ? RETRY_AFTER_FAILED_START_MS : 0,
+    );
+  };
 
   const stopChildren = async () => {
     const exits = [...children].map((child) => new Promise<void>((resolve) => (child.isDead() ? resolve() : child.once('exit', () => resolve()))));
@@ -108,6 +135,7 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   try {
     const ports = await Promise.all(Array.from({ length: config.apiProcesses }, fork));
     port = ports[0]!;
+    started = true;
   } catch (err) {
     stopping = true;
     await stopChildren();

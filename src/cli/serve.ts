@@ -82,30 +82,27 @@ export function serveCommand(): Command {
         auth: opts.auth,
         ...identityConfig(opts),
       } satisfies Partial<Config>);
+      // Signals are handled from the start: one that comes while the node starts (migrations, API
+      // processes coming up) stops it as soon as it is up, and the banner comes after.
       if (isApiProcess()) {
-        // Started by a parent with --api-processes: it says when to stop (SIGTERM), and a terminal's
-        // Ctrl-C reaches the parent too. Without the parent, nothing would run the jobs submitted here.
-        const node = await startApiProcess(config);
-        const stop = stopOnce(node.log, () => node.close());
-        process.on('SIGTERM', () => stop('SIGTERM'));
+        // Started by a parent with --api-processes: it says when to stop (SIGTERM); a terminal's
+        // Ctrl-C reaches the parent too. If the parent is gone, node:cluster ends this process.
+        const shutdown = shutdownOn(['SIGTERM']);
         process.on('SIGINT', () => undefined);
-        process.on('disconnect', () => stop('parent gone'));
+        const node = await startApiProcess(config);
+        shutdown.ready(node.log, () => node.close());
         return;
       }
-      // Signals are handled before the banner says the node is up: a supervisor may stop it at once.
+      const shutdown = shutdownOn(['SIGTERM', 'SIGINT']);
       if (config.apiProcesses > 1) {
         const group = await startApiProcesses(config);
-        const stop = stopOnce(group.log, () => group.close());
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-        void group.failed.then(() => stop('API processes keep exiting', 1));
+        if (shutdown.ready(group.log, () => group.close())) return;
+        void group.failed.then(() => shutdown.stop('API processes keep exiting', 1));
         printBanner(group.url, config, `${config.apiProcesses} API processes (pids ${group.pids().join(', ')})${group.node ? `; jobs run in this one (pid ${process.pid})` : ''}`);
         return;
       }
       const node = await startNode(config);
-      const stop = stopOnce(node.log, () => node.close());
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      if (shutdown.ready(node.log, () => node.close())) return;
       if (node.url) printBanner(node.url, config);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
@@ -113,20 +110,38 @@ export function serveCommand(): Command {
   return cmd;
 }
 
-/** The shutdown a signal starts, once; the process exits with `code` when it is done (1 if it failed). */
-function stopOnce(log: Logger, close: () => Promise<void>): (why: string, code?: number) => void {
-  let stopping = false;
-  return (why, code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: why }, 'shutting down');
-    close().then(
+/**
+ * The first of `signals` stops the node, once; the process then exits with the code given (1 if
+ * closing failed). A signal that comes before the node is `ready` is kept until it is; `ready`
+ * answers whether the node is already stopping.
+ */
+function shutdownOn(signals: readonly NodeJS.Signals[]) {
+  let node: { log: Logger; close: () => Promise<void> } | undefined;
+  let requested: { why: string; code: number } | undefined;
+  const run = () => {
+    const { why, code } = requested!;
+    node!.log.info({ signal: why }, 'shutting down');
+    node!.close().then(
       () => process.exit(code),
       (err) => {
-        log.error({ err }, 'shutdown failed');
+        node!.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
+  };
+  const stop = (why: string, code = 0) => {
+    if (requested) return;
+    requested = { why, code };
+    if (node) run();
+  };
+  for (const signal of signals) process.on(signal, () => stop(signal));
+  return {
+    stop,
+    ready(log: Logger, close: () => Promise<void>): boolean {
+      node = { log, close };
+      if (requested) run();
+      return requested !== undefined;
+    },
   };
 }
 

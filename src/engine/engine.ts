@@ -11,7 +11,8 @@ import { Worker, type WorkerOptions } from './worker.js';
 export interface EngineOptions {
   /** Present on nodes that run jobs (role worker or all). */
   worker?: WorkerOptions & { driver: Driver };
-  retentionMs: number;
+  /** How long finished jobs are kept; without it this node purges nothing. */
+  retentionMs?: number;
   /** Tells whoever runs this node's jobs elsewhere that there is new work (an API process's parent). */
   announce?: () => void;
 }
@@ -30,7 +31,7 @@ export class Engine {
 
   start(): void {
     this.worker?.start();
-    this.stopRetention = startRetention(this.deps, this.options.retentionMs);
+    if (this.options.retentionMs !== undefined) this.stopRetention = startRetention(this.deps, this.options.retentionMs);
   }
 
   submitPhones(requestId: string, projectId: string, op: OperationDef, targets: readonly PhoneTarget[]): Promise<Submitted> {

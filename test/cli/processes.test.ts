@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, STORE, type TestDatabase } from '../helpers/database.js';
 import { waitFor, waitForRequest } from '../helpers/node.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 const isAlive = (pid: number) => {
   try {
@@ -73,6 +77,7 @@ describe('serve --api-processes', () => {
     expect([...pids].sort()).toEqual([...api].sort());
   });
 
+  // On SQLite nothing but the API process telling its parent wakes the worker within the test.
   it('runs the jobs an API process takes, at once (the parent is told, not polling)', async () => {
     const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
     const r = await group.post('/phones/batch-restart', { phones: phones.map((phone_id) => ({ phone_id })) });
@@ -103,12 +108,24 @@ describe('serve --api-processes', () => {
     for (let i = 0; i < 6; i++) expect(await getOnNewConnection(`${group.url}/v1/0123456789abcdef0123456789abcdef/cloud-phone/phones`)).toBe(200);
   });
 
-  it('stops every process on SIGTERM and leaves the store to the next start', async () => {
-    const children = [...requestPids(group.output())];
-    const before = (await group.get('/phones')).body.phones.length;
+  it('on SIGTERM answers the call in flight, stops every process and leaves the store to the next start', async () => {
+    const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
+    const before = phones.length;
+    const apiStarted = () => group.output().split('\n').filter((l) => l.includes('"role":"api"') && l.includes('"msg":"node started"')).map((l) => JSON.parse(l).pid as number);
+    const live = apiStarted().filter(isAlive);
+    expect(live).toHaveLength(2);
+    const inFlight = group.post('/phones/sync-commands', { command: 'shell', content: 'sleep 1; echo done', phone_ids: [phones[0]] });
+    // The call is taken (its job runs for a second) before the node is told to stop.
+    await new Promise((r) => setTimeout(r, 300));
     group.proc.kill('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([[2, 'done\n']]);
     expect(await group.exited).toBe(0);
-    for (const pid of children) expect(isAlive(pid)).toBe(false);
+    for (const pid of live) expect(isAlive(pid)).toBe(false);
+    // Each API process closed its node (it logs "stopped"), rather than being killed.
+    const stopped = group.output().split('\n').filter((l) => l.includes('"msg":"stopped"')).map((l) => JSON.parse(l).pid as number);
+    expect(stopped.sort(), group.output()).toEqual([...live, group.proc.pid!].sort());
     const next = await startChild([...storeArgs(), '--log-level', 'warn']);
     try {
       expect((await next.get('/phones')).body.phones).toHaveLength(before);
@@ -136,6 +153,68 @@ describe('serve --api-processes after its parent is killed', () => {
       expect(await next.exited).toBe(0);
     } finally {
       await store.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve --api-processes when API processes keep dying', () => {
+  it('gives up after more than five exits within a minute, with exit status 1', async () => {
+    const store = await createTestDatabase();
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    try {
+      const group = await startChild(['--data-dir', dataDir, ...(store.url ? ['--database', store.url] : []), '--api-processes', '2']);
+      const killed = new Set<number>();
+      const started = () =>
+        group
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('"role":"api"') && l.includes('"msg":"node started"'))
+          .map((l) => JSON.parse(l).pid as number);
+      for (let i = 0; i < 6; i++) {
+        const pid = await waitFor(async () => started().find((p) => !killed.has(p)), 10_000);
+        killed.add(pid);
+        process.kill(pid, 'SIGKILL');
+      }
+      expect(await group.exited).toBe(1);
+      expect(group.output()).toContain('API processes keep exiting; giving up');
+      expect(group.output().match(/an API process exited; starting another/g)).toHaveLength(5);
+      for (const pid of started()) expect(isAlive(pid)).toBe(false);
+    } finally {
+      await store.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve under another cluster primary (pm2 and the like)', () => {
+  it('is a whole node of its own, not an API process', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    const script = `
+      const cluster = require('node:cluster');
+      cluster.setupPrimary({ execArgv: [], exec: ${JSON.stringify(CLI)}, args: ['serve', '--host', '127.0.0.1', '--port', '0', '--auth', 'off', '--sim-delay', '0', '--data-dir', ${JSON.stringify(dataDir)}] });
+      const worker = cluster.fork();
+      process.on('SIGTERM', () => worker.process.kill('SIGTERM'));
+      worker.on('exit', (code) => process.exit(code));`;
+    const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENCPH_TEST_STORE: undefined } });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    try {
+      const url = await waitFor(async () => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000);
+      expect(out).not.toContain('processes:');
+      const cph = `${url}/v1/0123456789abcdef0123456789abcdef/cloud-phone`;
+      const phones = (await (await fetch(`${cph}/phones`)).json()).phones.map((p: any) => ({ phone_id: p.phone_id }));
+      const r = await (await fetch(`${cph}/phones/batch-restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phones }) })).json();
+      // It runs its own jobs (an API process would leave them to a parent that is not there).
+      await waitFor(async () => {
+        const jobs = (await (await fetch(`${cph}/jobs?request_id=${r.request_id}`)).json()).jobs;
+        return jobs.every((j: any) => j.status === 2) ? true : undefined;
+      }, 10_000);
+    } finally {
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
