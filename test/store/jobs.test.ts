@@ -16,32 +16,43 @@ async function submit(jobs: { phoneId: string | null; serverId: string | null; f
 }
 
 describe('job reads', () => {
-  test('the prepared statements on SQLite answer exactly what the Kysely queries answer', async () => {
+  test('ListJobs and ShowJob reads: submission order across requests, pages, unknown ids (prepared on SQLite and through Kysely alike)', async () => {
     const [p0, p1, p2] = store.fleet.phones;
+    const server = store.fleet.servers[0]!.server_id;
     const a = await submit([
       { phoneId: p0!.phone_id, serverId: p0!.server_id },
       { phoneId: p1!.phone_id, serverId: p1!.server_id, failed: { code: 'CPS.0005', message: 'The phone does not exist.' } },
     ]);
     const b = await submit([
-      { phoneId: null, serverId: store.fleet.servers[0]!.server_id },
+      { phoneId: null, serverId: server },
       { phoneId: p2!.phone_id, serverId: p2!.server_id },
     ]);
     const direct = { db: store.h.db, sqlite: store.h.sqlite };
     const kysely = { db: store.h.db };
-    for (const [ids, offset, limit] of [
-      [[a], 0, 100],
-      [[a, b], 0, 100],
-      [[b, a], 1, 2],
-      [[a, b, newId()], 3, 1],
-      [[newId()], 0, 100],
-    ] as const) {
-      expect(await listJobsByRequests(direct, PROJECT, ids, offset, limit)).toEqual(await listJobsByRequests(kysely, PROJECT, ids, offset, limit));
+    const all = await listJobsByRequests(kysely, PROJECT, [a, b], 0, 100);
+    expect(all.map((j) => [j.phone_id, j.server_id, j.status, j.error_code, j.begin_time, j.end_time])).toEqual([
+      [p0!.phone_id, p0!.server_id, 1, null, 1_700_000_000_123, null],
+      [p1!.phone_id, p1!.server_id, -1, 'CPS.0005', 1_700_000_000_123, 1_700_000_000_123],
+      [null, server, 1, null, 1_700_000_000_123, null],
+      [p2!.phone_id, p2!.server_id, 1, null, 1_700_000_000_123, null],
+    ]);
+    const ids = all.map((j) => j.job_id);
+    for (const read of [direct, kysely]) {
+      for (const [requests, offset, limit, expected] of [
+        [[a], 0, 100, ids.slice(0, 2)],
+        [[a, b], 0, 100, ids],
+        [[b, a], 1, 2, ids.slice(1, 3)],
+        [[a, b, newId()], 3, 1, ids.slice(3)],
+        [[newId()], 0, 100, []],
+      ] as const) {
+        expect((await listJobsByRequests(read, PROJECT, requests, offset, limit)).map((j) => j.job_id)).toEqual(expected);
+      }
+      expect(await listJobsByRequests(read, PROJECT, [a, b], 0, 100)).toEqual(all);
+      for (const job of all) expect(await getJob(read, PROJECT, job.job_id)).toEqual(job);
+      expect(await getJob(read, PROJECT, newId())).toBeUndefined();
+      expect(await getJob(read, 'f'.repeat(32), all[0]!.job_id)).toBeUndefined();
+      expect(await listJobsByRequests(read, 'f'.repeat(32), [a], 0, 100)).toEqual([]);
     }
-    const jobs = await listJobsByRequests(kysely, PROJECT, [a, b], 0, 100);
-    expect(jobs).toHaveLength(4);
-    for (const job of jobs) expect(await getJob(direct, PROJECT, job.job_id)).toEqual(job);
-    expect(await getJob(direct, PROJECT, newId())).toBeUndefined();
-    expect(await getJob(direct, 'f'.repeat(32), jobs[0]!.job_id)).toBeUndefined();
   });
 
   test('a read during an open transaction never sees its uncommitted writes', async () => {
