@@ -220,6 +220,21 @@ describe('serve under another cluster primary (pm2 and the like)', () => {
   });
 });
 
+describe.runIf(STORE === 'postgres')('serve --role api --api-processes on PostgreSQL', () => {
+  it('runs plain API nodes under a parent that runs no jobs', async () => {
+    const store = await createTestDatabase();
+    try {
+      const group = await startChild(['--data-dir', '/tmp/opencph-processes-unused', '--database', store.url!, '--role', 'api', '--api-processes', '2']);
+      expect(group.output()).toMatch(/processes: +2 API processes \(pids \d+, \d+\)\n/);
+      expect((await group.get('/phones')).status).toBe(200);
+      group.proc.kill('SIGTERM');
+      expect(await group.exited).toBe(0);
+    } finally {
+      await store.drop();
+    }
+  });
+});
+
 describe('serve --api-processes refuses what it cannot run', () => {
   const refused = async (args: string[]) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
