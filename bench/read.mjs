@@ -2,8 +2,7 @@
 // stored jobs against 1,000,000. The server runs twice: as one process (the default), and with one
 // API process per core (`--api-processes auto`, how a host serving heavy polling runs it); the
 // targets are read off the second.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
@@ -55,13 +54,18 @@ function cpuMicros(pid) {
   }
 }
 
+/** The pids whose parent is `pid`, from /proc. */
 function childrenOf(pid) {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch (err) {
-    if (err.status === 1) return []; // none
-    throw err;
+  const children = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid)) children.push(Number(entry));
+    } catch {
+      // gone since the listing
+    }
   }
+  return children;
 }
 
 function ownCpuMicros(pid) {

@@ -1,6 +1,7 @@
 import cluster, { type Worker as Child } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { Limits } from './domain/limits.js';
 import { createLogger } from './log.js';
 import { isPostgresUrl } from './store/db.js';
 import { startNode, type RunningNode } from './node.js';
@@ -60,6 +61,7 @@ export interface ApiProcesses {
 /** Why a configuration cannot run several API processes, if it cannot. */
 export function apiProcessesProblem(config: Config): string | undefined {
   if (config.apiProcesses <= 1) return undefined;
+  if (cluster.isWorker) return '--api-processes cannot start processes from a process that another cluster primary (pm2 -i, say) started; let that tool start them.';
   if (config.role === 'worker') return '--api-processes needs a role that answers HTTP (all or api).';
   if (config.role === 'api' && !isPostgresUrl(config.database)) return 'with SQLite, --api-processes needs --role all: one process holds the data dir and runs the jobs.';
   return undefined;
@@ -124,9 +126,13 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   const stopChildren = async () => {
     const exits = [...children].map((child) => new Promise<void>((resolve) => (child.isDead() ? resolve() : child.once('exit', () => resolve()))));
     for (const child of children) child.process.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      for (const child of children) child.process.kill('SIGKILL');
-    }, config.shutdownGraceMs + 10_000);
+    // Long enough for the longest call to be answered (a sync command may take its whole limit).
+    const timer = setTimeout(
+      () => {
+        for (const child of children) child.process.kill('SIGKILL');
+      },
+      Math.max(config.shutdownGraceMs, Limits.syncCommands.perCallMs) + 10_000,
+    );
     await Promise.all(exits);
     clearTimeout(timer);
   };

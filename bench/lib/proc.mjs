@@ -46,7 +46,8 @@ process.on('exit', () => {
  */
 async function runChild(script, args, { logFile, env = {}, port, name }) {
   const out = openSync(logFile, 'a');
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  // A folder per run: node:cluster's API processes inherit the flags, and each writes its own file (named by pid).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, `${name}-${Date.now()}`)}`] : [];
   const child = spawn(process.execPath, [...profile, script, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   closeSync(out);
   live.add(child);

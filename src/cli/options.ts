@@ -9,7 +9,7 @@ export const int = (name: string, min: number) => (value: string) => {
   return n;
 };
 
-/** A parser for a count of at least 1, or "auto": one per core this process may use. */
+/** A parser for a count of at least 1, or "auto": one per CPU this process may run on (a container's CPU quota is not seen). */
 export const countOrAuto = (name: string) => (value: string) => (value === 'auto' ? availableParallelism() : int(name, 1)(value));
 
 /** Where the store is: `serve` and `admin` both take these. */

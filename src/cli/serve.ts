@@ -95,7 +95,11 @@ export function serveCommand(): Command {
       }
       const shutdown = shutdownOn(['SIGTERM', 'SIGINT']);
       if (config.apiProcesses > 1) {
-        const group = await startApiProcesses(config);
+        const group = await startApiProcesses(config).catch((err: Error) => {
+          // Ctrl-C while the API processes start reaches them too; that is a stop, not a failure.
+          if (shutdown.requested()) process.exit(0);
+          throw err;
+        });
         if (shutdown.ready(group.log, () => group.close())) return;
         void group.failed.then(() => shutdown.stop('API processes keep exiting', 1));
         printBanner(group.url, config, `${config.apiProcesses} API processes (pids ${group.pids().join(', ')})${group.node ? `; jobs run in this one (pid ${process.pid})` : ''}`);
@@ -137,6 +141,7 @@ function shutdownOn(signals: readonly NodeJS.Signals[]) {
   for (const signal of signals) process.on(signal, () => stop(signal));
   return {
     stop,
+    requested: () => requested !== undefined,
     ready(log: Logger, close: () => Promise<void>): boolean {
       node = { log, close };
       if (requested) run();

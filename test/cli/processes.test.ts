@@ -188,22 +188,28 @@ describe('serve --api-processes when API processes keep dying', () => {
 });
 
 describe('serve under another cluster primary (pm2 and the like)', () => {
-  it('is a whole node of its own, not an API process', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+  /** `opencph serve …args` forked by a plain node:cluster primary, as `pm2 -i` starts it. */
+  function underAnotherPrimary(dataDir: string, args: string[]) {
     const script = `
       const cluster = require('node:cluster');
-      cluster.setupPrimary({ execArgv: [], exec: ${JSON.stringify(CLI)}, args: ['serve', '--host', '127.0.0.1', '--port', '0', '--auth', 'off', '--sim-delay', '0', '--data-dir', ${JSON.stringify(dataDir)}] });
+      cluster.setupPrimary({ execArgv: [], exec: ${JSON.stringify(CLI)}, args: ${JSON.stringify(['serve', '--host', '127.0.0.1', '--port', '0', '--auth', 'off', '--sim-delay', '0', '--data-dir', dataDir, ...args])} });
       const worker = cluster.fork();
       process.on('SIGTERM', () => worker.process.kill('SIGTERM'));
       worker.on('exit', (code) => process.exit(code));`;
-    const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENCPH_TEST_STORE: undefined } });
+    const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
-    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    return { proc, exited, output: () => out };
+  }
+
+  it('is a whole node of its own, not an API process', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    const child = underAnotherPrimary(dataDir, []);
     try {
-      const url = await waitFor(async () => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000);
-      expect(out).not.toContain('processes:');
+      const url = await waitFor(async () => /listening on (http:\/\/\S+)/.exec(child.output())?.[1], 20_000);
+      expect(child.output()).not.toContain('processes:');
       const cph = `${url}/v1/0123456789abcdef0123456789abcdef/cloud-phone`;
       const phones = (await (await fetch(`${cph}/phones`)).json()).phones.map((p: any) => ({ phone_id: p.phone_id }));
       const r = await (await fetch(`${cph}/phones/batch-restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phones }) })).json();
@@ -213,8 +219,19 @@ describe('serve under another cluster primary (pm2 and the like)', () => {
         return jobs.every((j: any) => j.status === 2) ? true : undefined;
       }, 10_000);
     } finally {
-      proc.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --api-processes there: the other primary starts the processes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'opencph-processes-'));
+    try {
+      const child = underAnotherPrimary(dataDir, ['--api-processes', '2']);
+      expect(await child.exited).toBe(1);
+      expect(child.output()).toContain('--api-processes cannot start processes from a process that another cluster primary');
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
