@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { IdGenerator } from '../domain/ids.js';
 import type { Clock } from '../domain/time.js';
-import { seedSimProject } from '../fleet/sim/seed.js';
 import type { Db } from '../store/db.js';
 import {
   addMember,
@@ -84,14 +83,15 @@ export async function setUserEnabledByName(deps: AdminDeps, account: string, nam
   await setUserEnabled(deps.db, u.user_id, enabled);
 }
 
-/** A new project of an account, with its own simulated fleet, in one transaction. */
-export async function createProject(deps: AdminDeps, o: { account: string; name: string; servers: number; phonesPerServer: number }): Promise<ProjectView> {
+/**
+ * What a new project of an account needs before it is made: a valid name nobody uses, an account
+ * that exists. Answers the account's id. (Making it, with its fleet, is `src/projects.ts`.)
+ */
+export async function checkNewProject(deps: AdminDeps, o: { account: string; name: string }): Promise<string> {
   checkName('project', o.name);
   const d = await requireAccount(deps.db, o.account);
   if (await getProjectByName(deps.db, o.name)) throw new AdminError(`A project named "${o.name}" exists already.`);
-  const projectId = deps.ids();
-  await seedSimProject(deps.db, { projectId, name: o.name, domainId: d.domain_id, servers: o.servers, phonesPerServer: o.phonesPerServer, now: deps.clock.now(), ids: deps.ids });
-  return { project_id: projectId, name: o.name, domain_id: d.domain_id };
+  return d.domain_id;
 }
 
 export async function grantProject(deps: AdminDeps, o: { account: string; user: string; project: string }): Promise<ProjectView> {

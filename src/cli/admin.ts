@@ -3,7 +3,6 @@ import pino from 'pino';
 import {
   createAccessKey,
   createAccount,
-  createProject,
   createUser,
   grantProject,
   requireAccount,
@@ -17,6 +16,7 @@ import { newId } from '../domain/ids.js';
 import { formatUtc, systemClock } from '../domain/time.js';
 import { createLogger } from '../log.js';
 import { prepareStore } from '../node.js';
+import { createProject } from '../projects.js';
 import { openDb } from '../store/db.js';
 import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../store/identity.js';
 import { listProjectViews } from '../store/projects.js';

@@ -1,9 +1,10 @@
 import pino from 'pino';
 import { expect, test } from 'vitest';
-import { createAccessKey, createProject, createUser, grantProject, seedDefaultIdentity } from '../../src/auth/admin.js';
+import { createAccessKey, createUser, grantProject, seedDefaultIdentity } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { systemClock } from '../../src/domain/time.js';
+import { createProject } from '../../src/projects.js';
 import { getAccessKey, getSigningKey, projectIdsOfUser } from '../../src/store/identity.js';
 import { useFleetStore } from '../helpers/store.js';
 
