@@ -59,7 +59,7 @@ export interface ApiProcesses {
 }
 
 /** Why a configuration cannot run several API processes, if it cannot. */
-export function apiProcessesProblem(config: Config): string | undefined {
+function apiProcessesProblem(config: Config): string | undefined {
   if (config.apiProcesses <= 1) return undefined;
   if (cluster.isWorker) return '--api-processes cannot start processes from a process that another cluster primary (pm2 -i, say) started; let that tool start them.';
   if (config.role === 'worker') return '--api-processes needs a role that answers HTTP (all or api).';

@@ -53,7 +53,7 @@ export async function requireUser(db: Db, account: string, name: string): Promis
 }
 
 /** A project by id or by name. */
-export async function requireProject(db: Db, idOrName: string): Promise<ProjectView> {
+async function requireProject(db: Db, idOrName: string): Promise<ProjectView> {
   const p = (await getProjectView(db, idOrName)) ?? (await getProjectByName(db, idOrName));
   if (!p) throw new AdminError(`No project with id or name "${idOrName}".`);
   return p;

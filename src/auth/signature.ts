@@ -54,7 +54,7 @@ function encodeBytes(bytes: Uint8Array): string {
   return out;
 }
 
-export function rfc3986(text: string): string {
+function rfc3986(text: string): string {
   return UNRESERVED.test(text) ? text : encodeBytes(Buffer.from(text, 'utf8'));
 }
 
@@ -130,12 +130,12 @@ export function canonicalRequest(req: SignedRequest, signedHeaders: readonly str
   return [req.method.toUpperCase(), canonicalUri(rawPath), canonicalQuery(rawQuery), headers, signedHeaders.join(';'), payloadHash].join('\n');
 }
 
-export function stringToSign(sdkDate: string, canonical: string): string {
+function stringToSign(sdkDate: string, canonical: string): string {
   return `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
 }
 
 /** The signature under a secret key, given as its text or as a key object made from it once. */
-export function signatureOf(secretKey: string | KeyObject, toSign: string): string {
+function signatureOf(secretKey: string | KeyObject, toSign: string): string {
   return createHmac('sha256', typeof secretKey === 'string' ? Buffer.from(secretKey, 'utf8') : secretKey)
     .update(toSign)
     .digest('hex');

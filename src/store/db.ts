@@ -116,7 +116,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * their SQL (up to `max`, least recently used dropped first). A statement still iterating a result
  * is busy and cannot be reused; a fresh one is prepared then.
  */
-export function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteDialectConfig['database'] {
+function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteDialectConfig['database'] {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),

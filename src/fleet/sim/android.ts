@@ -128,7 +128,7 @@ const fileNode = (path: string, mode: number, content: string, mtime: number): F
   return { path, kind: 'file', mode, size: bytes.length, mtime, owner: 'root', group: 'root', content: bytes };
 };
 
-export function parentOf(path: string): string {
+function parentOf(path: string): string {
   return posix.dirname(path);
 }
 

@@ -65,11 +65,11 @@ function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
   return render(Errors.internal);
 }
 
-export function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
+function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
   return reply.code(e.status).type('application/json').send({ request_id: req.id, error_code: e.code, error_msg: e.message });
 }
 
-export function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: CatalogueEntry, detail?: string): FastifyReply {
+function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: CatalogueEntry, detail?: string): FastifyReply {
   return sendError(req, reply, render(entry, detail));
 }
 

@@ -16,7 +16,7 @@ interface ListJobsQuery {
 }
 
 /** `request_ids` wins over `request_id`; empty entries are ignored, repeats count once. */
-export function requestIdsOf(q: Pick<ListJobsQuery, 'request_id' | 'request_ids'>): string[] {
+function requestIdsOf(q: Pick<ListJobsQuery, 'request_id' | 'request_ids'>): string[] {
   const raw = q.request_ids !== undefined ? q.request_ids.split(',') : q.request_id !== undefined ? [q.request_id] : [];
   const ids = [...new Set(raw.map((s) => s.trim()).filter((s) => s.length > 0))];
   if (ids.length === 0) throw new CphError(Errors.invalidRequestId, 'Give request_id or request_ids.');
