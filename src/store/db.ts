@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
@@ -79,7 +80,7 @@ export function openDb(options: DbOptions): DbHandle {
   mkdirSync(dirname(options.url), { recursive: true });
   const sqlite = new SqliteDatabase(options.url, options.trace ? { verbose: (sql) => options.trace!(String(sql)) } : {});
   // First: another process of the same node (`serve --api-processes`) may be writing right now.
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.sqliteSync ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
@@ -90,21 +91,48 @@ export function openDb(options: DbOptions): DbHandle {
   // ends the process (SIGBUS) instead of failing the statement, so the data dir belongs on a
   // local disk, not on network storage.
   sqlite.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite, { database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }
 
+/** How long a statement or transaction waits for another process's write lock before it fails. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
 /**
- * Transactions on SQLite begin IMMEDIATE: they take the write lock at BEGIN, waiting for it (busy
- * timeout) while another process of the node (`serve --api-processes`) holds it. A deferred BEGIN
- * that reads and then writes, as a claim does, fails at once with SQLITE_BUSY_SNAPSHOT when another
- * process commits in between: no waiting helps it then.
+ * Transactions on SQLite begin IMMEDIATE: they take the write lock at BEGIN. A deferred BEGIN that
+ * reads and then writes, as a claim does, fails at once with SQLITE_BUSY_SNAPSHOT when another
+ * process of the node (`serve --api-processes`) commits in between: no waiting helps it then.
+ *
+ * While another process holds the lock, BEGIN is retried on timers rather than left to SQLite's
+ * busy timeout, which sleeps inside the call with the event loop stopped: meanwhile this process
+ * goes on answering the reads that need no lock (ListJobs, ShowJob and the key lookup read the
+ * connection directly, outside Kysely's turn).
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    config: SqliteDialectConfig,
+  ) {
+    super(config);
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+      for (let attempt = 0; ; attempt++) {
+        this.sqlite.pragma('busy_timeout = 0');
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+        } finally {
+          this.sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        }
+        // Commits take a millisecond or two: look again at once a few times, then back off to 8 ms.
+        await (attempt < 3 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(8, 2 ** (attempt - 3))));
+      }
     };
     return driver;
   }
