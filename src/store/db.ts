@@ -126,7 +126,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
           await connection.executeQuery(CompiledQuery.raw('begin immediate'));
           return;
         } catch (err) {
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+          // SQLITE_BUSY, or an extended code of it (SQLITE_BUSY_RECOVERY while another process recovers the WAL).
+          if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
         } finally {
           this.sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
         }
