@@ -158,7 +158,7 @@ export async function readBench({ work, quick }) {
   const target = runs[runs.length - 1];
 
   console.log(`\n3. Scale: ListJobs p50 with 1,000 stored jobs (baseline) and ${bigJobs} (the run of 1.), ${target.deployment}`);
-  server = await startServer({ dataDir: small.dataDir, args: [...FLEET, ...DEPLOYMENTS[DEPLOYMENTS.length - 1].args], logFile: join(work, 'small.log'), name: 'scale' });
+  server = await startServer({ dataDir: small.dataDir, args: [...FLEET, ...target.args], logFile: join(work, 'small.log'), name: 'scale' });
   const few = await measure('opencph, 1,000 jobs', server, pool(server.url, small.requestIds, 20_000, listJobsCall), seconds, quick);
   await server.stop();
   const list = target.listJobs.result;

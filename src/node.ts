@@ -121,6 +121,9 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
   });
 }
 
+/** The URL a server listening on `host` and `port` answers at (an IPv6 host in brackets). */
+export const httpUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /**
  * Stop taking calls and wait for those in flight. Fastify closes the keep-alive connections idle
  * at that moment; one whose call is still running would then hold the close open until its client
@@ -193,7 +196,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;
-    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    url = httpUrl(config.host, port);
   }
   log.info({ role: config.role, owner, url: url || undefined, store: handle.dialect }, 'node started');
 

@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { Limits } from './domain/limits.js';
 import { createLogger } from './log.js';
 import { isPostgresUrl } from './store/db.js';
-import { startNode, type RunningNode } from './node.js';
+import { httpUrl, startNode, type RunningNode } from './node.js';
 
 /**
  * `serve --api-processes N`: N processes answer HTTP on one port (node:cluster hands each new
@@ -149,7 +149,7 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
     await node?.close();
     throw err;
   }
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = httpUrl(config.host, port);
   log.info({ url, apiProcesses: [...children].map((c) => c.process.pid), jobsRunHere: node !== undefined }, 'API processes started');
 
   let closing: Promise<void> | undefined;

@@ -118,10 +118,13 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     const driver = super.createDriver();
+    // Prepared once: every transaction (each claim and finish of the worker) switches the timeout twice.
+    const noWait = this.sqlite.prepare('pragma busy_timeout = 0');
+    const wait = this.sqlite.prepare(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     driver.beginTransaction = async (connection) => {
       const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
       for (let attempt = 0; ; attempt++) {
-        this.sqlite.pragma('busy_timeout = 0');
+        noWait.get();
         try {
           await connection.executeQuery(CompiledQuery.raw('begin immediate'));
           return;
@@ -129,7 +132,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
           // SQLITE_BUSY, or an extended code of it (SQLITE_BUSY_RECOVERY while another process recovers the WAL).
           if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
         } finally {
-          this.sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          wait.get();
         }
         // Commits take a millisecond or two: look again at once a few times, then back off to 8 ms.
         await (attempt < 3 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(8, 2 ** (attempt - 3))));
