@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
+import { usableCores } from '../cores.js';
 
 /** A parser for a flag that takes a whole number of at least `min`. */
 export const int = (name: string, min: number) => (value: string) => {
@@ -9,8 +9,8 @@ export const int = (name: string, min: number) => (value: string) => {
   return n;
 };
 
-/** A parser for a count of at least 1, or "auto": one per CPU this process may run on (a container's CPU quota is not seen). */
-export const countOrAuto = (name: string) => (value: string) => (value === 'auto' ? availableParallelism() : int(name, 1)(value));
+/** A parser for a count of at least 1, or "auto": one per core this process can use (a container's CPU quota counts). */
+export const countOrAuto = (name: string) => (value: string) => (value === 'auto' ? usableCores() : int(name, 1)(value));
 
 /** Where the store is: `serve` and `admin` both take these. */
 export const dataDirOption = () => new Option('--data-dir <dir>', 'where the SQLite database and objects live').env('OPENCPH_DATA_DIR').default(DEFAULTS.dataDir);

@@ -31,7 +31,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         '--api-processes <n>',
-        'processes answering HTTP on the port, to use several cores ("auto": one per core); above 1, this process runs the jobs and restarts any that die',
+        'processes answering HTTP on the port, to use several cores ("auto": one per core it can use, a CPU quota counted); above 1, this process runs the jobs and restarts any that die',
       )
         .env('OPENCPH_API_PROCESSES')
         .default(DEFAULTS.apiProcesses)
