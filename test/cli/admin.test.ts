@@ -1,29 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { adminCommand } from '../../src/cli/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken } from '../helpers/http.js';
-import { startTestNode, type TestNode } from '../helpers/node.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-
-/** The suite's store behind each data dir (a SQLite file in it, or a PostgreSQL database in that pass). */
-const stores = new Map<string, TestDatabase>();
-async function databaseOf(dataDir: string): Promise<string | undefined> {
-  let store = stores.get(dataDir);
-  if (!store) stores.set(dataDir, (store = await createTestDatabase()));
-  return store.url;
-}
-afterAll(async () => {
-  for (const store of stores.values()) await store.drop();
-});
+import { makeDataDir, removeDataDir, startTestNode, storeOf, type TestNode } from '../helpers/node.js';
 
 /** Run `opencph admin --data-dir <dir> [--database <url>] …args` in this process; its output lines. */
 async function admin(dataDir: string, ...args: string[]): Promise<string[]> {
-  const database = await databaseOf(dataDir);
+  const database = await storeOf(dataDir);
   const lines: string[] = [];
   await adminCommand((line) => lines.push(line))
     .exitOverride()
@@ -37,11 +22,11 @@ describe('opencph admin', () => {
   let node: RunningNode;
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'opencph-admin-'));
+    dataDir = makeDataDir();
   });
   afterAll(async () => {
     await t?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   });
 
   it('seeds a new store as a first start would, and lists it', async () => {
@@ -80,7 +65,7 @@ describe('opencph admin', () => {
   });
 
   it('what it made works against a server on the same store; disabling takes effect within a second', async () => {
-    t = await startTestNode({ auth: 'verify', dataDir, database: await databaseOf(dataDir) });
+    t = await startTestNode({ auth: 'verify', dataDir });
     node = t.node;
     const phones = `/v1/${projectId}/cloud-phone/phones`;
     const listed = await sendSigned(node.port, key, 'GET', phones);
@@ -128,12 +113,12 @@ describe('first start with other default credentials', () => {
   });
 
   it('takes the same flags in opencph admin, when it is the first to open the store', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opencph-admin-'));
+    const dir = makeDataDir();
     try {
       const keys = await admin(dir, '--default-account', 'lab', '--default-user', 'ops', '--default-ak', 'LABAK000000000000002', 'keys', 'list', '--account', 'lab');
       expect(keys.join('\n')).toMatch(/LABAK000000000000002\s+ops\s+yes/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
   });
 });

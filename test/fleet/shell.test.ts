@@ -2,30 +2,29 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { SimPhone } from '../../src/fleet/sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../../src/fleet/sim/shell.js';
 import { getImage, getPhone } from '../../src/store/fleet.js';
-import { PROJECT, removeDataDir, startTestNode, type TestNode } from '../helpers/cph.js';
+import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 
-let node: TestNode;
+let t: TestNode;
 let phone: SimPhone;
 let phoneIds: string[];
 
 /** A simulated phone of the test node, with the clock stopped at NOW. */
 async function simPhone(phoneId: string): Promise<SimPhone> {
-  const row = (await getPhone(node.handle.db, PROJECT, phoneId))!;
-  return new SimPhone(node.handle.db, row, await getImage(node.handle.db, row.image_id), { now: () => NOW });
+  const row = (await getPhone(t.node.handle.db, PROJECT, phoneId))!;
+  return new SimPhone(t.node.handle.db, row, await getImage(t.node.handle.db, row.image_id), { now: () => NOW });
 }
 
 const sh = (script: string, signal?: AbortSignal) => runShell(phone, script, signal);
 
 beforeAll(async () => {
-  node = await startTestNode();
-  phoneIds = (await node.handle.db.selectFrom('phones').select('phone_id').orderBy('phone_id').execute()).map((r) => r.phone_id);
+  t = await startTestNode();
+  phoneIds = (await t.node.handle.db.selectFrom('phones').select('phone_id').orderBy('phone_id').execute()).map((r) => r.phone_id);
 });
 afterAll(async () => {
-  await node.close();
-  await removeDataDir(node.dataDir);
+  await t.close();
 });
 beforeEach(async () => {
   phone = await simPhone(phoneIds[0]!);
@@ -70,8 +69,8 @@ describe('commands', () => {
   });
 
   test('getprop shows the phone\'s custom properties over the image\'s', async () => {
-    const row = (await getPhone(node.handle.db, PROJECT, phoneIds[0]!))!;
-    const custom = new SimPhone(node.handle.db, { ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }, undefined, { now: () => NOW });
+    const row = (await getPhone(t.node.handle.db, PROJECT, phoneIds[0]!))!;
+    const custom = new SimPhone(t.node.handle.db, { ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }, undefined, { now: () => NOW });
     expect((await runShell(custom, 'getprop ro.product.model; getprop sys.prop.writeimsi')).output).toBe('Pixel 9\n460021624617113\n');
   });
 

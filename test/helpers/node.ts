@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterAll, afterEach } from 'vitest';
 import { makeConfig, type Config } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, startNode, type NodeOverrides, type RunningNode } from '../../src/node.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -25,8 +26,35 @@ export interface TestNode {
   post<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
   put<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
   send<T = any>(method: string, path: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<Reply<T>>;
-  close(): Promise<void>;
+  /** Stop the node (jobs get `graceMs`, by default the config's grace); a data dir made for it is removed. */
+  close(graceMs?: number): Promise<void>;
 }
+
+export function makeDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'opencph-test-'));
+}
+
+/** The store behind each data dir, so a node started again on the same dir finds its database again. */
+const stores = new Map<string, TestDatabase>();
+
+/** The suite's store for a data dir (a SQLite file in it, or a PostgreSQL database in that pass); made on first use. */
+export async function storeOf(dataDir: string): Promise<string | undefined> {
+  let store = stores.get(dataDir);
+  if (!store) stores.set(dataDir, (store = await createTestDatabase()));
+  return store.url;
+}
+
+/** Remove a data dir and drop its store. */
+export async function removeDataDir(dir: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  const store = stores.get(dir);
+  stores.delete(dir);
+  await store?.drop();
+}
+
+afterAll(async () => {
+  for (const dir of [...stores.keys()]) await removeDataDir(dir);
+});
 
 export async function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
   const res = await fetch(url, { method, body: init.body as BodyInit | undefined, headers: init.headers });
@@ -42,14 +70,15 @@ export async function request<T = any>(url: string, method: string, init: { body
 
 /**
  * A real node on a loopback port with a fresh store (a SQLite file, or a new PostgreSQL database in
- * the PostgreSQL pass); paths are relative to the default project's `cloud-phone`. Pass `database`
- * to reopen the store of an earlier node. Authentication is off unless `config.auth` asks for it.
+ * the PostgreSQL pass); paths are relative to the default project's `cloud-phone`. Give `dataDir`
+ * (see makeDataDir) to start a node again on an earlier one's store: that dir is the caller's to
+ * remove (removeDataDir, or at the end of the file). Authentication is off unless `config.auth` asks for it.
  */
 export async function startTestNode(config: Partial<Config> = {}, overrides: NodeOverrides = {}): Promise<TestNode> {
-  const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'opencph-test-'));
-  const db: TestDatabase = config.database || config.dataDir ? { url: config.database, drop: async () => undefined } : await createTestDatabase();
+  const dataDir = config.dataDir ?? makeDataDir();
+  const database = config.database ?? (await storeOf(dataDir));
   const node = await startNode(
-    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, auth: 'off', ...config, dataDir, database: db.url }),
+    makeConfig({ host: '127.0.0.1', port: 0, simDelayMs: 0, logLevel: 'silent', sqliteSync: 'NORMAL', shutdownGraceMs: 2000, auth: 'off', ...config, dataDir, database }),
     { logger: pino({ level: config.logLevel ?? 'silent' }), ...overrides },
   );
   const cph = `${node.url}/v1/${PROJECT}/cloud-phone`;
@@ -66,11 +95,23 @@ export async function startTestNode(config: Partial<Config> = {}, overrides: Nod
     post: (path, body, headers) => request(abs(path), 'POST', { body: JSON.stringify(body), headers: { ...json, ...headers } }),
     put: (path, body, headers) => request(abs(path), 'PUT', { body: JSON.stringify(body), headers: { ...json, ...headers } }),
     send: (method, path, init) => request(abs(path), method, init),
-    async close() {
-      await node.close();
-      await db.drop();
-      if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    async close(graceMs) {
+      await node.close(graceMs);
+      if (!config.dataDir) await removeDataDir(dataDir);
     },
+  };
+}
+
+/** Nodes started through the returned function are closed after each test (and their data dirs removed, when made for them). */
+export function nodesPerTest(defaults: Partial<Config> = {}): (config?: Partial<Config>) => Promise<TestNode> {
+  const started: TestNode[] = [];
+  afterEach(async () => {
+    for (const t of started.splice(0)) await t.close();
+  });
+  return async (config = {}) => {
+    const t = await startTestNode({ ...defaults, ...config });
+    started.push(t);
+    return t;
   };
 }
 
@@ -86,7 +127,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
 }
 
 /** Wait until every job of the request has finished; returns the jobs. */
-export async function waitForRequest(t: Pick<TestNode, 'get'>, requestId: string, timeoutMs = 10_000): Promise<any[]> {
+export async function waitForRequest(t: Pick<TestNode, 'get'>, requestId: string, timeoutMs = 15_000): Promise<any[]> {
   return waitFor(async () => {
     const r = await t.get(`/jobs?request_id=${requestId}`);
     return r.body.jobs.every((j: any) => j.status !== 1) ? r.body.jobs : undefined;

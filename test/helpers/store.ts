@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { buildFleet, SIM_IMAGES, type SeedFleet } from '../../src/fleet/sim/seed.js';
@@ -6,8 +5,7 @@ import { openDb, type DbHandle } from '../../src/store/db.js';
 import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { insertProject } from '../../src/store/projects.js';
-import { makeDataDir, PROJECT } from './cph.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { makeDataDir, PROJECT, removeDataDir, storeOf } from './node.js';
 
 export interface FleetStore {
   /** The open store (SQLite file or PostgreSQL database, as the suite's pass says). */
@@ -33,18 +31,15 @@ export async function seedFleetStore(h: DbHandle): Promise<SeedFleet> {
 export function useFleetStore(): FleetStore {
   const s = {} as FleetStore;
   let dir: string;
-  let store: TestDatabase;
   beforeEach(async () => {
     dir = makeDataDir();
-    store = await createTestDatabase();
-    s.url = store.url ?? join(dir, 'opencph.db');
+    s.url = (await storeOf(dir)) ?? join(dir, 'opencph.db');
     s.h = openDb({ url: s.url });
     s.fleet = await seedFleetStore(s.h);
   });
   afterEach(async () => {
     await s.h.close();
-    await store.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   });
   return s;
 }

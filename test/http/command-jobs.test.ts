@@ -1,14 +1,14 @@
 import { expect, test } from 'vitest';
 import { Operations } from '../../src/engine/operations.js';
-import { call, nodesPerTest, PROJECT, waitForRequest, type TestNode } from '../helpers/cph.js';
+import { makeDataDir, nodesPerTest, PROJECT, waitForRequest, type TestNode } from '../helpers/node.js';
 
 const start = nodesPerTest({ servers: 1, phonesPerServer: 3 });
 
 /** How long a batch `sleep` on every phone of the node's one server takes. */
 async function batchSleep(node: TestNode, seconds: number): Promise<number> {
-  const server = (await call('GET', `${node.base}/servers`)).body.servers[0].server_id;
+  const server = (await node.get('/servers')).body.servers[0].server_id;
   const began = Date.now();
-  const r = await call('POST', `${node.base}/phones/commands`, { command: 'shell', content: `sleep ${seconds}`, server_ids: [server] });
+  const r = await node.post('/phones/commands', { command: 'shell', content: `sleep ${seconds}`, server_ids: [server] });
   const jobs = await waitForRequest(node, r.body.request_id);
   expect(jobs.map((j) => j.status)).toEqual([2, 2, 2]);
   return Date.now() - began;
@@ -24,20 +24,21 @@ test('--server-adb-concurrency lets more run at once', async () => {
 
 test('a sync command that could not start before its call ended fails instead of running late', async () => {
   const node = await start();
-  const phone = (await call('GET', `${node.base}/phones`)).body.phones[0].phone_id;
+  const phone = (await node.get('/phones')).body.phones[0].phone_id;
   const params = { command: { command: 'shell', script: 'echo ran' }, notAfter: Date.now() - 1 };
-  const submitted = await node.engine.submitPhones(node.engine.deps.ids(), PROJECT, Operations.shell, [{ phoneId: phone, params }]);
+  const submitted = await node.node.engine.submitPhones(node.node.engine.deps.ids(), PROJECT, Operations.shell, [{ phoneId: phone, params }]);
   const [job] = await waitForRequest(node, submitted.requestId);
   expect(job).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: "The command timed out. The call's time ran out before the command could start.", execute_msg: '' });
 });
 
 test('a shell command cut off by a shutdown fails for good instead of running again', async () => {
-  const node = await start();
-  const phone = (await call('GET', `${node.base}/phones`)).body.phones[0].phone_id;
-  const r = await call('POST', `${node.base}/phones/commands`, { command: 'shell', content: 'echo once; sleep 30', phone_ids: [phone] });
+  const dataDir = makeDataDir();
+  const node = await start({ dataDir });
+  const phone = (await node.get('/phones')).body.phones[0].phone_id;
+  const r = await node.post('/phones/commands', { command: 'shell', content: 'echo once; sleep 30', phone_ids: [phone] });
   await new Promise((res) => setTimeout(res, 300));
   await node.close(0);
-  const again = await start({ dataDir: node.dataDir });
+  const again = await start({ dataDir });
   const [job] = await waitForRequest(again, r.body.request_id);
   expect(job).toMatchObject({ status: -1, error_code: 'CPS.0003' });
   expect(job.error_msg).toContain('it may already have had its effect on the phone');

@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApk } from '../helpers/apk.js';
-import { call, removeDataDir, startTestNode, waitForRequest, type TestNode } from '../helpers/cph.js';
+import { startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/objects.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
 
-let node: TestNode;
+let t: TestNode;
 let phones: { phone_id: string; server_id: string; status: number }[];
 let servers: string[];
 
-const commands = (body: unknown) => call('POST', `${node.base}/phones/commands`, body);
+const commands = (body: unknown) => t.post('/phones/commands', body);
 
 /** Run a command on phones and wait for its jobs. */
 async function run(command: string, content: string, phoneIds: string[]) {
   const r = await commands({ command, content, phone_ids: phoneIds });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
-  return waitForRequest(node, r.body.request_id);
+  return waitForRequest(t, r.body.request_id);
 }
 
 /** The shell output of `script` on one phone (the job must succeed). */
@@ -25,16 +25,15 @@ async function shell(phoneId: string, script: string): Promise<string> {
 }
 
 const apk = (name: string, versionCode = 1, versionName = '1.0', split?: string) =>
-  putObject(node.config.obsDir, 'apps', `${name}${split ? `-${split}` : ''}-${versionCode}.apk`, buildApk({ packageName: name, versionCode, versionName, split }));
+  putObject(t.node.config.obsDir, 'apps', `${name}${split ? `-${split}` : ''}-${versionCode}.apk`, buildApk({ packageName: name, versionCode, versionName, split }));
 
 beforeAll(async () => {
-  node = await startTestNode();
-  phones = (await call('GET', `${node.base}/phones?limit=100`)).body.phones;
+  t = await startTestNode();
+  phones = (await t.get('/phones?limit=100')).body.phones;
   servers = [...new Set(phones.map((p) => p.server_id))];
 });
 afterAll(async () => {
-  await node.close();
-  await removeDataDir(node.dataDir);
+  await t.close();
 });
 
 describe('validation', () => {
@@ -99,7 +98,7 @@ describe('targets', () => {
     const onServer = phones.filter((p) => p.server_id === servers[0]).map((p) => p.phone_id);
     expect(r.body.jobs.filter((j: any) => j.phone_id).map((j: any) => j.phone_id).sort()).toEqual([...onServer].sort());
     expect(r.body.jobs.at(-1)).toMatchObject({ server_id: 'f'.repeat(32), error_code: 'CPS.0097', error_msg: 'Parameter: server_id is invalid.' });
-    const jobs = await waitForRequest(node, r.body.request_id);
+    const jobs = await waitForRequest(t, r.body.request_id);
     for (const j of jobs.filter((j) => j.phone_id)) expect(j).toMatchObject({ status: 2, execute_msg: `${serialOf(j.phone_id)}\n`, node_id: servers[0] });
   });
 
@@ -113,9 +112,9 @@ describe('targets', () => {
 describe('shell', () => {
   test('output goes to execute_msg; ListJobs and ShowJob show it', async () => {
     const r = await commands({ command: 'shell', content: 'echo "hello world" && getprop ro.build.version.release', phone_ids: [phones[0]!.phone_id] });
-    const [job] = await waitForRequest(node, r.body.request_id);
+    const [job] = await waitForRequest(t, r.body.request_id);
     expect(job).toMatchObject({ status: 2, error_code: '', error_msg: '', execute_msg: 'hello world\n11\n' });
-    const shown = await call('GET', `${node.base}/jobs/${job.job_id}`);
+    const shown = await t.get(`/jobs/${job.job_id}`);
     expect(shown.body).toMatchObject({ status: 2, execute_msg: 'hello world\n11\n', error_code: null });
   });
 
@@ -133,7 +132,7 @@ describe('shell', () => {
 
   test('execute_msg is cut to 1024 bytes without splitting a character', async () => {
     const text = 'a' + 'é'.repeat(1000);
-    const tar = putObject(node.config.obsDir, 'files', 'utf8.tar', await buildTar({ 'data/local/tmp/utf8.txt': text }));
+    const tar = putObject(t.node.config.obsDir, 'files', 'utf8.tar', await buildTar({ 'data/local/tmp/utf8.txt': text }));
     expect((await run('push', tar, [phones[0]!.phone_id]))[0].status).toBe(2);
     const out = await shell(phones[0]!.phone_id, 'cat /data/local/tmp/utf8.txt');
     expect(Buffer.byteLength(out)).toBe(1023);
@@ -142,12 +141,12 @@ describe('shell', () => {
 
   test('a stopped phone runs no command', async () => {
     const phone = phones[5]!.phone_id;
-    const stop = await call('POST', `${node.base}/phones/batch-stop`, { phone_ids: [phone] });
-    await waitForRequest(node, stop.body.request_id);
+    const stop = await t.post('/phones/batch-stop', { phone_ids: [phone] });
+    await waitForRequest(t, stop.body.request_id);
     const [job] = await run('shell', 'id', [phone]);
     expect(job).toMatchObject({ status: -1, error_code: 'CPS.0022' });
-    const start = await call('POST', `${node.base}/phones/batch-restart`, { phones: [{ phone_id: phone }] });
-    await waitForRequest(node, start.body.request_id);
+    const start = await t.post('/phones/batch-restart', { phones: [{ phone_id: phone }] });
+    await waitForRequest(t, start.body.request_id);
   });
 });
 
@@ -200,7 +199,7 @@ describe('install and uninstall', () => {
   });
 
   test('a file that is not an APK fails to install', async () => {
-    const uri = putObject(node.config.obsDir, 'apps', 'fake.apk', 'not a zip');
+    const uri = putObject(t.node.config.obsDir, 'apps', 'fake.apk', 'not a zip');
     const [job] = await run('install', uri, [phones[0]!.phone_id]);
     expect(job).toMatchObject({ status: -1, error_code: 'CPS.0902' });
     expect(job.execute_msg).toMatch(/^adb: failed to install obs:\/\/apps\/fake\.apk: Failure \[INSTALL_PARSE_FAILED_NOT_APK: /);
@@ -218,7 +217,7 @@ describe('install and uninstall', () => {
 
   test('commands on servers: install on every phone of a server', async () => {
     const r = await commands({ command: 'install', content: apk('com.example.fleet'), server_ids: [servers[1]] });
-    const jobs = await waitForRequest(node, r.body.request_id);
+    const jobs = await waitForRequest(t, r.body.request_id);
     expect(jobs.length).toBe(phones.filter((p) => p.server_id === servers[1]).length);
     expect(jobs.every((j) => j.status === 2)).toBe(true);
   });
@@ -228,7 +227,7 @@ describe('push', () => {
   test('push unpacks the tar under / and cat reads the files back', async () => {
     const phone = phones[4]!.phone_id;
     const tar = await buildTar({ 'data/local/tmp/greeting.txt': 'hello from obs\n', 'data/local/tmp/conf/app.json': '{"a":1}\n', 'sdcard/Download/note.txt': 'note\n' });
-    const [job] = await run('push', putObject(node.config.obsDir, 'files', 'bundle/set.tar', tar), [phone]);
+    const [job] = await run('push', putObject(t.node.config.obsDir, 'files', 'bundle/set.tar', tar), [phone]);
     expect(job.status).toBe(2);
     expect(job.execute_msg).toMatch(/^obs:\/\/files\/bundle\/set\.tar: 3 files and \d+ director(y|ies) unpacked to \//);
     expect(await shell(phone, 'cat /data/local/tmp/greeting.txt')).toBe('hello from obs\n');
@@ -237,7 +236,7 @@ describe('push', () => {
   });
 
   test('a file that is not a tar fails the push', async () => {
-    const [job] = await run('push', putObject(node.config.obsDir, 'files', 'broken.tar', 'x'.repeat(3000)), [phones[4]!.phone_id]);
+    const [job] = await run('push', putObject(t.node.config.obsDir, 'files', 'broken.tar', 'x'.repeat(3000)), [phones[4]!.phone_id]);
     expect(job).toMatchObject({ status: -1, error_code: 'CPS.0902' });
     expect(job.execute_msg).toMatch(/^push: obs:\/\/files\/broken\.tar is not a tar file that can be unpacked: /);
   });

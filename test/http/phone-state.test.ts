@@ -1,17 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { buildApk } from '../helpers/apk.js';
-import { call, makeDataDir, nodesPerTest, waitForRequest, type TestNode } from '../helpers/cph.js';
+import { makeDataDir, nodesPerTest, waitForRequest, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/objects.js';
 
 const startNode = nodesPerTest();
 const start = (dataDir?: string) => startNode(dataDir ? { dataDir } : {});
 
 async function firstPhone(node: TestNode): Promise<string> {
-  return (await call('GET', `${node.base}/phones?limit=1`)).body.phones[0].phone_id;
+  return (await node.get('/phones?limit=1')).body.phones[0].phone_id;
 }
 
 async function submit(node: TestNode, path: string, body: unknown): Promise<any[]> {
-  const r = await call('POST', `${node.base}${path}`, body);
+  const r = await node.post(path, body);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return waitForRequest(node, r.body.request_id);
 }
@@ -25,7 +25,7 @@ describe('properties', () => {
   test('batch-update-property sets properties that getprop shows; a malformed one fails alone', async () => {
     const node = await start();
     const phone = await firstPhone(node);
-    const r = await call('POST', `${node.base}/phones/batch-update-property`, {
+    const r = await node.post('/phones/batch-update-property', {
       phones: [
         { phone_id: phone, property: JSON.stringify({ 'ro.product.model': 'Mate 60', 'sys.prop.writephonenum': '13666666666' }) },
         { phone_id: phone, property: '{"unterminated' },
@@ -37,14 +37,14 @@ describe('properties', () => {
     const jobs = await waitForRequest(node, r.body.request_id);
     expect(jobs.map((j) => j.status)).toEqual([2, -1, -1]);
     expect(await shell(node, phone, 'getprop ro.product.model; getprop sys.prop.writephonenum')).toBe('Mate 60\n13666666666\n');
-    const detail = await call('GET', `${node.base}/phones/${phone}`);
+    const detail = await node.get(`/phones/${phone}`);
     expect(JSON.parse(detail.body.property)).toEqual({ 'ro.product.model': 'Mate 60', 'sys.prop.writephonenum': '13666666666' });
   });
 
   test('batch-update-property needs phones with a property', async () => {
     const node = await start();
     for (const body of [{}, { phones: [] }, { phones: [{ phone_id: await firstPhone(node) }] }]) {
-      const r = await call('POST', `${node.base}/phones/batch-update-property`, body);
+      const r = await node.post('/phones/batch-update-property', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
   });
@@ -65,8 +65,8 @@ describe('what a phone keeps', () => {
   test('reset wipes what the user installed, pushed under /data and set; the rest of the tree stays', async () => {
     const node = await start();
     const phone = await firstPhone(node);
-    const apk = putObject(node.config.obsDir, 'apps', 'keep.apk', buildApk({ packageName: 'com.example.keep', versionCode: 1, versionName: '1' }));
-    const tar = putObject(node.config.obsDir, 'files', 'mixed.tar', await buildTar({ 'data/local/tmp/user.txt': 'user\n', 'system/etc/extra.conf': 'extra\n' }));
+    const apk = putObject(node.node.config.obsDir, 'apps', 'keep.apk', buildApk({ packageName: 'com.example.keep', versionCode: 1, versionName: '1' }));
+    const tar = putObject(node.node.config.obsDir, 'files', 'mixed.tar', await buildTar({ 'data/local/tmp/user.txt': 'user\n', 'system/etc/extra.conf': 'extra\n' }));
     await submit(node, '/phones/commands', { command: 'install', content: apk, phone_ids: [phone] });
     await submit(node, '/phones/commands', { command: 'push', content: tar, phone_ids: [phone] });
     await shell(node, phone, 'settings put secure android_id abc; wm density 480');
@@ -83,8 +83,8 @@ describe('what a phone keeps', () => {
     const dataDir = makeDataDir();
     const first = await start(dataDir);
     const phone = await firstPhone(first);
-    const apk = putObject(first.config.obsDir, 'apps', 'durable.apk', buildApk({ packageName: 'com.example.durable', versionCode: 9, versionName: '9.0' }));
-    const tar = putObject(first.config.obsDir, 'files', 'durable.tar', await buildTar({ 'data/local/tmp/durable.txt': 'still here\n' }));
+    const apk = putObject(first.node.config.obsDir, 'apps', 'durable.apk', buildApk({ packageName: 'com.example.durable', versionCode: 9, versionName: '9.0' }));
+    const tar = putObject(first.node.config.obsDir, 'files', 'durable.tar', await buildTar({ 'data/local/tmp/durable.txt': 'still here\n' }));
     await submit(first, '/phones/commands', { command: 'install', content: apk, phone_ids: [phone] });
     await submit(first, '/phones/commands', { command: 'push', content: tar, phone_ids: [phone] });
     await submit(first, '/phones/batch-update-property', { phones: [{ phone_id: phone, property: '{"persist.sys.timezone":"Asia/Shanghai"}' }] });

@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { call, nodesPerTest, type TestNode } from '../helpers/cph.js';
+import { nodesPerTest, type TestNode } from '../helpers/node.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
 
 /** Each test gets its own node, so its own project-wide call count. */
 const start = nodesPerTest();
 
 async function phoneIds(node: TestNode): Promise<string[]> {
-  return (await call('GET', `${node.base}/phones?limit=100`)).body.phones.map((p: any) => p.phone_id);
+  return (await node.get('/phones?limit=100')).body.phones.map((p: any) => p.phone_id);
 }
 
-const sync = (node: TestNode, body: unknown) => call('POST', `${node.base}/phones/sync-commands`, body);
+const sync = (node: TestNode, body: unknown) => node.post('/phones/sync-commands', body);
 
 describe('sync commands', () => {
   test('answer each job inline, and record it for ListJobs and ShowJob', async () => {
@@ -22,9 +22,9 @@ describe('sync commands', () => {
     for (const [i, job] of r.body.jobs.entries()) {
       expect(job).toEqual({ phone_id: ids[i], job_id: expect.any(String), status: 2, error_code: '', error_msg: '', execute_msg: `${serialOf(ids[i]!)}\n` });
     }
-    const listed = await call('GET', `${node.base}/jobs?request_id=${r.body.request_id}`);
+    const listed = await node.get(`/jobs?request_id=${r.body.request_id}`);
     expect(listed.body.jobs.map((j: any) => [j.job_id, j.status, j.execute_msg])).toEqual(r.body.jobs.map((j: any) => [j.job_id, 2, j.execute_msg]));
-    const shown = await call('GET', `${node.base}/jobs/${r.body.jobs[0].job_id}`);
+    const shown = await node.get(`/jobs/${r.body.jobs[0].job_id}`);
     expect(shown.body).toMatchObject({ status: 2, phone_id: ids[0] });
   });
 
@@ -54,7 +54,7 @@ describe('sync commands', () => {
     const listed = await sync(node, { command: 'shell', content: 'id', phone_ids: ids });
     expect(listed.status).toBe(400);
     expect(listed.body).toMatchObject({ error_code: 'CPS.0034', error_msg: 'Parameter: phone_ids is invalid. At most 15 phones per call.' });
-    const server = (await call('GET', `${node.base}/servers`)).body.servers[0].server_id;
+    const server = (await node.get('/servers')).body.servers[0].server_id;
     const viaServer = await sync(node, { command: 'shell', content: 'id', server_ids: [server] });
     expect(viaServer.status).toBe(400);
     expect(viaServer.body.error_msg).toBe('Parameter: server_ids is invalid. These servers have 16 phones; at most 15 per call.');
@@ -83,6 +83,6 @@ describe('sync commands', () => {
     expect(r.body).toEqual({ request_id: expect.any(String), error_code: 'CPS.0901', error_msg: expect.stringMatching(/^Too many sync commands\. At most 6 calls per minute per project; try again in \d+ s\.$/) });
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(50);
     // Async commands are not limited.
-    expect((await call('POST', `${node.base}/phones/commands`, { command: 'shell', content: 'true', phone_ids: [id] })).status).toBe(200);
+    expect((await node.post('/phones/commands', { command: 'shell', content: 'true', phone_ids: [id] })).status).toBe(200);
   });
 });

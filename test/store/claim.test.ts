@@ -5,7 +5,7 @@ import { openDb } from '../../src/store/db.js';
 import { claimJobs, findExpired, finishJob, insertRequest, type JobRow } from '../../src/store/jobs.js';
 import { newId } from '../../src/domain/ids.js';
 import { takeCallSlot } from '../../src/store/calls.js';
-import { PROJECT } from '../helpers/cph.js';
+import { PROJECT } from '../helpers/node.js';
 import { useFleetStore } from '../helpers/store.js';
 
 const store = useFleetStore();

@@ -4,7 +4,7 @@ import { pickRunnable } from '../../src/engine/schedule.js';
 import { SIM_IMAGES } from '../../src/fleet/sim/seed.js';
 import { applyEffectsOfMany, getPhone } from '../../src/store/fleet.js';
 import { claimJobs, finishJobs, getJob, insertRequest, listJobsByRequests } from '../../src/store/jobs.js';
-import { PROJECT } from '../helpers/cph.js';
+import { PROJECT } from '../helpers/node.js';
 import { useFleetStore } from '../helpers/store.js';
 
 const store = useFleetStore();

@@ -22,7 +22,7 @@ import {
   renewLeases,
   requeue,
 } from '../../src/store/jobs.js';
-import { makeDataDir, PROJECT } from '../helpers/cph.js';
+import { makeDataDir, PROJECT } from '../helpers/node.js';
 import { seedFleetStore } from '../helpers/store.js';
 
 /**
