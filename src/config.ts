@@ -12,6 +12,8 @@ export interface Config {
   dataDir: string;
   /** A SQLite file path or a postgres:// URL. Default: <dataDir>/opencph.db. */
   database: string;
+  /** PostgreSQL connections this process's pool keeps at most (a worker also holds one to LISTEN). */
+  dbPoolSize: number;
   /** The simulated fleet seeded on first start. */
   servers: number;
   phonesPerServer: number;
@@ -55,6 +57,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8780,
   dataDir: './.opencph',
+  dbPoolSize: 10,
   servers: 2,
   phonesPerServer: 4,
   simDelayMs: 1000,

@@ -145,6 +145,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const handle = openDb({
     url: config.database,
     sqliteSync: config.sqliteSync,
+    poolSize: config.dbPoolSize,
     onIdleError: (err) => log.warn({ err }, 'an idle database connection failed; it will be replaced'),
   });
   const unlock = handle.dialect === 'sqlite' && !overrides.parent ? lockDataDir(config.dataDir) : () => undefined;

@@ -15,6 +15,12 @@ export function serveCommand(): Command {
     .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('OPENCPH_PORT').default(DEFAULTS.port).argParser(int('port', 0)))
     .addOption(dataDirOption())
     .addOption(databaseOption())
+    .addOption(
+      new Option('--db-pool-size <n>', 'PostgreSQL: connections each process keeps open at most (a worker holds one more, to LISTEN)')
+        .env('OPENCPH_DB_POOL_SIZE')
+        .default(DEFAULTS.dbPoolSize)
+        .argParser(int('db-pool-size', 2)),
+    )
     .addOption(new Option('--servers <n>', 'simulated servers seeded on first start').env('OPENCPH_SERVERS').default(DEFAULTS.servers).argParser(int('servers', 0)))
     .addOption(
       new Option('--phones-per-server <n>', 'simulated phones per server seeded on first start')
@@ -67,6 +73,7 @@ export function serveCommand(): Command {
         port: opts.port,
         dataDir: opts.dataDir,
         database: opts.database,
+        dbPoolSize: opts.dbPoolSize,
         servers: opts.servers,
         phonesPerServer: opts.phonesPerServer,
         simDelayMs: opts.simDelay,
