@@ -124,20 +124,6 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
 /** The URL a server listening on `host` and `port` answers at (an IPv6 host in brackets). */
 export const httpUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-/**
- * Stop taking calls and wait for those in flight. Fastify closes the keep-alive connections idle
- * at that moment; one whose call is still running would then hold the close open until its client
- * hung up (minutes, for a client that keeps connections). Each is closed once its call is answered.
- */
-async function closeApp(app: FastifyInstance): Promise<void> {
-  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(sweep);
-  }
-}
-
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
   const log = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -204,7 +190,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
-      if (app) await closeApp(app);
+      // Calls in flight are answered first (see buildApp for their connections).
+      await app?.close();
       await engine.stop(graceMs);
       await stopListening?.();
       await handle.close();

@@ -39,6 +39,7 @@ export const Errors = {
   commandFailed: entry(400, 'CPS.0902', 'The command on the phone failed.'),
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
+  shuttingDown: entry(503, 'CPS.0905', 'The node is shutting down; send the call again.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

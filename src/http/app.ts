@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
@@ -36,17 +37,31 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     bodyLimit: Limits.bodyBytes,
     // Ids in paths are at most 32 bytes; longer paths are still answered, in CPH's error format.
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
-    return503OnClosing: true,
+    // Calls arriving while it closes are refused in CPH's format (see the onRequest hook), not Fastify's.
+    return503OnClosing: false,
   });
 
   registerErrorHandling(app);
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
 
+  // Closing (app.close()): calls still arriving are refused, and every answer says `Connection:
+  // close` — a keep-alive connection whose call was in flight is closed after its answer (rather
+  // than holding the close open until its client hangs up), and its client is told not to send
+  // another call on it.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // Callback hooks rather than async ones: these run on every request, and a promise each is not free.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
-    done();
+    done(closing ? new CphError(Errors.shuttingDown) : undefined);
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close');
+    done(null, payload);
   });
   // One log line per request. It holds no credentials (method, path, status, time), so it skips the
   // redaction every other line goes through: that took half the cost of the line.

@@ -121,6 +121,8 @@ describe('serve --api-processes', () => {
     const answer = await inFlight;
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([[2, 'done\n']]);
+    // The client is told the connection ends with this answer.
+    expect(answer.headers.get('connection')).toBe('close');
     expect(await group.exited).toBe(0);
     for (const pid of live) expect(isAlive(pid)).toBe(false);
     // Each API process closed its node (it logs "stopped"), rather than being killed.
