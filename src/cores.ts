@@ -19,8 +19,12 @@ function quotaOf(quota: string | undefined, period: string | undefined): number 
   return Number.isFinite(q) && q > 0 && Number.isFinite(p) && p > 0 ? q / p : undefined;
 }
 
-/** `/a/b/c` → `/a/b/c`, `/a/b`, `/a`, `/`: a cgroup and the ones above it, each of which may limit it. */
+/**
+ * `/a/b/c` → `/a/b/c`, `/a/b`, `/a`, `/`: a cgroup and the ones above it, each of which may limit
+ * it. None for a group outside the process's cgroup namespace (`/../…`): nothing mounted here is it.
+ */
 function selfAndAncestors(path: string): string[] {
+  if (path.split('/').includes('..')) return [];
   const parts = path.split('/').filter(Boolean);
   return parts.map((_, i) => '/' + parts.slice(0, parts.length - i).join('/')).concat('/');
 }
@@ -31,7 +35,9 @@ const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/').replac
  * The CPU quota of this process's control group, in CPUs (1.5 = a core and a half), or undefined
  * when there is none: cgroup v2's `cpu.max` ("max 100000" or "150000 100000"), or v1's
  * `cpu.cfs_quota_us` over `cpu.cfs_period_us` (-1: none). The tightest of the group and the groups
- * above it counts; inside a container the group is usually the root of what is mounted.
+ * above it counts; inside a container the group is usually the root of what is mounted. v1's
+ * controller is looked for where distributions mount it (/sys/fs/cgroup/cpu or cpu,cpuacct), not
+ * through /proc/self/mountinfo.
  */
 export function cgroupCpuQuota(read: ReadText = readText): number | undefined {
   const lines = (read('/proc/self/cgroup') ?? '').split('\n');
@@ -59,8 +65,9 @@ export function cgroupCpuQuota(read: ReadText = readText): number | undefined {
 
 /**
  * Cores this process can use: the CPUs it may run on, capped by its control group's CPU quota
- * (rounded up: a quota of 1.5 CPUs keeps two processes busy). At least 1.
+ * rounded down (1.5 CPUs: one; more processes than the quota gets throttled), at least 1. Newer
+ * libuv (1.49, in newer Node releases) counts the quota in availableParallelism() itself, the same way.
  */
 export function usableCores(cpus = availableParallelism(), quota = cgroupCpuQuota()): number {
-  return Math.max(1, quota === undefined ? cpus : Math.min(cpus, Math.ceil(quota)));
+  return Math.max(1, quota === undefined ? cpus : Math.min(cpus, Math.floor(quota)));
 }

@@ -28,6 +28,11 @@ describe('cgroupCpuQuota', () => {
     expect(cgroupCpuQuota(read)).toBe(2);
   });
 
+  it('reads nothing for a group outside the cgroup namespace (/../…): no file mounted here is it', () => {
+    const read = files({ '/proc/self/cgroup': '0::/../../outside\n', '/sys/fs/cgroup/outside/cpu.max': '100000 100000', '/sys/fs/cgroup/cpu.max': '300000 100000' });
+    expect(cgroupCpuQuota(read)).toBeUndefined();
+  });
+
   it('reads cgroup v1 cfs quota and period, walking up to the mount (a container sees its group as the root)', () => {
     const read = files({
       '/proc/self/cgroup': '4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n',
@@ -45,9 +50,10 @@ describe('cgroupCpuQuota', () => {
 });
 
 describe('usableCores', () => {
-  it('is the CPUs the process may run on, capped by the quota rounded up, at least 1', () => {
+  it('is the CPUs the process may run on, capped by the quota rounded down, at least 1', () => {
     expect(usableCores(8, undefined)).toBe(8);
-    expect(usableCores(8, 1.5)).toBe(2);
+    expect(usableCores(8, 2.5)).toBe(2);
+    expect(usableCores(8, 1.5)).toBe(1);
     expect(usableCores(2, 16)).toBe(2);
     expect(usableCores(4, 0.25)).toBe(1);
   });
