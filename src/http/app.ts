@@ -45,10 +45,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
 
-  // Closing (app.close()): calls still arriving are refused, and every answer says `Connection:
-  // close` — a keep-alive connection whose call was in flight is closed after its answer (rather
-  // than holding the close open until its client hangs up), and its client is told not to send
-  // another call on it.
+  // Closing (app.close()): a call still arriving is refused (503, in CPH's format, to be sent again),
+  // and every answer says `Connection: close`. Fastify marks the refused ones itself; the onSend
+  // hook is for calls in flight when the close began: their keep-alive connection is closed after
+  // the answer rather than holding the close open until the client hangs up, and the client is
+  // told not to send another call on it.
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -57,7 +58,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Callback hooks rather than async ones: these run on every request, and a promise each is not free.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
-    done(closing ? new CphError(Errors.shuttingDown) : undefined);
+    if (!closing) return done();
+    reply.header('Retry-After', '1');
+    done(new CphError(Errors.shuttingDown));
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');

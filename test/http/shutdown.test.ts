@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
@@ -39,5 +40,33 @@ it('a call that arrives while the node closes is refused in CPH format, and the 
   expect(head).toMatch(/^HTTP\/1\.1 503 /);
   expect(head!.toLowerCase()).toContain('connection: close');
   const requestId = /x-request-id: ([0-9a-f]{32})/i.exec(head!)?.[1];
+  expect(head!.toLowerCase()).toContain('retry-after: 1');
   expect(JSON.parse(body!)).toEqual({ request_id: requestId, error_code: 'CPS.0905', error_msg: 'The node is shutting down; send the call again.' });
+});
+
+it('a call in flight when the node closes is answered with Connection: close, and the close does not wait for its client', async () => {
+  t = await startTestNode();
+  const phone = (await t.get('/phones?limit=1')).body.phones[0].phone_id;
+  // A client that keeps connections for a minute: without Connection: close the close would wait for it.
+  const agent = new Agent({ keepAlive: true, timeout: 60_000 });
+  const body = JSON.stringify({ command: 'shell', content: 'sleep 1; echo done', phone_ids: [phone] });
+  const answered = new Promise<{ status: number; connection: string | undefined; body: any }>((resolve, reject) => {
+    const req = request(`${t!.cph}/phones/sync-commands`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const closed = t.close().then(() => 'closed');
+  t = undefined;
+  const answer = await answered;
+  expect(answer.status).toBe(200);
+  expect(answer.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([[2, 'done\n']]);
+  expect(answer.connection).toBe('close');
+  const timeout = new Promise((r) => setTimeout(() => r('still waiting after 15 s'), 15_000).unref());
+  expect(await Promise.race([closed, timeout])).toBe('closed');
+  agent.destroy();
 });

@@ -88,7 +88,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toRendered(err, req);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    // A CphError is an answer we chose (a 503 while shutting down, say): the access line says it.
+    if (e.status >= 500 && !(err instanceof CphError)) req.log.error({ err }, 'request failed');
     return sendError(req, reply, e);
   });
 
