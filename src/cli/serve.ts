@@ -16,9 +16,10 @@ export function serveCommand(): Command {
     .addOption(dataDirOption())
     .addOption(databaseOption())
     .addOption(
-      new Option('--db-pool-size <n>', 'PostgreSQL: connections each process keeps open at most (a worker holds one more, to LISTEN)')
+      new Option('--db-pool-size <n>', 'PostgreSQL: connections each process keeps open at most, at least 2 (a worker holds one more, to LISTEN)')
         .env('OPENCPH_DB_POOL_SIZE')
         .default(DEFAULTS.dbPoolSize)
+        // Start-up holds one connection for its lock while it migrates and seeds through another.
         .argParser(int('db-pool-size', 2)),
     )
     .addOption(new Option('--servers <n>', 'simulated servers seeded on first start').env('OPENCPH_SERVERS').default(DEFAULTS.servers).argParser(int('servers', 0)))

@@ -2,11 +2,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { waitForRequest } from '../helpers/node.js';
+import { makeDataDir, removeDataDir, waitForRequest } from '../helpers/node.js';
 
 let store: TestDatabase;
 let client: pg.Client;
 let node: ChildNode | undefined;
+const dataDir = makeDataDir();
 
 beforeAll(async () => {
   store = await createTestDatabase();
@@ -18,6 +19,7 @@ afterAll(async () => {
   await node?.exited;
   await client.end();
   await store.drop();
+  await removeDataDir(dataDir);
 });
 
 /** Connections to the test database other than this test's own. */
@@ -27,10 +29,16 @@ async function nodeConnections(): Promise<number> {
 }
 
 it('--db-pool-size caps the connections a node opens, and the node still does all its work', { timeout: 60_000 }, async () => {
-  node = await startChild(['--log-level', 'warn', '--database', store.url!, '--data-dir', '/tmp/opencph-pool-unused', '--servers', '2', '--phones-per-server', '10', '--sim-delay', '5', '--db-pool-size', '2']);
+  node = await startChild(['--log-level', 'warn', '--database', store.url!, '--data-dir', dataDir, '--servers', '2', '--phones-per-server', '10', '--sim-delay', '5', '--db-pool-size', '2']);
   const phones: string[] = (await node.get('/phones?limit=100')).body.phones.map((p: any) => p.phone_id);
   let most = 0;
-  const sampling = setInterval(() => void nodeConnections().then((n) => (most = Math.max(most, n))), 5);
+  let working = true;
+  const sampling = (async () => {
+    while (working) {
+      most = Math.max(most, await nodeConnections());
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
   try {
     // Batches, reads and the worker all at once.
     const batches = await Promise.all(Array.from({ length: 10 }, () => node!.post('/phones/batch-restart', { phones: phones.map((phone_id) => ({ phone_id })) })));
@@ -39,7 +47,8 @@ it('--db-pool-size caps the connections a node opens, and the node still does al
     expect(reads.every((r) => r.status === 200)).toBe(true);
     for (const b of batches) expect((await waitForRequest(node, b.body.request_id, 30_000)).every((j) => j.status === 2)).toBe(true);
   } finally {
-    clearInterval(sampling);
+    working = false;
+    await sampling;
   }
   // Two in the pool, one more that listens for new jobs.
   expect(most).toBeGreaterThan(0);

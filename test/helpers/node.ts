@@ -52,8 +52,11 @@ export async function removeDataDir(dir: string): Promise<void> {
   await store?.drop();
 }
 
+/** Whatever a file left: every dir is tried, and the first failure is reported after. */
 afterAll(async () => {
-  for (const dir of [...stores.keys()]) await removeDataDir(dir);
+  const failures: unknown[] = [];
+  for (const dir of [...stores.keys()]) await removeDataDir(dir).catch((err: unknown) => failures.push(err));
+  if (failures.length > 0) throw failures[0];
 });
 
 export async function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
@@ -72,7 +75,9 @@ export async function request<T = any>(url: string, method: string, init: { body
  * A real node on a loopback port with a fresh store (a SQLite file, or a new PostgreSQL database in
  * the PostgreSQL pass); paths are relative to the default project's `cloud-phone`. Give `dataDir`
  * (see makeDataDir) to start a node again on an earlier one's store: that dir is the caller's to
- * remove (removeDataDir, or at the end of the file). Authentication is off unless `config.auth` asks for it.
+ * remove (removeDataDir, or at the end of the file). A node's close removes a data dir made for it,
+ * with its store: close any node started on it (by `dataDir` or `database`) first. Authentication
+ * is off unless `config.auth` asks for it.
  */
 export async function startTestNode(config: Partial<Config> = {}, overrides: NodeOverrides = {}): Promise<TestNode> {
   const dataDir = config.dataDir ?? makeDataDir();
@@ -102,11 +107,14 @@ export async function startTestNode(config: Partial<Config> = {}, overrides: Nod
   };
 }
 
-/** Nodes started through the returned function are closed after each test (and their data dirs removed, when made for them). */
+/**
+ * Nodes started through the returned function are closed after each test, last started first (a
+ * node started on an earlier one's data dir is closed before that dir goes with the earlier one).
+ */
 export function nodesPerTest(defaults: Partial<Config> = {}): (config?: Partial<Config>) => Promise<TestNode> {
   const started: TestNode[] = [];
   afterEach(async () => {
-    for (const t of started.splice(0)) await t.close();
+    for (const t of started.splice(0).reverse()) await t.close();
   });
   return async (config = {}) => {
     const t = await startTestNode({ ...defaults, ...config });
