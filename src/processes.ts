@@ -137,16 +137,21 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
     clearTimeout(timer);
   };
 
+  /** The API processes first (their calls in flight answered), then this process's node. */
+  const stopAll = async () => {
+    stopping = true;
+    await stopChildren();
+    cluster.off('message', onMessage);
+    await node?.close();
+  };
+
   let port: number;
   try {
     const ports = await Promise.all(Array.from({ length: config.apiProcesses }, fork));
     port = ports[0]!;
     started = true;
   } catch (err) {
-    stopping = true;
-    await stopChildren();
-    cluster.off('message', onMessage);
-    await node?.close();
+    await stopAll();
     throw err;
   }
   const url = httpUrl(config.host, port);
@@ -160,12 +165,9 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
     failed,
     pids: () => [...children].map((c) => c.process.pid!),
     close: () =>
-      (closing ??= (async () => {
-        stopping = true;
-        await stopChildren();
-        cluster.off('message', onMessage);
-        if (node) await node.close();
-        else log.info('stopped');
-      })()),
+      (closing ??= stopAll().then(() => {
+        // A node logs its own "stopped"; without one, the group says it.
+        if (!node) log.info('stopped');
+      })),
   };
 }
