@@ -15,17 +15,21 @@ function rng(seed) {
   };
 }
 
-/** Ids shaped like the server's own (32 lowercase hex), from a pool of random bytes. */
+/**
+ * Ids shaped like the server's own (src/domain/ids.ts): the time they were minted in milliseconds
+ * as 12 hex digits, then 80 random bits; so the store's indexes over them are laid out as a real
+ * store's are. Random bits come from a pool.
+ */
 function idSource() {
   let pool = Buffer.alloc(0);
   let at = 0;
-  return () => {
-    if (at + 16 > pool.length) {
-      pool = randomBytes(16 * 65536);
+  return (ms) => {
+    if (at + 10 > pool.length) {
+      pool = randomBytes(10 * 65536);
       at = 0;
     }
-    at += 16;
-    return pool.toString('hex', at - 16, at);
+    at += 10;
+    return ms.toString(16).padStart(12, '0') + pool.toString('hex', at - 10, at);
   };
 }
 
@@ -61,9 +65,9 @@ export function seedJobs(file, { requests, perRequest = 10, now = Date.now(), jo
   const span = 7 * 86_400_000;
   const chunk = db.transaction((from, to) => {
     for (let r = from; r < to; r++) {
-      const requestId = id();
-      requestIds[r] = requestId;
       const begin = now - span + Math.floor((r / requests) * span);
+      const requestId = id(begin);
+      requestIds[r] = requestId;
       const kind = random();
       const operation = kind < 0.6 ? 'phone.restart' : kind < 0.9 ? 'phone.shell' : 'phone.stop';
       const params = operation === 'phone.shell' ? JSON.stringify({ command: { command: 'shell', content: 'pm list packages' } }) : '{}';
@@ -72,7 +76,7 @@ export function seedJobs(file, { requests, perRequest = 10, now = Date.now(), jo
       for (let j = 0; j < perRequest; j++) {
         const phone = phones[(first + j) % phones.length];
         const failed = random() < 0.05;
-        const jobId = id();
+        const jobId = id(begin);
         if (jobIds.length < jobSample) jobIds.push(jobId);
         else if (random() < jobSample / (r * perRequest + j + 1)) jobIds[Math.floor(random() * jobSample)] = jobId;
         insertJob.run(
