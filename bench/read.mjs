@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
-import { createStore, startBare, startServer } from './lib/proc.mjs';
+import { createStore, startBare, startLean, startServer } from './lib/proc.mjs';
 import { seedJobs } from './lib/seed.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 
@@ -30,15 +30,16 @@ async function prepare(work, name, requests) {
   return { dataDir, ...seeded };
 }
 
+/** A call ({path, query}) as sent to `url`: the target with its query, and the signed headers. */
+function signed(url, { path, query }) {
+  const qs = query ? '?' + new URLSearchParams(query).toString() : '';
+  return { path: path + qs, headers: signedHeaders({ method: 'GET', path, query, host: new URL(url).host, ...CREDENTIALS }) };
+}
+
 /** Signed calls made ahead of a run (a signature stays valid for 15 minutes), picked at random during it. */
 function pool(url, ids, size, callFor) {
-  const host = new URL(url).host;
   const calls = [];
-  for (let i = 0; i < size; i++) {
-    const { path, query } = callFor(ids[Math.floor(Math.random() * ids.length)]);
-    const qs = query ? '?' + new URLSearchParams(query).toString() : '';
-    calls.push({ path: path + qs, headers: signedHeaders({ method: 'GET', path, query, host, ...CREDENTIALS }) });
-  }
+  for (let i = 0; i < size; i++) calls.push(signed(url, callFor(ids[Math.floor(Math.random() * ids.length)])));
   return () => calls[Math.floor(Math.random() * calls.length)];
 }
 
@@ -95,17 +96,29 @@ async function measure(label, server, next, seconds, quick) {
   return r;
 }
 
+/** One signed call to `url`; it must answer 200. */
+async function call(url, c) {
+  const { path, headers } = signed(url, c);
+  const res = await fetch(url + path, { headers });
+  if (res.status !== 200) throw new Error(`${url}${path} answered ${res.status}: ${await res.text()}`);
+  return { body: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type'), 'x-request-id': res.headers.get('x-request-id') } };
+}
+
 /** A typical answer of the real server (the median size of nine), served byte for byte by the baseline. */
-async function sample(url, next) {
+async function sample(url, ids, callFor) {
   const answers = [];
   for (let i = 0; i < 9; i++) {
-    const { path, headers } = next();
-    const res = await fetch(url + path, { headers });
-    if (res.status !== 200) throw new Error(`sample call answered ${res.status}: ${await res.text()}`);
-    answers.push({ body: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type'), 'x-request-id': res.headers.get('x-request-id') } });
+    const c = callFor(ids[Math.floor(Math.random() * ids.length)]);
+    answers.push({ call: c, ...(await call(url, c)) });
   }
   return answers.sort((a, b) => a.body.length - b.body.length)[4];
 }
+
+/** A ListJobs answer with its request_id blanked: two servers' answers to the same call compare equal. */
+const sameAnswer = (a, b) => {
+  const blank = (body) => ({ ...JSON.parse(body), request_id: '' });
+  return JSON.stringify(blank(a)) === JSON.stringify(blank(b));
+};
 
 /** Whether the server refuses an unsigned call: the benchmark reports whether authentication was on. */
 async function authenticationOn(url, call) {
@@ -133,8 +146,8 @@ export async function readBench({ work, quick }) {
 
   // Samples of real answers for the baseline.
   let server = await startServer({ dataDir: big.dataDir, args: FLEET, logFile: join(work, 'big.log'), name: 'sample' });
-  const listSample = await sample(server.url, pool(server.url, big.requestIds, 9, listJobsCall));
-  const showSample = await sample(server.url, pool(server.url, big.jobIds, 9, showJobCall));
+  const listSample = await sample(server.url, big.requestIds, listJobsCall);
+  const showSample = await sample(server.url, big.jobIds, showJobCall);
   const auth = (await authenticationOn(server.url, pool(server.url, big.requestIds, 1, listJobsCall))) ? 'AK/SK (SDK-HMAC-SHA256), verified' : 'off';
   await server.stop();
   writeFileSync(join(work, 'list.json'), listSample.body);
@@ -148,6 +161,14 @@ export async function readBench({ work, quick }) {
   bare = await startBare({ bodyFile: join(work, 'show.json'), headers: showSample.headers, logFile: join(work, 'bare.log') });
   const showBase = await measure(`ShowJob baseline: node:http, ${showSample.body.length} bytes`, bare, pool(bare.url, big.jobIds, 20_000, showJobCall), seconds, quick);
   await bare.stop();
+
+  // The same work without OpenCPH's HTTP layer: how far this machine goes for a ListJobs.
+  const lean = await startLean({ dataDir: big.dataDir, logFile: join(work, 'lean.log') });
+  if (!sameAnswer((await call(lean.url, listSample.call)).body, listSample.body)) throw new Error('the ListJobs reference answered differently from the server');
+  const listLean = await measure(`ListJobs reference: node:http, ${PROCESSES} processes`, lean, pool(lean.url, big.requestIds, 20_000, listJobsCall), seconds, quick);
+  const reference = compare(listBase, listLean);
+  await lean.stop();
+
   const runs = [];
   for (const d of DEPLOYMENTS) {
     console.log(`  opencph, ${bigJobs} jobs, ${d.name}`);
@@ -169,5 +190,5 @@ export async function readBench({ work, quick }) {
   const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: list, ratio: ratio(list.p50, few.p50) };
   console.log(`  ${`opencph, ${bigJobs} jobs`.padEnd(34)} ${String(list.rps).padStart(7)} req/s   p50 ${list.p50.toFixed(2)} ms   p99 ${list.p99.toFixed(2)} ms`);
   console.log(`  ${'ratio'.padEnd(34)} p50 ×${scale.ratio}`);
-  return { auth, connections: CONNECTIONS, seconds, deployment: target.deployment, listJobs: target.listJobs, showJob: target.showJob, runs, scale };
+  return { auth, connections: CONNECTIONS, seconds, deployment: target.deployment, listJobs: target.listJobs, listJobsReference: reference, showJob: target.showJob, runs, scale };
 }

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { ratio } from './lib/common.mjs';
 import { ROOT } from './lib/proc.mjs';
 import { engineBench } from './engine.mjs';
 import { readBench } from './read.mjs';
@@ -35,7 +36,7 @@ try {
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 
-const { listJobs, showJob, scale, engine } = results;
+const { listJobs, listJobsReference, showJob, scale, engine } = results;
 
 /**
  * The server CPU per call that 0.6 of the baseline would allow on this machine: its cores, fully
@@ -69,6 +70,10 @@ if (budget) {
       `that leaves the server at most ${budget.serverMicrosPerCall} µs per call; it used ${listJobs.result.cpuMicrosPerCall})`,
   );
 }
+console.log(
+  `  (the same work behind bare node:http, bench/lib/lean.mjs: ${listJobsReference.ratio} of the baseline, p99 ${listJobsReference.result.p99} ms; ` +
+    `OpenCPH answered ${ratio(listJobs.result.rps, listJobsReference.result.rps)} of its calls)`,
+);
 console.log(`  (read figures above: ${results.deployment}; as one process ListJobs is ${results.runs[0].listJobs.ratio} of the baseline, p99 ${results.runs[0].listJobs.result.p99} ms)`);
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -86,3 +86,9 @@ export async function startBare({ bodyFile, headers, logFile }) {
   const port = await freePort();
   return runChild(join(ROOT, 'bench/lib/bare.mjs'), [String(port), bodyFile, JSON.stringify(headers)], { logFile, port, name: 'bare' });
 }
+
+/** The ListJobs reference (lean.mjs): OpenCPH's own read path behind bare node:http, on a store's file. */
+export async function startLean({ dataDir, logFile }) {
+  const port = await freePort();
+  return runChild(join(ROOT, 'bench/lib/lean.mjs'), [String(port), join(dataDir, 'opencph.db')], { logFile, port, name: 'lean' });
+}

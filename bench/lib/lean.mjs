@@ -1,0 +1,61 @@
+// The reference for ListJobs: OpenCPH's own signature check, job read and wire mapping (from dist/),
+// answered through bare node:http, one process per usable core as `--api-processes auto` runs.
+// There is no routing, no hooks, no validation beyond the request id, no schema serializer
+// (JSON.stringify) and no log line. Beside the bare baseline it shows what this machine allows
+// for the work a ListJobs must do; OpenCPH beside it shows what its HTTP layer costs.
+import cluster from 'node:cluster';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { ROOT } from './proc.mjs';
+
+const dist = (path) => import(join(ROOT, 'dist', path));
+const [port, dbFile] = process.argv.slice(2);
+
+if (cluster.isPrimary) {
+  const { usableCores } = await dist('cores.js');
+  for (let i = 0; i < usableCores(); i++) cluster.fork();
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers)) worker.kill();
+    process.exit(0);
+  });
+} else {
+  const { openDb } = await dist('store/db.js');
+  const { credentialVerifier } = await dist('auth/verify.js');
+  const { systemClock } = await dist('domain/time.js');
+  const { newId, isMintedId } = await dist('domain/ids.js');
+  const { CphError, Errors } = await dist('domain/errors.js');
+  const { Limits } = await dist('domain/limits.js');
+  const { listJobsByRequests } = await dist('store/jobs.js');
+  const { listJob } = await dist('http/wire.js');
+
+  const store = openDb({ url: dbFile });
+  const verify = credentialVerifier({ db: store.db, sqlite: store.sqlite, clock: systemClock });
+  const PATH = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs$/;
+
+  const answer = (res, status, body) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': body.request_id });
+    res.end(text);
+  };
+
+  const server = createServer(async (req, res) => {
+    const requestId = newId();
+    try {
+      const q = req.url.indexOf('?');
+      const project = PATH.exec(q < 0 ? req.url : req.url.slice(0, q))?.[1];
+      if (req.method !== 'GET' || project === undefined) throw new CphError(Errors.apiNotFound);
+      const header = (name) => req.headers[name];
+      const caller = await verify({ method: req.method, url: req.url, header, body: undefined, pathProjectId: project });
+      if (!caller.projects.has(project)) throw new CphError(Errors.noPermission);
+      const request = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)).get('request_id');
+      if (!isMintedId(request)) throw new CphError(Errors.invalidRequestId);
+      const jobs = await listJobsByRequests(store, project, [request], 0, Limits.listJobs.limitDefault);
+      answer(res, 200, { request_id: requestId, jobs: jobs.map(listJob) });
+    } catch (err) {
+      const known = err instanceof CphError;
+      answer(res, known ? err.status : 500, { request_id: requestId, error_code: known ? err.code : Errors.internal.code, error_msg: err.message });
+    }
+  });
+  server.keepAliveTimeout = 72_000;
+  server.listen(Number(port), '127.0.0.1');
+}
