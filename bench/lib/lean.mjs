@@ -14,9 +14,10 @@ const [port, dbFile] = process.argv.slice(2);
 if (cluster.isPrimary) {
   const { usableCores } = await dist('cores.js');
   for (let i = 0; i < usableCores(); i++) cluster.fork();
+  // Stopped: the workers exit on their own (so that each writes its CPU profile under BENCH_PROFILE).
   process.on('SIGTERM', () => {
-    for (const worker of Object.values(cluster.workers)) worker.kill();
-    process.exit(0);
+    for (const worker of Object.values(cluster.workers)) worker.process.kill('SIGTERM');
+    cluster.on('exit', () => Object.keys(cluster.workers).length === 0 && process.exit(0));
   });
 } else {
   const { openDb } = await dist('store/db.js');
@@ -58,4 +59,5 @@ if (cluster.isPrimary) {
   });
   server.keepAliveTimeout = 72_000;
   server.listen(Number(port), '127.0.0.1');
+  process.on('SIGTERM', () => process.exit(0));
 }
