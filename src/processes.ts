@@ -1,4 +1,5 @@
 import cluster, { type Worker as Child } from 'node:cluster';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Limits } from './domain/limits.js';
@@ -23,6 +24,8 @@ const RESTART_WINDOW_MS = 60_000;
 const RETRY_AFTER_FAILED_START_MS = 1000;
 /** Set by the parent on its API processes; another cluster primary (pm2, say) does not set it. */
 const PARENT_ENV = 'OPENCPH_PARENT_PID';
+/** Set by the parent on its API processes: the port they listen on (with `--port 0`, the one it chose). */
+const PORT_ENV = 'OPENCPH_PARENT_PORT';
 
 /** Whether this process is an API process of a parent started with `--api-processes`. */
 export const isApiProcess = (): boolean => cluster.isWorker && process.env[PARENT_ENV] === String(process.ppid);
@@ -32,7 +35,9 @@ export const isApiProcess = (): boolean => cluster.isWorker && process.env[PAREN
  * per turn of the event loop, however many batches came in); under one of role api (PostgreSQL)
  * it is a plain API node, as if started on its own.
  */
-export function startApiProcess(config: Config): Promise<RunningNode> {
+export function startApiProcess(given: Config): Promise<RunningNode> {
+  const groupPort = process.env[PORT_ENV];
+  const config = groupPort === undefined ? given : { ...given, port: Number(groupPort) };
   if (config.role !== 'all') return startNode({ ...config, role: 'api' });
   let pending = false;
   const announce = () => {
@@ -67,9 +72,26 @@ function apiProcessesProblem(config: Config): string | undefined {
   return undefined;
 }
 
+/**
+ * A free port on `host`. With `--port 0` the parent chooses the port once, for every API process it
+ * starts: node:cluster closes a port when the last process listening on it exits, and replacements
+ * asking for any port would then be given a new one, not the one the banner shows.
+ */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   const problem = apiProcessesProblem(config);
   if (problem) throw new Error(problem);
+  const groupPort = config.port === 0 ? await freePort(config.host) : config.port;
   const node = config.role === 'all' ? await startNode({ ...config, role: 'worker' }) : undefined;
   const log = node?.log ?? createLogger(config.logLevel);
   const children = new Set<Child>();
@@ -90,7 +112,7 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
    */
   const fork = () =>
     new Promise<number>((resolve, reject) => {
-      const child = cluster.fork({ [PARENT_ENV]: String(process.pid) });
+      const child = cluster.fork({ [PARENT_ENV]: String(process.pid), [PORT_ENV]: String(groupPort) });
       children.add(child);
       let listening = false;
       child.once('listening', (address) => {

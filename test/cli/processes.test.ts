@@ -108,6 +108,18 @@ describe('serve --api-processes', () => {
     for (let i = 0; i < 6; i++) expect(await getOnNewConnection(`${group.url}/v1/0123456789abcdef0123456789abcdef/cloud-phone/phones`)).toBe(200);
   });
 
+  it('keeps its port when every API process dies at once (the port was chosen with --port 0)', async () => {
+    const apiStarted = () => group.output().split('\n').filter((l) => l.includes('"role":"api"') && l.includes('"msg":"node started"'));
+    const live = apiStarted()
+      .map((l) => JSON.parse(l).pid as number)
+      .filter(isAlive);
+    expect(live).toHaveLength(2);
+    const before = apiStarted().length;
+    for (const pid of live) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => (apiStarted().length === before + 2 ? true : undefined), 10_000);
+    for (let i = 0; i < 6; i++) expect(await getOnNewConnection(`${group.url}/v1/0123456789abcdef0123456789abcdef/cloud-phone/phones`)).toBe(200);
+  });
+
   it('on SIGTERM answers the call in flight, stops every process and leaves the store to the next start', async () => {
     const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
     const before = phones.length;
