@@ -3,18 +3,18 @@
 // API process per core (`--api-processes auto`, how a host serving heavy polling runs it); the
 // targets are read off the second.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
-import { createStore, startBare, startLean, startServer } from './lib/proc.mjs';
+import { createStore, ROOT, startBare, startLean, startServer } from './lib/proc.mjs';
 import { seedJobs } from './lib/seed.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 
 // Authentication as a deployment runs it (verify is also the default).
 const FLEET = ['--servers', '10', '--phones-per-server', '10', '--auth', 'verify'];
 const CONNECTIONS = 64;
-const PROCESSES = availableParallelism();
+// As many as `--api-processes auto` starts (and the reference, lean.mjs): a CPU quota counted.
+const PROCESSES = (await import(join(ROOT, 'dist/cores.js'))).usableCores();
 const DEPLOYMENTS = [
   { name: 'one process', args: [] },
   { name: `${PROCESSES} API processes`, args: ['--api-processes', 'auto'] },
