@@ -75,7 +75,11 @@ function apiProcessesProblem(config: Config): string | undefined {
 /**
  * A free port on `host`. With `--port 0` the parent chooses the port once, for every API process it
  * starts: node:cluster closes a port when the last process listening on it exits, and replacements
- * asking for any port would then be given a new one, not the one the banner shows.
+ * asking for any port would then be given a new one, not the one the banner shows. (Asking for the
+ * chosen port only after the first start would not do: node:cluster shares a port between the
+ * processes that asked for the same one, so a replacement asking for it while the others hold it
+ * "any port" would be refused.) Another program could take the port between this probe and the
+ * API processes' listening, a second or so; the start then fails as with a port in use.
  */
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,10 +95,11 @@ function freePort(host: string): Promise<number> {
 export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   const problem = apiProcessesProblem(config);
   if (problem) throw new Error(problem);
-  const groupPort = config.port === 0 ? await freePort(config.host) : config.port;
   const node = config.role === 'all' ? await startNode({ ...config, role: 'worker' }) : undefined;
   const log = node?.log ?? createLogger(config.logLevel);
   const children = new Set<Child>();
+  /** The port every API process listens on: chosen just before they start, when --port is 0. */
+  let groupPort = config.port;
   let stopping = false;
   let started = false;
   const restarts: number[] = [];
@@ -107,17 +112,17 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   cluster.on('message', onMessage);
 
   /**
-   * A new API process; resolves with its port once it listens, rejects if it exits first. Once the
-   * group has started, every exit that was not asked for is counted and the process replaced.
+   * A new API process; resolves once it listens, rejects if it exits first. Once the group has
+   * started, every exit that was not asked for is counted and the process replaced.
    */
   const fork = () =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<void>((resolve, reject) => {
       const child = cluster.fork({ [PARENT_ENV]: String(process.pid), [PORT_ENV]: String(groupPort) });
       children.add(child);
       let listening = false;
-      child.once('listening', (address) => {
+      child.once('listening', () => {
         listening = true;
-        resolve(address.port);
+        resolve();
       });
       child.once('exit', (code, signal) => {
         children.delete(child);
@@ -167,16 +172,15 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
     await node?.close();
   };
 
-  let port: number;
   try {
-    const ports = await Promise.all(Array.from({ length: config.apiProcesses }, fork));
-    port = ports[0]!;
+    if (groupPort === 0) groupPort = await freePort(config.host);
+    await Promise.all(Array.from({ length: config.apiProcesses }, fork));
     started = true;
   } catch (err) {
     await stopAll();
     throw err;
   }
-  const url = httpUrl(config.host, port);
+  const url = httpUrl(config.host, groupPort);
   log.info({ url, apiProcesses: [...children].map((c) => c.process.pid), jobsRunHere: node !== undefined }, 'API processes started');
 
   let closing: Promise<void> | undefined;
