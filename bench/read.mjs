@@ -190,5 +190,5 @@ export async function readBench({ work, quick }) {
   const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: list, ratio: ratio(list.p50, few.p50) };
   console.log(`  ${`opencph, ${bigJobs} jobs`.padEnd(34)} ${String(list.rps).padStart(7)} req/s   p50 ${list.p50.toFixed(2)} ms   p99 ${list.p99.toFixed(2)} ms`);
   console.log(`  ${'ratio'.padEnd(34)} p50 ×${scale.ratio}`);
-  return { auth, connections: CONNECTIONS, seconds, deployment: target.deployment, listJobs: target.listJobs, listJobsReference: reference, showJob: target.showJob, runs, scale };
+  return { auth, cores: PROCESSES, connections: CONNECTIONS, seconds, deployment: target.deployment, listJobs: target.listJobs, listJobsReference: reference, showJob: target.showJob, runs, scale };
 }

@@ -43,9 +43,8 @@ const { listJobs, listJobsReference, showJob, scale, engine } = results;
  * use (a CPU quota counted), fully used, carry that many calls of the load generator (measured in
  * the same run) plus the server. An upper bound: processes taking turns on the cores lose some of it.
  */
-async function cpuBudget({ baseline, result }) {
+function cpuBudget({ baseline, result }, cores) {
   if (result.cpuMicrosPerCall === undefined) return undefined;
-  const cores = (await import(join(ROOT, 'dist/cores.js'))).usableCores();
   const callsPerSecond = Math.round(0.6 * baseline.rps);
   return { cores, callsPerSecond, loadCpuMicrosPerCall: result.loadCpuMicrosPerCall, serverMicrosPerCall: Math.round((cores * 1e6) / callsPerSecond - result.loadCpuMicrosPerCall) };
 }
@@ -62,7 +61,7 @@ console.log(`  ListJobs p99 ${listJobs.result.p99} ms at ${results.connections} 
 console.log(`  Scale: ListJobs p50 at ${scale.storedJobs[1].toLocaleString('en')} jobs ${scale.ratio} × p50 at 1,000 (≤ 1.25): ${verdict(results.targets.scale.met)}`);
 console.log(`  Engine on SQLite ${engine.sqlite.result.jobsPerSecond} jobs/s (≥ 5,000): ${verdict(results.targets.engineSqlite.met)}`);
 console.log(`  (ShowJob throughput ${showJob.ratio} of its baseline)`);
-const budget = await cpuBudget(listJobs);
+const budget = cpuBudget(listJobs, results.cores);
 if (budget) {
   results.targets.listJobsThroughput.serverCpuBudget = budget;
   console.log(

@@ -14,10 +14,21 @@ const [port, dbFile] = process.argv.slice(2);
 if (cluster.isPrimary) {
   const { usableCores } = await dist('cores.js');
   for (let i = 0; i < usableCores(); i++) cluster.fork();
-  // Stopped: the workers exit on their own (so that each writes its CPU profile under BENCH_PROFILE).
-  process.on('SIGTERM', () => {
+  let stopping = false;
+  // The workers exit on their own (so that each writes its CPU profile under BENCH_PROFILE).
+  const stop = () => {
+    stopping = true;
     for (const worker of Object.values(cluster.workers)) worker.process.kill('SIGTERM');
-    cluster.on('exit', () => Object.keys(cluster.workers).length === 0 && process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  cluster.on('exit', (_worker, code, signal) => {
+    // A worker lost mid-run would leave fewer processes answering than the figures say: end them all.
+    if (!stopping) {
+      console.error(`a reference process exited (${signal ?? `code ${code}`})`);
+      process.exitCode = 1;
+      stop();
+    }
+    if (Object.keys(cluster.workers).length === 0) process.exit();
   });
 } else {
   const { openDb } = await dist('store/db.js');
