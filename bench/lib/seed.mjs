@@ -1,7 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PROJECT } from './common.mjs';
+import { ROOT } from './proc.mjs';
 
+// Ids as the server mints them (the time they were minted, then random bits), for the times the
+// seeded work is dated: the store's indexes over them are laid out as a real store's are.
+const { idAt } = await import(join(ROOT, 'dist/domain/ids.js'));
 
 /** A deterministic generator, so every run stores the same mix of jobs. */
 function rng(seed) {
@@ -12,24 +16,6 @@ function rng(seed) {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Ids shaped like the server's own (src/domain/ids.ts): the time they were minted in milliseconds
- * as 12 hex digits, then 80 random bits; so the store's indexes over them are laid out as a real
- * store's are. Random bits come from a pool.
- */
-function idSource() {
-  let pool = Buffer.alloc(0);
-  let at = 0;
-  return (ms) => {
-    if (at + 10 > pool.length) {
-      pool = randomBytes(10 * 65536);
-      at = 0;
-    }
-    at += 10;
-    return ms.toString(16).padStart(12, '0') + pool.toString('hex', at - 10, at);
   };
 }
 
@@ -58,7 +44,6 @@ export function seedJobs(file, { requests, perRequest = 10, now = Date.now(), jo
      values (?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, null, null, 1)`,
   );
   const random = rng(6);
-  const id = idSource();
   const requestIds = new Array(requests);
   const jobIds = [];
   // Jobs of the last week, oldest first, so none is old enough for retention to purge.
@@ -66,7 +51,7 @@ export function seedJobs(file, { requests, perRequest = 10, now = Date.now(), jo
   const chunk = db.transaction((from, to) => {
     for (let r = from; r < to; r++) {
       const begin = now - span + Math.floor((r / requests) * span);
-      const requestId = id(begin);
+      const requestId = idAt(begin);
       requestIds[r] = requestId;
       const kind = random();
       const operation = kind < 0.6 ? 'phone.restart' : kind < 0.9 ? 'phone.shell' : 'phone.stop';
@@ -76,7 +61,7 @@ export function seedJobs(file, { requests, perRequest = 10, now = Date.now(), jo
       for (let j = 0; j < perRequest; j++) {
         const phone = phones[(first + j) % phones.length];
         const failed = random() < 0.05;
-        const jobId = id(begin);
+        const jobId = idAt(begin);
         if (jobIds.length < jobSample) jobIds.push(jobId);
         else if (random() < jobSample / (r * perRequest + j + 1)) jobIds[Math.floor(random() * jobSample)] = jobId;
         insertJob.run(

@@ -16,14 +16,17 @@ let used = BLOCK;
  * index, and on a store of a million jobs each was a page that had to be read in first.
  * Ids minted in one millisecond are not ordered among themselves; nothing relies on that.
  */
-export const newId: IdGenerator = () => {
+export const newId: IdGenerator = () => idAt(Date.now());
+
+/** An id as if minted at `ms` (epoch milliseconds): how stores seeded with past work are given theirs. */
+export function idAt(ms: number): string {
   if (used === BLOCK) {
     pool = randomBytes(BLOCK);
     used = 0;
   }
   used += RANDOM_BYTES;
-  return Date.now().toString(16).padStart(12, '0') + pool.toString('hex', used - RANDOM_BYTES, used);
-};
+  return ms.toString(16).padStart(12, '0') + pool.toString('hex', used - RANDOM_BYTES, used);
+}
 
 /** CPH caps phone/server/image ids at 32 bytes; anything outside this shape can never name a resource. */
 const RESOURCE_ID = /^[A-Za-z0-9_-]{1,32}$/;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMintedId, isResourceId, newId } from '../../src/domain/ids.js';
+import { idAt, isMintedId, isResourceId, newId } from '../../src/domain/ids.js';
 import { mergeProperty, parseProperty } from '../../src/domain/property.js';
 import { isValidName, truncateUtf8 } from '../../src/domain/text.js';
 import { formatUtc } from '../../src/domain/time.js';
@@ -56,6 +56,15 @@ describe('ids', () => {
     expect(newId() > first).toBe(true);
     // 80 random bits: the tails of one millisecond's ids differ.
     expect(new Set(ids.map((id) => id.slice(12))).size).toBe(ids.length);
+  });
+  it('mints an id for a given time the same way (idAt)', () => {
+    const at = Date.UTC(2026, 10, 23, 8, 0, 0);
+    const a = idAt(at);
+    const b = idAt(at + 1);
+    expect(isMintedId(a)).toBe(true);
+    expect(parseInt(a.slice(0, 12), 16)).toBe(at);
+    expect(b > a).toBe(true);
+    expect(idAt(at).slice(12)).not.toBe(a.slice(12));
   });
   it('accepts resource ids up to 32 bytes only', () => {
     expect(isResourceId('a'.repeat(32))).toBe(true);
