@@ -1,7 +1,8 @@
 // Benchmarks 1–3: ListJobs and ShowJob against a bare node:http baseline, and ListJobs at 1,000
 // stored jobs against 1,000,000. The server runs twice: as one process (the default), and with one
 // API process per core (`--api-processes auto`, how a host serving heavy polling runs it); the
-// targets are read off the second.
+// targets are read off the second. ListJobs is also measured on a reference (lib/lean.mjs): the
+// same work behind bare node:http, which tells the machine's share from the HTTP layer's.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
