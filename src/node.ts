@@ -12,7 +12,7 @@ import { seedSimProject } from './fleet/sim/seed.js';
 import { buildApp } from './http/app.js';
 import type { Authenticator } from './http/plugins/auth.js';
 import { authenticatorFor } from './http/plugins/identity.js';
-import { createLogger } from './log.js';
+import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
 import { openDb, type DbHandle } from './store/db.js';
 import { expireLeasesOf } from './store/jobs.js';
 import { migrateToLatest, withStartupLock } from './store/migrate.js';
@@ -174,12 +174,14 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   engine.start();
 
   let app: FastifyInstance | undefined;
+  let access: AccessLog | undefined;
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
     const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
-    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, version: VERSION });
+    access = overrides.logger ? accessLogBeside(log) : createAccessLog(config.logLevel);
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access.logger, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;
@@ -192,6 +194,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     (closing ??= (async () => {
       // Calls in flight are answered first (see buildApp for their connections).
       await app?.close();
+      access?.flush();
       await engine.stop(graceMs);
       await stopListening?.();
       await handle.close();

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { accessLogBeside } from '../log.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
 import type { Db, DbHandle } from '../store/db.js';
@@ -25,6 +26,8 @@ export interface AppOptions {
   engine: Engine;
   authenticator: Authenticator;
   logger: Logger;
+  /** Where the one line per request goes (see log.ts); by default beside `logger`. */
+  accessLog?: Logger;
   version: string;
 }
 
@@ -68,7 +71,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   // One log line per request. It holds no credentials (method, path, status, time), so it skips the
   // redaction every other line goes through: that took half the cost of the line.
-  const accessLog = o.logger.child({}, { redact: [] });
+  const accessLog = o.accessLog ?? accessLogBeside(o.logger).logger;
   app.addHook('onResponse', (req, reply, done) => {
     accessLog.info({ reqId: req.id, method: req.method, path: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     done();

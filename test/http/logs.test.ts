@@ -1,12 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessKey } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { createLogger } from '../../src/log.js';
+import { ACCESS_FLUSH_MS, createAccessLog, createLogger } from '../../src/log.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken } from '../helpers/http.js';
-import { startTestNode, type TestNode } from '../helpers/node.js';
+import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 /** Everything the node logs, at the most verbose level, captured through its real logger setup. */
 function capture() {
@@ -76,5 +81,46 @@ describe('logs are free of secrets', () => {
     const text = l.text();
     for (const s of ['Signature=abc', 'tok-1', 'tok-2', 'pw-1', 'pw-2', 'sk-1', 'sk-2']) expect(text).not.toContain(s);
     expect(text).toContain('[redacted]');
+  });
+});
+
+describe('access log lines to stdout or a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opencph-access-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const linesOf = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+  const line = (i: number) => ({ reqId: `r${i}`, method: 'GET', path: '/v1/x', status: 200, ms: 0.1 });
+
+  it('are written in blocks, not one write per line, and all of them once flushed', () => {
+    const file = join(dir, 'blocks.log');
+    const access = createAccessLog('info', file);
+    for (let i = 0; i < 3; i++) access.logger.info(line(i), 'request');
+    expect(linesOf(file)).toEqual([]);
+    access.flush();
+    expect(linesOf(file).map((l) => JSON.parse(l).reqId)).toEqual(['r0', 'r1', 'r2']);
+  });
+
+  it('reach the file within a moment on a quiet node', async () => {
+    const file = join(dir, 'quiet.log');
+    const access = createAccessLog('info', file);
+    access.logger.info(line(0), 'request');
+    await waitFor(async () => (linesOf(file).length === 1 ? true : undefined), ACCESS_FLUSH_MS * 8, 20);
+    access.flush();
+  });
+
+  it('are all written when the process exits, normally or on an uncaught error', async () => {
+    const log = fileURLToPath(new URL('../../dist/log.js', import.meta.url));
+    for (const [name, end] of [
+      ['exit', 'process.exit(0)'],
+      ['throw', "setImmediate(() => { throw new Error('boom'); })"],
+    ]) {
+      const file = join(dir, `${name}.log`);
+      const script = `const { createAccessLog } = await import(${JSON.stringify(log)});
+        const access = createAccessLog('info', ${JSON.stringify(file)});
+        for (let i = 0; i < 100; i++) access.logger.info({ reqId: 'r' + i }, 'request');
+        ${end};`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(name === 'exit' ? 0 : 1);
+      expect(linesOf(file)).toHaveLength(100);
+    }
   });
 });
