@@ -84,6 +84,24 @@ describe('logs are free of secrets', () => {
   });
 });
 
+describe('the lines a request logs', () => {
+  it('carry its request id', async () => {
+    const log = capture();
+    const failing = { authenticate: async () => Promise.reject(new Error('the identity store is gone')) };
+    const t = await startTestNode({ logLevel: 'info' }, { logger: log.logger, authenticator: failing });
+    try {
+      const r = await t.get('/phones');
+      expect([r.status, r.body.error_code]).toEqual([500, 'CPS.0003']);
+      const lines = log.text().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const failed = lines.find((l) => l.msg === 'request failed');
+      expect(failed?.reqId).toBe(r.headers.get('x-request-id'));
+      expect(failed?.err?.message).toBe('the identity store is gone');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('access log lines to stdout or a file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'opencph-access-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
