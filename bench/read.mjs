@@ -205,13 +205,24 @@ export async function readBench({ work, quick }) {
   });
   const target = runs[runs.length - 1];
 
-  console.log(`\n3. Scale: ListJobs p50 with 1,000 stored jobs (baseline) and ${bigJobs} (the run of 1.), ${target.deployment}`);
-  server = await startServer({ dataDir: small.dataDir, args: [...FLEET, ...target.args], logFile: join(work, 'small.log'), name: 'scale' });
-  const few = await measure('opencph, 1,000 jobs', server, pool(server.url, small.requestIds, 20_000, listJobsCall), seconds, quick);
-  await server.stop();
-  const list = target.listJobs.result;
-  const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: list, ratio: ratio(list.p50, few.p50) };
-  console.log(`  ${`opencph, ${bigJobs} jobs`.padEnd(34)} ${String(list.rps).padStart(7)} req/s   p50 ${list.p50.toFixed(2)} ms   p99 ${list.p99.toFixed(2)} ms`);
-  console.log(`  ${'ratio'.padEnd(34)} p50 ×${scale.ratio}`);
+  // 3. The two stores alternately, twice each, so that the machine's drift cannot pass for a
+  // difference between them; each store's lower p50 is compared.
+  console.log(`\n3. Scale: ListJobs p50 with 1,000 stored jobs (baseline) and ${bigJobs}, ${target.deployment}, each twice in turn`);
+  const scaleRuns = { few: [], many: [] };
+  for (let i = 0; i < 2; i++) {
+    for (const [key, store, label] of [
+      ['few', small, 'opencph, 1,000 jobs'],
+      ['many', big, `opencph, ${bigJobs} jobs`],
+    ]) {
+      server = await startServer({ dataDir: store.dataDir, args: [...FLEET, ...target.args], logFile: join(work, 'scale.log'), name: 'scale' });
+      scaleRuns[key].push(await measure(label, server, pool(server.url, store.requestIds, 20_000, listJobsCall), seconds, quick));
+      await server.stop();
+    }
+  }
+  const lowerP50 = (runs) => runs.reduce((a, b) => (b.p50 < a.p50 ? b : a));
+  const few = lowerP50(scaleRuns.few);
+  const many = lowerP50(scaleRuns.many);
+  const scale = { storedJobs: [1_000, big.requestIds.length * 10], baseline: few, result: many, p50s: { few: scaleRuns.few.map((r) => r.p50), many: scaleRuns.many.map((r) => r.p50) }, ratio: ratio(many.p50, few.p50) };
+  console.log(`  ${'ratio of the lower p50s'.padEnd(34)} p50 ×${scale.ratio}`);
   return { auth, cores: PROCESSES, connections: CONNECTIONS, seconds, deployment: target.deployment, listJobs: target.listJobs, listJobsReference: reference, showJob: target.showJob, runs, scale };
 }
