@@ -180,7 +180,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   if (config.role !== 'worker') {
     const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
-    access = overrides.logger ? accessLogBeside(log) : createAccessLog(config.logLevel);
+    access = overrides.logger || !log.isLevelEnabled('info') ? accessLogBeside(log) : createAccessLog(log);
     app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access.logger, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -194,7 +194,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     (closing ??= (async () => {
       // Calls in flight are answered first (see buildApp for their connections).
       await app?.close();
-      access?.flush();
+      access?.close();
       await engine.stop(graceMs);
       await stopListening?.();
       await handle.close();

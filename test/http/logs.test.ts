@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAccessKey } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
@@ -102,38 +103,64 @@ describe('the lines a request logs', () => {
   });
 });
 
-describe('access log lines to stdout or a file', () => {
+describe('request log lines', () => {
   const dir = mkdtempSync(join(tmpdir(), 'opencph-access-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const linesOf = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
   const line = (i: number) => ({ reqId: `r${i}`, method: 'GET', path: '/v1/x', status: 200, ms: 0.1 });
 
-  it('are written in blocks, not one write per line, and all of them once flushed', () => {
-    const file = join(dir, 'blocks.log');
-    const access = createAccessLog('info', file);
-    for (let i = 0; i < 3; i++) access.logger.info(line(i), 'request');
-    expect(linesOf(file)).toEqual([]);
-    access.flush();
-    expect(linesOf(file).map((l) => JSON.parse(l).reqId)).toEqual(['r0', 'r1', 'r2']);
+  const toFile = (name: string) => {
+    const file = join(dir, name);
+    return { file, access: createAccessLog(pino({ level: 'info' }), openSync(file, 'a')) };
+  };
+
+  it('to a file are written in blocks, not one write per line, and all of them on close', async () => {
+    const { file, access } = toFile('blocks.log');
+    const writes = vi.spyOn(fs, 'writeSync');
+    try {
+      // One line per turn of the event loop, as requests come: each could have been written alone.
+      for (let i = 0; i < 5; i++) {
+        access.logger.info(line(i), 'request');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      access.close();
+      expect(linesOf(file).map((l) => JSON.parse(l).reqId)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+      // One block (or two, if the periodic write came between the lines), and perhaps an empty write.
+      const blocks = writes.mock.calls.filter((c) => String(c[1]).includes('"msg":"request"'));
+      expect(blocks.length).toBeGreaterThanOrEqual(1);
+      expect(blocks.length).toBeLessThanOrEqual(2);
+      // After the close, a line is written as it comes.
+      access.logger.info(line(5), 'request');
+      expect(linesOf(file)).toHaveLength(6);
+    } finally {
+      writes.mockRestore();
+    }
   });
 
-  it('reach the file within a moment on a quiet node', async () => {
-    const file = join(dir, 'quiet.log');
-    const access = createAccessLog('info', file);
+  it('to a file reach it within a moment on a quiet node', async () => {
+    const { file, access } = toFile('quiet.log');
     access.logger.info(line(0), 'request');
     await waitFor(async () => (linesOf(file).length === 1 ? true : undefined), ACCESS_FLUSH_MS * 8, 20);
-    access.flush();
+    access.close();
   });
 
-  it('are all written when the process exits, normally or on an uncaught error', async () => {
+  it('to a pipe or anything else that is not a file go through the node logger, as they come', () => {
+    const log = capture();
+    const access = createAccessLog(log.logger, openSync('/dev/null', 'w'));
+    access.logger.info(line(0), 'request');
+    expect(log.text()).toContain('"reqId":"r0"');
+  });
+
+  it('to a file are all written when the process exits, normally or on an uncaught error', async () => {
     const log = fileURLToPath(new URL('../../dist/log.js', import.meta.url));
     for (const [name, end] of [
       ['exit', 'process.exit(0)'],
       ['throw', "setImmediate(() => { throw new Error('boom'); })"],
     ]) {
       const file = join(dir, `${name}.log`);
-      const script = `const { createAccessLog } = await import(${JSON.stringify(log)});
-        const access = createAccessLog('info', ${JSON.stringify(file)});
+      const script = `const { createAccessLog, createLogger } = await import(${JSON.stringify(log)});
+        const { openSync } = await import('node:fs');
+        const access = createAccessLog(createLogger('info'), openSync(${JSON.stringify(file)}, 'a'));
         for (let i = 0; i < 100; i++) access.logger.info({ reqId: 'r' + i }, 'request');
         ${end};`;
       const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
