@@ -5,14 +5,19 @@
 // for the work a ListJobs must do; OpenCPH beside it shows what its HTTP layer costs.
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { ROOT } from './proc.mjs';
+import { credentialVerifier } from '../../dist/auth/verify.js';
+import { usableCores } from '../../dist/cores.js';
+import { CphError, Errors } from '../../dist/domain/errors.js';
+import { isMintedId, newId } from '../../dist/domain/ids.js';
+import { Limits } from '../../dist/domain/limits.js';
+import { systemClock } from '../../dist/domain/time.js';
+import { listJob } from '../../dist/http/wire.js';
+import { openDb } from '../../dist/store/db.js';
+import { listJobsByRequests } from '../../dist/store/jobs.js';
 
-const dist = (path) => import(join(ROOT, 'dist', path));
 const [port, dbFile] = process.argv.slice(2);
 
 if (cluster.isPrimary) {
-  const { usableCores } = await dist('cores.js');
   for (let i = 0; i < usableCores(); i++) cluster.fork();
   let stopping = false;
   // The workers exit on their own (so that each writes its CPU profile under BENCH_PROFILE).
@@ -31,15 +36,6 @@ if (cluster.isPrimary) {
     if (Object.keys(cluster.workers).length === 0) process.exit();
   });
 } else {
-  const { openDb } = await dist('store/db.js');
-  const { credentialVerifier } = await dist('auth/verify.js');
-  const { systemClock } = await dist('domain/time.js');
-  const { newId, isMintedId } = await dist('domain/ids.js');
-  const { CphError, Errors } = await dist('domain/errors.js');
-  const { Limits } = await dist('domain/limits.js');
-  const { listJobsByRequests } = await dist('store/jobs.js');
-  const { listJob } = await dist('http/wire.js');
-
   const store = openDb({ url: dbFile });
   const verify = credentialVerifier({ db: store.db, sqlite: store.sqlite, clock: systemClock });
   const PATH = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs$/;

@@ -1,11 +1,8 @@
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PROJECT } from './common.mjs';
-import { ROOT } from './proc.mjs';
-
 // Ids as the server mints them (the time they were minted, then random bits), for the times the
 // seeded work is dated: the store's indexes over them are laid out as a real store's are.
-const { idAt } = await import(join(ROOT, 'dist/domain/ids.js'));
+import { idAt } from '../../dist/domain/ids.js';
+import { PROJECT } from './common.mjs';
 
 /** A deterministic generator, so every run stores the same mix of jobs. */
 function rng(seed) {
