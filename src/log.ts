@@ -39,22 +39,21 @@ export interface AccessLog {
   close(): void;
 }
 
-/** Access lines to a log file are written once this many bytes have gathered (one write takes at most 16 KiB)… */
+/** Access lines to a log file are written once this many bytes have gathered (a write takes ≤ 16 KiB)… */
 const ACCESS_BLOCK_BYTES = 16_000;
 /** …and at least this often, so that the lines of a quiet node still show at once. */
 export const ACCESS_FLUSH_MS = 250;
 
 /**
  * Access lines beside `log`, to the file descriptor `fd` (stdout, where `log` writes, by default).
- * When it is a regular file, the
- * lines are gathered and written in blocks: with the log in a file and two API processes under
- * load, one write per line cost 15% of the server's CPU per ListJobs. The blocks are written on
- * the event loop (a file never makes a writer wait for a reader), at least every ACCESS_FLUSH_MS,
- * when the node closes and when the process exits, also after an uncaught error; a process killed
- * by a signal it does not handle (SIGKILL, out of memory) loses up to its last quarter second of
- * them. To a pipe or a terminal (journald, docker, a shell), where a block could stall the node
- * behind a slow reader or mix with another process's lines past 4 KiB, each line is written as it
- * comes, through `log`, as every other line is.
+ * When it is a regular file, the lines are gathered and written in blocks: with the log in a file
+ * and two API processes under load, one write per line cost 15% of the server's CPU per ListJobs.
+ * The blocks are written on the event loop (a file never makes a writer wait for a reader), at
+ * least every ACCESS_FLUSH_MS, when the node closes and when the process exits, also after an
+ * uncaught error; a process killed by a signal it does not handle (SIGKILL, out of memory) loses
+ * up to its last quarter second of them. To a pipe or a terminal (journald, docker, a shell),
+ * where a block could stall the node behind a slow reader or mix with another process's lines
+ * past 4 KiB, each line is written as it comes, through `log`, as every other line is.
  */
 export function createAccessLog(log: Logger, fd = 1): AccessLog {
   if (!isFile(fd)) return accessLogBeside(log);

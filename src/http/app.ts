@@ -4,9 +4,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { accessLogBeside } from '../log.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
+import { accessLogBeside } from '../log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { registerAuth, type Authenticator } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
