@@ -180,8 +180,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   if (config.role !== 'worker') {
     const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
-    access = overrides.logger || !log.isLevelEnabled('info') ? accessLogBeside(log) : createAccessLog(log);
-    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access.logger, version: VERSION });
+    access = overrides.logger ? accessLogBeside(log) : createAccessLog(log);
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;

@@ -109,9 +109,9 @@ describe('request log lines', () => {
   const linesOf = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
   const line = (i: number) => ({ reqId: `r${i}`, method: 'GET', path: '/v1/x', status: 200, ms: 0.1 });
 
-  const toFile = (name: string) => {
+  const toFile = (name: string, log = pino({ level: 'info' })) => {
     const file = join(dir, name);
-    return { file, access: createAccessLog(pino({ level: 'info' }), openSync(file, 'a')) };
+    return { file, access: createAccessLog(log, openSync(file, 'a')) };
   };
 
   it('to a file are written in blocks, not one write per line, and all of them on close', async () => {
@@ -120,7 +120,7 @@ describe('request log lines', () => {
     try {
       // One line per turn of the event loop, as requests come: each could have been written alone.
       for (let i = 0; i < 5; i++) {
-        access.logger.info(line(i), 'request');
+        access.write(line(i));
         await new Promise((r) => setTimeout(r, 10));
       }
       access.close();
@@ -130,16 +130,49 @@ describe('request log lines', () => {
       expect(blocks.length).toBeGreaterThanOrEqual(1);
       expect(blocks.length).toBeLessThanOrEqual(2);
       // After the close, a line is written as it comes.
-      access.logger.info(line(5), 'request');
+      access.write(line(5));
       expect(linesOf(file)).toHaveLength(6);
     } finally {
       writes.mockRestore();
     }
   });
 
+  it('to a file are the lines the node logger would write, whatever the path holds', () => {
+    const { file, access } = toFile('format.log');
+    const log = capture();
+    const lines = log.logger.child({}, { redact: [] });
+    const entries = [
+      line(0),
+      { reqId: newId(), method: 'POST', path: '/v1/x?q="quoted"&b=\\back\\slash', status: 404, ms: 12.5 },
+      { reqId: newId(), method: 'GET', path: '/ctl\u0001\u001f\ttab\u007f/é/\u2028/😀', status: 500, ms: 0 },
+    ];
+    for (const e of entries) {
+      access.write(e);
+      lines.info(e, 'request');
+    }
+    access.close();
+    const withoutTime = (text: string) => text.split('\n').filter(Boolean).map((l) => l.replace(/"time":\d+,/, ''));
+    expect(withoutTime(readFileSync(file, 'utf8'))).toEqual(withoutTime(log.text()));
+    expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[2]!).path).toBe(entries[2]!.path);
+  });
+
+  it('that cannot be written are dropped, said once in the node log, and the node goes on', () => {
+    const file = join(dir, 'closed.log');
+    const fd = openSync(file, 'a');
+    const log = capture();
+    const access = createAccessLog(log.logger, fd);
+    fs.closeSync(fd);
+    access.write(line(0));
+    access.close();
+    access.write(line(1));
+    const errors = log.text().split('\n').filter((l) => l.includes('request lines could not be written'));
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(errors[0]!).err.code).toBe('EBADF');
+  });
+
   it('to a file reach it within a moment on a quiet node', async () => {
     const { file, access } = toFile('quiet.log');
-    access.logger.info(line(0), 'request');
+    access.write(line(0));
     await waitFor(async () => (linesOf(file).length === 1 ? true : undefined), ACCESS_FLUSH_MS * 8, 20);
     access.close();
   });
@@ -147,8 +180,15 @@ describe('request log lines', () => {
   it('to a pipe or anything else that is not a file go through the node logger, as they come', () => {
     const log = capture();
     const access = createAccessLog(log.logger, openSync('/dev/null', 'w'));
-    access.logger.info(line(0), 'request');
+    access.write(line(0));
     expect(log.text()).toContain('"reqId":"r0"');
+  });
+
+  it('are not written at a level above info', () => {
+    const { file, access } = toFile('quiet-level.log', pino({ level: 'warn' }));
+    access.write(line(0));
+    access.close();
+    expect(linesOf(file)).toEqual([]);
   });
 
   it('to a file are all written when the process exits, normally or on an uncaught error', async () => {
@@ -161,7 +201,7 @@ describe('request log lines', () => {
       const script = `const { createAccessLog, createLogger } = await import(${JSON.stringify(log)});
         const { openSync } = await import('node:fs');
         const access = createAccessLog(createLogger('info'), openSync(${JSON.stringify(file)}, 'a'));
-        for (let i = 0; i < 100; i++) access.logger.info({ reqId: 'r' + i }, 'request');
+        for (let i = 0; i < 100; i++) access.write({ reqId: 'r' + i, method: 'GET', path: '/', status: 200, ms: 1 });
         ${end};`;
       const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
       expect(child.status, child.stderr).toBe(name === 'exit' ? 0 : 1);
