@@ -29,6 +29,8 @@ export function parseAuthorization(value: string | undefined): ParsedAuthorizati
 
 /** `20191115T033655Z` as epoch milliseconds, or undefined when it is not such a date. */
 export function parseSdkDate(value: string | undefined): number | undefined {
+  // A client's calls within one second carry the same date: the last one parsed is kept.
+  if (value === lastSdkDate.text) return lastSdkDate.ms;
   const m = value === undefined ? null : SDK_DATE.exec(value);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
@@ -36,8 +38,10 @@ export function parseSdkDate(value: string | undefined): number | undefined {
   const back = new Date(ms);
   // Reject dates that Date.UTC silently rolls over (month 13, 31 February, hour 24).
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi) return undefined;
+  lastSdkDate = { text: value!, ms };
   return ms;
 }
+let lastSdkDate: { text: string | undefined; ms: number | undefined } = { text: undefined, ms: undefined };
 
 export function formatSdkDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15) + 'Z';
@@ -80,12 +84,17 @@ function decodeToBytes(text: string): Buffer {
 /** Text of unreserved characters only is its own decoding and its own encoding (the common case). */
 const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
 
+/** A path of unreserved characters and slashes only is its own canonical form (the common case). */
+const PLAIN_PATH = /^[A-Za-z0-9._~/-]*$/;
+
 /** The canonical URI: each raw path segment decoded and re-encoded, always ending in `/`. */
 export function canonicalUri(rawPath: string): string {
-  const uri = rawPath
-    .split('/')
-    .map((segment) => (UNRESERVED.test(segment) ? segment : encodeBytes(decodeToBytes(segment))))
-    .join('/');
+  const uri = PLAIN_PATH.test(rawPath)
+    ? rawPath
+    : rawPath
+        .split('/')
+        .map((segment) => (UNRESERVED.test(segment) ? segment : encodeBytes(decodeToBytes(segment))))
+        .join('/');
   return uri.endsWith('/') ? uri : uri + '/';
 }
 
@@ -134,17 +143,18 @@ function stringToSign(sdkDate: string, canonical: string): string {
   return `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
 }
 
-/** The signature under a secret key, given as its text or as a key object made from it once. */
-function signatureOf(secretKey: string | KeyObject, toSign: string): string {
+/** The signature's bytes under a secret key, given as its text or as a key object made from it once. */
+function macOf(secretKey: string | KeyObject, toSign: string): Buffer {
   return createHmac('sha256', typeof secretKey === 'string' ? Buffer.from(secretKey, 'utf8') : secretKey)
     .update(toSign)
-    .digest('hex');
+    .digest();
 }
 
 /** Whether `auth.signature` is the signature of `req` under `secretKey`, compared in constant time. */
 export function signatureMatches(req: SignedRequest, auth: ParsedAuthorization, secretKey: string | KeyObject): boolean {
-  const expected = signatureOf(secretKey, stringToSign(req.header('x-sdk-date') ?? '', canonicalRequest(req, auth.signedHeaders)));
-  return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(auth.signature, 'hex'));
+  // `auth.signature` is 64 hex digits (parseAuthorization), so both sides are 32 bytes.
+  const expected = macOf(secretKey, stringToSign(req.header('x-sdk-date') ?? '', canonicalRequest(req, auth.signedHeaders)));
+  return timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'));
 }
 
 export interface SignInput {
@@ -172,7 +182,7 @@ export function signRequest(input: SignInput): Record<string, string> {
   const signed = [...lower.keys()].sort(byCodeUnits);
   const body = typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body;
   const req: SignedRequest = { method: input.method, url: input.url, header: (n) => lower.get(n), body };
-  const signature = signatureOf(input.secretKey, stringToSign(lower.get('x-sdk-date')!, canonicalRequest(req, signed)));
+  const signature = macOf(input.secretKey, stringToSign(lower.get('x-sdk-date')!, canonicalRequest(req, signed))).toString('hex');
   headers['Authorization'] = `${ALGORITHM} Access=${input.accessKey}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
   return headers;
 }

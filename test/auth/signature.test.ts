@@ -45,6 +45,17 @@ describe('SDK-HMAC-SHA256 verification (pure)', () => {
     expect(parseSdkDate('20190230T000000Z')).toBeUndefined();
     expect(parseSdkDate('2019-11-15T03:36:55Z')).toBeUndefined();
     expect(parseSdkDate(undefined)).toBeUndefined();
+    // The last date read is kept: the same text again, or any other after it, reads as it did alone.
+    const at = Date.UTC(2019, 10, 15, 3, 36, 55);
+    for (const [text, ms] of [
+      ['20191115T033655Z', at],
+      ['20191115T033655Z', at],
+      ['20191115T033656Z', at + 1000],
+      [undefined, undefined],
+      ['20190230T000000Z', undefined],
+      ['20191115T033655Z', at],
+    ] as const)
+      expect(parseSdkDate(text)).toBe(ms);
   });
 
   it('builds the canonical URI from the raw path, re-encoded, with a trailing slash', () => {
@@ -52,6 +63,8 @@ describe('SDK-HMAC-SHA256 verification (pure)', () => {
     expect(canonicalUri('/v1/p/x/')).toBe('/v1/p/x/');
     expect(canonicalUri('/a%20b/c%2Fd/%7e!')).toBe('/a%20b/c%2Fd/~%21/');
     expect(canonicalUri('/caf%C3%A9')).toBe('/caf%C3%A9/');
+    expect(canonicalUri('/a-b/c_d.e~f')).toBe('/a-b/c_d.e~f/');
+    expect(canonicalUri('')).toBe('/');
   });
 
   it('builds the canonical query from decoded pairs, sorted, re-encoded (never the raw string)', () => {
