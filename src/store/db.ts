@@ -48,7 +48,8 @@ export function directSqlite(store: ReadStore): SqliteDatabase.Database | undefi
   return store.sqlite && !store.sqlite.inTransaction ? store.sqlite : undefined;
 }
 
-const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
+/** Per connection, its statements by text: raw ones and the others apart. */
+const prepared = new WeakMap<SqliteDatabase.Database, { raw: Map<string, SqliteDatabase.Statement>; rows: Map<string, SqliteDatabase.Statement> }>();
 
 /**
  * `sql` prepared once on this connection. Raw statements answer rows as arrays, which are cheaper
@@ -56,10 +57,10 @@ const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase
  */
 export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, raw = false): SqliteDatabase.Statement {
   let statements = prepared.get(sqlite);
-  if (!statements) prepared.set(sqlite, (statements = new Map()));
-  const key = raw ? `raw:${sql}` : sql;
-  let stmt = statements.get(key);
-  if (!stmt) statements.set(key, (stmt = sqlite.prepare(sql).raw(raw)));
+  if (!statements) prepared.set(sqlite, (statements = { raw: new Map(), rows: new Map() }));
+  const byText = raw ? statements.raw : statements.rows;
+  let stmt = byText.get(sql);
+  if (!stmt) byText.set(sql, (stmt = sqlite.prepare(sql).raw(raw)));
   return stmt;
 }
 
