@@ -6,7 +6,7 @@ import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
-import { accessLogBeside, LazyChildLogger, type AccessLog } from '../log.js';
+import { accessLogBeside, type AccessLog } from '../log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { registerAuth, type Authenticator } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
@@ -36,8 +36,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     loggerInstance: o.logger as FastifyBaseLogger,
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // A request's own logger is made when it first logs something (most never do).
-    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
     genReqId: () => newId(),
     bodyLimit: Limits.bodyBytes,
     // Ids in paths are at most 32 bytes; longer paths are still answered, in CPH's error format.

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAccessKey } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { ACCESS_FLUSH_MS, createAccessLog, createLogger, LazyChildLogger } from '../../src/log.js';
+import { ACCESS_FLUSH_MS, createAccessLog, createLogger } from '../../src/log.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
@@ -100,41 +100,6 @@ describe('the lines a request logs', () => {
     } finally {
       await t.close();
     }
-  });
-});
-
-describe("a request's own logger", () => {
-  it('is made only when something is logged through it, with the bindings, redacting as the node logger does', () => {
-    const log = capture();
-    const child = vi.spyOn(log.logger, 'child');
-    const lazy = new LazyChildLogger(log.logger, { reqId: 'r1' }, {});
-    expect(lazy.level).toBe('trace');
-    lazy.debug('not yet');
-    expect(child).toHaveBeenCalledTimes(1);
-    lazy.warn({ password: 'pw-3', n: 1 }, 'with %s', 'args');
-    lazy.child({ step: 2 }).info('nested');
-    expect(child).toHaveBeenCalledTimes(2);
-    const lines = log.text().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.reqId, l.msg])).toEqual([
-      ['r1', 'not yet'],
-      ['r1', 'with args'],
-      ['r1', 'nested'],
-    ]);
-    expect(lines[1].password).toBe('[redacted]');
-    expect(lines[2].step).toBe(2);
-  });
-
-  it('costs nothing for a request that logs nothing, and takes a level of its own', () => {
-    const log = capture();
-    const child = vi.spyOn(log.logger, 'child');
-    const quiet = new LazyChildLogger(log.logger, { reqId: 'r2' }, { level: 'error' });
-    expect(quiet.level).toBe('error');
-    expect(child).not.toHaveBeenCalled();
-    quiet.warn('below its level');
-    quiet.level = 'warn';
-    quiet.warn('at its level');
-    expect(log.text()).not.toContain('below its level');
-    expect(log.text()).toContain('at its level');
   });
 });
 
