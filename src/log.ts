@@ -80,13 +80,15 @@ export function createAccessLog(log: Logger, fd = 1): AccessLog {
   let failed = false;
   const flush = () => {
     if (block.length === 0) return;
-    const text = block.join('');
+    const bytes = Buffer.from(block.join(''));
     block = [];
     chars = 0;
     try {
-      fs.writeSync(fd, text);
+      // A file takes a whole write unless it cannot grow (a size limit, a nearly full disk).
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done);
     } catch (err) {
-      // A full disk loses these lines, not the node; said once, through the node's logger.
+      // The rest of the block is dropped, and said once through the node's logger, rather than
+      // thrown into whichever request completed the block.
       if (!failed) log.error({ err }, 'request lines could not be written to the log');
       failed = true;
     }
@@ -118,7 +120,7 @@ function isFile(fd: number): boolean {
   }
 }
 
-/** Access lines through `log`'s own destination, written as they come (tests, a level above info). */
+/** Access lines through `log`'s own destination, written as they come (a pipe or a terminal, tests). */
 export function accessLogBeside(log: Logger): AccessLog {
   const lines = log.child({}, { redact: [] });
   return { write: (entry) => lines.info(entry, 'request'), close: () => undefined };

@@ -137,7 +137,7 @@ describe('request log lines', () => {
     }
   });
 
-  it('to a file are the lines the node logger would write, whatever the path holds', () => {
+  it('to a file are the lines the node logger would write, quotes, backslashes and control characters included', () => {
     const { file, access } = toFile('format.log');
     const log = capture();
     const lines = log.logger.child({}, { redact: [] });
@@ -154,6 +154,27 @@ describe('request log lines', () => {
     const withoutTime = (text: string) => text.split('\n').filter(Boolean).map((l) => l.replace(/"time":\d+,/, ''));
     expect(withoutTime(readFileSync(file, 'utf8'))).toEqual(withoutTime(log.text()));
     expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[2]!).path).toBe(entries[2]!.path);
+  });
+
+  it('to a file are written whole when the file takes a block in parts', () => {
+    const { file, access } = toFile('short.log');
+    const write = fs.writeSync;
+    // The first write takes only part of what it is given, as a file near its size limit does.
+    let first = true;
+    const writes = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, buffer: Buffer, at?: number | null) => {
+      const offset = at ?? 0;
+      const length = first ? 100 : buffer.length - offset;
+      first = false;
+      return write(fd, buffer, offset, length);
+    }) as typeof fs.writeSync);
+    try {
+      for (let i = 0; i < 5; i++) access.write(line(i));
+      access.close();
+      expect(writes.mock.calls.length).toBeGreaterThan(1);
+      expect(linesOf(file).map((l) => JSON.parse(l).reqId)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    } finally {
+      writes.mockRestore();
+    }
   });
 
   it('that cannot be written are dropped, said once in the node log, and the node goes on', () => {
