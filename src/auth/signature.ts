@@ -2,8 +2,9 @@ import { createHmac, hash, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * SDK-HMAC-SHA256, as the official Huawei Cloud SDKs sign requests (cph-api.md §6.2).
- * Pure: no clock, no store. The verifier rebuilds the canonical request from what arrived on the
- * wire (raw path, raw query, the headers named in SignedHeaders, the raw body bytes).
+ * No clock, no store (parseSdkDate keeps the last date it read, which changes no answer). The
+ * verifier rebuilds the canonical request from what arrived on the wire (raw path, raw query, the
+ * headers named in SignedHeaders, the raw body bytes).
  */
 
 export const ALGORITHM = 'SDK-HMAC-SHA256';
@@ -152,9 +153,9 @@ function macOf(secretKey: string | KeyObject, toSign: string): Buffer {
 
 /** Whether `auth.signature` is the signature of `req` under `secretKey`, compared in constant time. */
 export function signatureMatches(req: SignedRequest, auth: ParsedAuthorization, secretKey: string | KeyObject): boolean {
-  // `auth.signature` is 64 hex digits (parseAuthorization), so both sides are 32 bytes.
   const expected = macOf(secretKey, stringToSign(req.header('x-sdk-date') ?? '', canonicalRequest(req, auth.signedHeaders)));
-  return timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'));
+  const given = Buffer.from(auth.signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(expected, given);
 }
 
 export interface SignInput {

@@ -64,6 +64,8 @@ describe('SDK-HMAC-SHA256 verification (pure)', () => {
     expect(canonicalUri('/a%20b/c%2Fd/%7e!')).toBe('/a%20b/c%2Fd/~%21/');
     expect(canonicalUri('/caf%C3%A9')).toBe('/caf%C3%A9/');
     expect(canonicalUri('/a-b/c_d.e~f')).toBe('/a-b/c_d.e~f/');
+    expect(canonicalUri('/%7e')).toBe('/~/');
+    expect(canonicalUri('/a%2fb')).toBe('/a%2Fb/');
     expect(canonicalUri('')).toBe('/');
   });
 
