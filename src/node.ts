@@ -13,6 +13,7 @@ import { buildApp } from './http/app.js';
 import type { Authenticator } from './http/plugins/auth.js';
 import { authenticatorFor } from './http/plugins/identity.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
+import { httpUrl } from './net.js';
 import { openDb, type DbHandle } from './store/db.js';
 import { expireLeasesOf } from './store/jobs.js';
 import { migrateToLatest, withStartupLock } from './store/migrate.js';
@@ -120,9 +121,6 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
     );
   });
 }
-
-/** The URL a server listening on `host` and `port` answers at (an IPv6 host in brackets). */
-export const httpUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
   const log = overrides.logger ?? createLogger(config.logLevel);

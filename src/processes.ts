@@ -1,11 +1,11 @@
 import cluster, { type Worker as Child } from 'node:cluster';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Limits } from './domain/limits.js';
 import { createLogger } from './log.js';
 import { isPostgresUrl } from './store/db.js';
-import { httpUrl, startNode, type RunningNode } from './node.js';
+import { freePort, httpUrl } from './net.js';
+import { startNode, type RunningNode } from './node.js';
 
 /**
  * `serve --api-processes N`: N processes answer HTTP on one port (node:cluster hands each new
@@ -70,26 +70,6 @@ function apiProcessesProblem(config: Config): string | undefined {
   if (config.role === 'worker') return '--api-processes needs a role that answers HTTP (all or api).';
   if (config.role === 'api' && !isPostgresUrl(config.database)) return 'with SQLite, --api-processes needs --role all: one process holds the data dir and runs the jobs.';
   return undefined;
-}
-
-/**
- * A free port on `host`. With `--port 0` the parent chooses the port once, for every API process it
- * starts: node:cluster closes a port when the last process listening on it exits, and replacements
- * asking for any port would then be given a new one, not the one the banner shows. (Asking for the
- * chosen port only after the first start would not do: node:cluster shares a port between the
- * processes that asked for the same one, so a replacement asking for it while the others hold it
- * "any port" would be refused.) Another program could take the port between this probe and the
- * API processes' listening, a second or so; the start then fails as with a port in use.
- */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
@@ -173,6 +153,11 @@ export async function startApiProcesses(config: Config): Promise<ApiProcesses> {
   };
 
   try {
+    // With --port 0 the port is chosen once, for every API process: node:cluster closes a port
+    // when the last process listening on it exits, and replacements asking for any port would be
+    // given a new one, not the one the banner shows. (Asking for the chosen port only after the
+    // first start would not do: a replacement asking for it while the others hold it as "any
+    // port" is refused.)
     if (groupPort === 0) groupPort = await freePort(config.host);
     await Promise.all(Array.from({ length: config.apiProcesses }, fork));
     started = true;
