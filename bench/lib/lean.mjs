@@ -1,8 +1,8 @@
-// The reference for ListJobs: OpenCPH's own signature check, job read and wire mapping (from dist/),
-// answered through bare node:http, one process per usable core as `--api-processes auto` runs.
-// There is no routing, no hooks, no validation beyond the request id, no schema serializer
-// (JSON.stringify) and no log line. Beside the bare baseline it shows what this machine allows
-// for the work a ListJobs must do; OpenCPH beside it shows what its HTTP layer costs.
+// The reference for ListJobs: OpenCPH's own signature check, job read and ListJobs body (from
+// dist/), answered through bare node:http, one process per usable core as `--api-processes auto`
+// runs. There is no routing, no hooks, no validation beyond the request id and no log line. Beside
+// the bare baseline it shows what this machine allows for the work a ListJobs must do; OpenCPH
+// beside it shows what its HTTP layer costs.
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { credentialVerifier } from '../../dist/auth/verify.js';
@@ -11,9 +11,9 @@ import { CphError, Errors } from '../../dist/domain/errors.js';
 import { isMintedId, newId } from '../../dist/domain/ids.js';
 import { Limits } from '../../dist/domain/limits.js';
 import { systemClock } from '../../dist/domain/time.js';
-import { listJob } from '../../dist/http/wire.js';
+import { listJobsBody } from '../../dist/http/wire.js';
 import { openDb } from '../../dist/store/db.js';
-import { listJobsByRequests } from '../../dist/store/jobs.js';
+import { listJobItems } from '../../dist/store/jobs.js';
 
 const [port, dbFile] = process.argv.slice(2);
 
@@ -40,9 +40,8 @@ if (cluster.isPrimary) {
   const verify = credentialVerifier({ db: store.db, sqlite: store.sqlite, clock: systemClock });
   const PATH = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs$/;
 
-  const answer = (res, status, body) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': body.request_id });
+  const answer = (res, status, requestId, text) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': requestId });
     res.end(text);
   };
 
@@ -57,11 +56,11 @@ if (cluster.isPrimary) {
       if (!caller.projects.has(project)) throw new CphError(Errors.noPermission);
       const request = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)).get('request_id');
       if (!isMintedId(request)) throw new CphError(Errors.invalidRequestId);
-      const jobs = await listJobsByRequests(store, project, [request], 0, Limits.listJobs.limitDefault);
-      answer(res, 200, { request_id: requestId, jobs: jobs.map(listJob) });
+      const items = await listJobItems(store, project, [request], 0, Limits.listJobs.limitDefault);
+      answer(res, 200, requestId, listJobsBody(requestId, items));
     } catch (err) {
       const known = err instanceof CphError;
-      answer(res, known ? err.status : 500, { request_id: requestId, error_code: known ? err.code : Errors.internal.code, error_msg: err.message });
+      answer(res, known ? err.status : 500, requestId, JSON.stringify({ request_id: requestId, error_code: known ? err.code : Errors.internal.code, error_msg: err.message }));
     }
   });
   server.keepAliveTimeout = 72_000;

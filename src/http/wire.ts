@@ -4,22 +4,14 @@ import type { SubmittedJob } from '../engine/submit.js';
 import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
 
-/** The one mapping from stored rows to CPH's wire objects. */
+/** The one mapping from stored rows to CPH's wire objects; ListJobs items alone are kept by the database (migration 006). */
 
 /**
- * ListJobs item: finished jobs show "" for absent error fields, as CPH's ListJobs example does.
- * A phone job names its phone, a server job its server; two plain literals (rather than a spread)
- * keep this cheap on the ListJobs hot path.
+ * ListJobs body around the jobs' items, which the store keeps as JSON text (the item's shape is in
+ * migration 006): joined as they are rather than parsed and serialized again.
  */
-export function listJob(j: JobView) {
-  const begin_time = formatUtc(j.begin_time);
-  const end_time = formatUtcOrNull(j.end_time);
-  const error_code = j.error_code ?? '';
-  const error_msg = j.error_msg ?? '';
-  const execute_msg = j.execute_msg ?? '';
-  return j.phone_id !== null
-    ? { phone_id: j.phone_id, node_id: j.server_id, job_id: j.job_id, begin_time, end_time, status: j.status, error_code, error_msg, execute_msg }
-    : { server_id: j.server_id, node_id: j.server_id, job_id: j.job_id, begin_time, end_time, status: j.status, error_code, error_msg, execute_msg };
+export function listJobsBody(requestId: string, items: readonly string[]): string {
+  return `{"request_id":${JSON.stringify(requestId)},"jobs":[${items.join(',')}]}`;
 }
 
 /**

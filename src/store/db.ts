@@ -48,19 +48,28 @@ export function directSqlite(store: ReadStore): SqliteDatabase.Database | undefi
   return store.sqlite && !store.sqlite.inTransaction ? store.sqlite : undefined;
 }
 
-/** Per connection, its statements by text: raw ones and the others apart. */
-const prepared = new WeakMap<SqliteDatabase.Database, { raw: Map<string, SqliteDatabase.Statement>; rows: Map<string, SqliteDatabase.Statement> }>();
-
 /**
- * `sql` prepared once on this connection. Raw statements answer rows as arrays, which are cheaper
- * to build; others answer the same row objects Kysely's SQLite driver does.
+ * How a prepared statement answers a row: as an object by column name (the same row objects Kysely's
+ * SQLite driver builds), as an array in column order, or as its first column's value alone. Arrays
+ * and values are cheaper to build than objects.
  */
-export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, raw = false): SqliteDatabase.Statement {
+export type RowShape = 'objects' | 'arrays' | 'values';
+
+/** Per connection, its statements by shape and text. */
+const prepared = new WeakMap<SqliteDatabase.Database, Record<RowShape, Map<string, SqliteDatabase.Statement>>>();
+
+/** `sql` prepared once on this connection, answering rows in `shape`. */
+export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, shape: RowShape = 'objects'): SqliteDatabase.Statement {
   let statements = prepared.get(sqlite);
-  if (!statements) prepared.set(sqlite, (statements = { raw: new Map(), rows: new Map() }));
-  const byText = raw ? statements.raw : statements.rows;
+  if (!statements) prepared.set(sqlite, (statements = { objects: new Map(), arrays: new Map(), values: new Map() }));
+  const byText = statements[shape];
   let stmt = byText.get(sql);
-  if (!stmt) byText.set(sql, (stmt = sqlite.prepare(sql).raw(raw)));
+  if (!stmt) {
+    stmt = sqlite.prepare(sql);
+    if (shape === 'arrays') stmt.raw(true);
+    else if (shape === 'values') stmt.pluck(true);
+    byText.set(sql, stmt);
+  }
   return stmt;
 }
 

@@ -58,7 +58,7 @@ export async function insertRequest(db: Db, r: NewRequest): Promise<void> {
   for (let i = 0; i < rows.length; i += 50) await db.insertInto('jobs').values(rows.slice(i, i + 50)).execute();
 }
 
-/** What ListJobs, ShowJob and sync commands show of a job; each column read is a value built per row. */
+/** What ShowJob and sync commands show of a job; each column read is a value built per row. */
 const JOB_COLUMNS = [
   'job_id',
   'phone_id',
@@ -75,7 +75,7 @@ export type JobView = Pick<JobRow, (typeof JOB_COLUMNS)[number]>;
 
 /** The ListJobs query; `limit` as a literal (`sql.lit`) writes it into the statement text. */
 function byRequests(db: Db, projectId: string, requestIds: readonly string[], offset: number, limit: number | RawBuilder<number>) {
-  let q = db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId);
+  let q = db.selectFrom('jobs').select('list_json').where('project_id', '=', projectId);
   q = requestIds.length === 1 ? q.where('request_id', '=', requestIds[0]!) : q.where('request_id', 'in', requestIds);
   return q.orderBy('seq').limit(limit).offset(offset);
 }
@@ -110,21 +110,23 @@ const jobView = (r: unknown[]): JobView => ({
   end_time: r[8] as number | null,
 });
 
-/** Jobs of the given requests in submission order (prepared on SQLite: see directSqlite). */
-export async function listJobsByRequests(store: ReadStore, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<JobView[]> {
+/**
+ * ListJobs: the jobs of the given requests in submission order, each as its ListJobs item in JSON
+ * text, as the database keeps it (migration 006). Prepared on SQLite: see directSqlite.
+ */
+export async function listJobItems(store: ReadStore, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<string[]> {
   const sqlite = directSqlite(store);
   if (sqlite) {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number, not ${limit}`);
-    const rows = preparedOnce(sqlite, byRequestsSql(store.db, requestIds.length, limit), true).all(projectId, ...requestIds, offset) as unknown[][];
-    return rows.map(jobView);
+    return preparedOnce(sqlite, byRequestsSql(store.db, requestIds.length, limit), 'values').all(projectId, ...requestIds, offset) as string[];
   }
-  return byRequests(store.db, projectId, requestIds, offset, limit).execute();
+  return (await byRequests(store.db, projectId, requestIds, offset, limit).execute()).map((r) => r.list_json);
 }
 
 export async function getJob(store: ReadStore, projectId: string, jobId: string): Promise<JobView | undefined> {
   const sqlite = directSqlite(store);
   if (sqlite) {
-    const row = preparedOnce(sqlite, (byIdSql ??= byId(store.db, '', '').compile().sql), true).get(jobId, projectId) as unknown[] | undefined;
+    const row = preparedOnce(sqlite, (byIdSql ??= byId(store.db, '', '').compile().sql), 'arrays').get(jobId, projectId) as unknown[] | undefined;
     return row && jobView(row);
   }
   return byId(store.db, projectId, jobId).executeTakeFirst();

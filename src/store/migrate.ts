@@ -5,6 +5,7 @@ import * as m002 from './migrations/002_android.js';
 import * as m003 from './migrations/003_identity.js';
 import * as m004 from './migrations/004_cluster.js';
 import * as m005 from './migrations/005_job_indexes.js';
+import * as m006 from './migrations/006_job_list_json.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '003_identity': m003,
   '004_cluster': m004,
   '005_job_indexes': m005,
+  '006_job_list_json': m006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Times are stored as milliseconds since the epoch (bigint) and formatted at the HTTP edge. */
 export interface ProjectTable {
@@ -90,6 +90,8 @@ export interface JobTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   attempts: number;
+  /** The job as ListJobs shows it, JSON text kept by the database (migration 006): read, never written. */
+  list_json: ColumnType<string, never, never>;
 }
 
 export interface SimRunTable {

@@ -17,7 +17,7 @@ import {
   getJob,
   getJobsByIds,
   insertRequest,
-  listJobsByRequests,
+  listJobItems,
   purgeFinished,
   renewLeases,
   requeue,
@@ -69,8 +69,8 @@ beforeAll(async () => {
     await h.db.transaction().execute((trx) => insertRequest(trx, { requestId, projectId: PROJECT, operation: 'phone.restart', now, jobs }));
   }
   for (const store of [{ db: h.db, sqlite: h.sqlite }, { db: h.db }]) {
-    await listJobsByRequests(store, PROJECT, requestIds.slice(0, 1), 0, 100);
-    await listJobsByRequests(store, PROJECT, requestIds, 2, 10);
+    await listJobItems(store, PROJECT, requestIds.slice(0, 1), 0, 100);
+    await listJobItems(store, PROJECT, requestIds, 2, 10);
     await getJob(store, PROJECT, jobIds[0]!);
   }
   await getJobsByIds(h.db, PROJECT, jobIds.slice(0, 3));

@@ -3,10 +3,13 @@ import { CphError, Errors } from '../../domain/errors.js';
 import { isMintedId } from '../../domain/ids.js';
 import { Limits } from '../../domain/limits.js';
 import type { ReadStore } from '../../store/db.js';
-import { getJob, listJobsByRequests } from '../../store/jobs.js';
+import { getJob, listJobItems } from '../../store/jobs.js';
 import { errorResponses, projectParams } from '../schemas/common.js';
 import { listJobsQuery, listJobsResponse, showJobParams, showJobResponse } from '../schemas/jobs.js';
-import { listJob, showJob } from '../wire.js';
+import { listJobsBody, showJob } from '../wire.js';
+
+/** What Fastify itself sends with a serialized body. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 interface ListJobsQuery {
   request_id?: string;
@@ -42,10 +45,11 @@ export async function jobRoutes(app: FastifyInstance, { store }: { store: ReadSt
         response: { 200: listJobsResponse, ...errorResponses },
       },
     },
-    async (req) => {
+    // The body is built as text (see listJobsBody); the response schema above documents it.
+    async (req, reply) => {
       const ids = requestIdsOf(req.query);
-      const jobs = await listJobsByRequests(store, req.params.project_id, ids, req.query.offset, req.query.limit);
-      return { request_id: req.id, jobs: jobs.map(listJob) };
+      const items = await listJobItems(store, req.params.project_id, ids, req.query.offset, req.query.limit);
+      return reply.type(JSON_TYPE).send(listJobsBody(req.id, items));
     },
   );
 
