@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { CphError, Errors, invalidParameter, type CatalogueEntry } from '../../domain/errors.js';
 
-interface Rendered {
+export interface Rendered {
   status: number;
   code: string;
   message: string;
@@ -13,6 +13,13 @@ const render = (entry: CatalogueEntry, detail?: string): Rendered => ({
   code: entry.code,
   message: detail ? `${entry.message} ${detail}` : entry.message,
 });
+
+/** An error thrown by our own code: a CphError answers as it says, anything else CPS.0003. */
+export const renderThrown = (err: unknown): Rendered =>
+  err instanceof CphError ? { status: err.status, code: err.code, message: err.message } : render(Errors.internal);
+
+/** Every error answer's body, in CPH's words. */
+export const errorAnswer = (requestId: string, e: Rendered) => ({ request_id: requestId, error_code: e.code, error_msg: e.message });
 
 /** Fields that answer with the same code on every route. */
 const DEFAULT_CODES: Record<string, CatalogueEntry> = {
@@ -48,7 +55,7 @@ function entryFor(field: string, req: FastifyRequest): CatalogueEntry {
 }
 
 function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
-  if (err instanceof CphError) return { status: err.status, code: err.code, message: err.message };
+  if (err instanceof CphError) return renderThrown(err);
   if (err.validation) {
     return render(entryFor(fieldOf(err), req));
   }
@@ -66,7 +73,7 @@ function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
-  return reply.code(e.status).type('application/json').send({ request_id: req.id, error_code: e.code, error_msg: e.message });
+  return reply.code(e.status).type('application/json').send(errorAnswer(req.id, e));
 }
 
 function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: CatalogueEntry, detail?: string): FastifyReply {

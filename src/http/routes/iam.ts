@@ -3,7 +3,7 @@ import { inspectToken, issueToken, parseTokenRequest, projectsOf, type TokenInfo
 import { CphError, Errors } from '../../domain/errors.js';
 import { formatIamTime, type Clock } from '../../domain/time.js';
 import type { Db } from '../../store/db.js';
-import type { Authenticator } from '../plugins/auth.js';
+import { credentialsOf, type Authenticator } from '../plugins/auth.js';
 import { errorBody } from '../schemas/common.js';
 
 /**
@@ -103,7 +103,7 @@ export async function iamRoutes(app: FastifyInstance, o: { db: Db; clock: Clock;
   const deps = { db: o.db, clock: o.clock };
   const tags = ['iam'];
   const authenticate = async (req: FastifyRequest) => {
-    req.caller = await o.authenticator.authenticate(req);
+    req.caller = await o.authenticator.authenticate(credentialsOf(req));
   };
 
   app.post<{ Querystring: { nocatalog?: string } }>(
