@@ -116,8 +116,9 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
       d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms: Math.round((performance.now() - started) * 10) / 10 });
     };
     const projectId = target[1]!;
-    d.authenticator
-      .authenticate({ method: 'GET', url: req.url!, header: headerIn(req.headers), body: undefined, pathProjectId: projectId })
+    // Started in a promise, so that an authenticator that throws at once still answers 500.
+    Promise.resolve()
+      .then(() => d.authenticator.authenticate({ method: 'GET', url: req.url!, header: headerIn(req.headers), body: undefined, pathProjectId: projectId }))
       .then((caller) => d.checkProject(caller, projectId))
       .then(() => listJobItems(d.store, projectId, [target[2]!], 0, Limits.listJobs.limitDefault))
       .then(
@@ -127,7 +128,12 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
           if (!(err instanceof CphError)) d.logger.error({ reqId: id, err }, 'request failed');
           send(e.status, JSON.stringify(errorAnswer(id, e)));
         },
-      );
+      )
+      // Only writing the answer is left to fail here (a socket gone wrong): end the connection.
+      .catch((err: unknown) => {
+        d.logger.error({ reqId: id, err }, 'request failed');
+        res.destroy();
+      });
     return true;
   };
 }
