@@ -9,6 +9,7 @@ import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
 import { accessLogBeside, type AccessLog } from '../log.js';
 import type { Db, DbHandle } from '../store/db.js';
+import { AnswerBatch } from './batch.js';
 import { projectChecker, registerAuth, type Authenticator } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -123,7 +124,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: '/v1/:project_id/cloud-phone' },
   );
-  lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, closing: () => closing });
+  const answers = new AnswerBatch((err) => o.logger.error({ err }, 'writing an answer failed'));
+  lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, answers, closing: () => closing });
 
   return app;
 }

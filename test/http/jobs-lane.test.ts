@@ -7,6 +7,7 @@ import { DEFAULTS } from '../../src/config.js';
 import { Errors } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import { systemClock } from '../../src/domain/time.js';
+import { AnswerBatch } from '../../src/http/batch.js';
 import { projectChecker } from '../../src/http/plugins/auth.js';
 import { authenticatorFor } from '../../src/http/plugins/identity.js';
 import { listJobsLane, type ListJobsLaneDeps } from '../../src/http/routes/jobs.js';
@@ -96,6 +97,10 @@ describe('the ListJobs lane on its own', () => {
   const access: AccessEntry[] = [];
   const errors: string[] = [];
   let failAuth = false;
+  // While held, the lane's answers wait in their batch until the test lets them go.
+  let hold = false;
+  const held: (() => void)[] = [];
+  let added = 0;
 
   beforeAll(async () => {
     t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1 });
@@ -106,8 +111,14 @@ describe('the ListJobs lane on its own', () => {
       checkProject: projectChecker(t.node.handle.db),
       accessLog: { write: (e) => access.push(e), close: () => undefined },
       logger: createLogger('info', new Writable({ write: (chunk, _enc, done) => (errors.push(String(chunk)), done()) })),
+      answers: new AnswerBatch(
+        (err) => errors.push(String(err)),
+        (flush) => (hold ? held.push(flush) : setImmediate(flush)),
+      ),
       closing: () => closing,
     };
+    const add = deps.answers.add.bind(deps.answers);
+    deps.answers.add = (write) => (added++, add(write));
     const lane = listJobsLane(deps);
     // What the lane leaves is answered 418 here, where the app would hand it to Fastify.
     server = createServer((req, res) => {
@@ -173,5 +184,31 @@ describe('the ListJobs lane on its own', () => {
     const logged = errors.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
     expect(logged?.reqId).toBe(failed.headers['x-request-id']);
     expect(logged?.err?.message).toBe('the identity store is gone');
+  });
+
+  it('writes its answers with the rest of their turn: none goes out before the batch', async () => {
+    access.length = 0;
+    hold = true;
+    const ids = [newId(), newId()];
+    let answered = 0;
+    let calls: Promise<Reply>[];
+    try {
+      calls = ids.map((id) => sendSigned(port, KEY, 'GET', `${JOBS}?request_id=${id}`).finally(() => answered++));
+      added = 0;
+      await waitFor(async () => added === 2 || undefined);
+      // Both calls have been read and answered into the batch; nothing has been written yet.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(answered).toBe(0);
+      expect(access).toEqual([]);
+    } finally {
+      hold = false;
+      while (held.length > 0) held.shift()!();
+    }
+    const replies = await Promise.all(calls);
+    expect(replies.map((r) => [r.status, r.json.jobs])).toEqual([
+      [200, []],
+      [200, []],
+    ]);
+    expect(access.map((e) => e.reqId).sort()).toEqual(replies.map((r) => r.headers['x-request-id']).sort());
   });
 });

@@ -5,6 +5,7 @@ import { CphError, Errors } from '../../domain/errors.js';
 import { isMintedId, newId } from '../../domain/ids.js';
 import { Limits } from '../../domain/limits.js';
 import type { AccessLog } from '../../log.js';
+import type { AnswerBatch } from '../batch.js';
 import type { ReadStore } from '../../store/db.js';
 import { getJob, listJobItems } from '../../store/jobs.js';
 import { headerIn, type Authenticator, type ProjectCheck } from '../plugins/auth.js';
@@ -84,6 +85,8 @@ export interface ListJobsLaneDeps {
   checkProject: ProjectCheck;
   accessLog: AccessLog;
   logger: Logger;
+  /** Where the answers wait for the rest of their turn's (see batch.ts). */
+  answers: AnswerBatch;
   /** True once the app has begun to close: calls then go to Fastify, which refuses them. */
   closing: () => boolean;
 }
@@ -96,7 +99,8 @@ const POLL_TARGET = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs\?request_id=([0-9a
  * answered straight on node:http: the call clients repeat hardest, and Fastify's request cycle
  * (routing, hooks, validation, reply) was a sixth of its CPU. It takes only targets whose every
  * part is already valid, so nothing is left to validate: the same authenticator and project check
- * as the routes, the same read and body, the same error answers and request line. Anything else
+ * as the routes, the same read and body, the same error answers and request line; the answers are
+ * written together at the end of the event loop's turn (batch.ts). Anything else
  * (other parameters, a body, HEAD, a trailing slash, a closing app) answers false, untouched, and
  * goes to Fastify. test/http/jobs-lane.test.ts holds the two to the same answers.
  */
@@ -107,14 +111,22 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
     if (target === null) return false;
     const started = performance.now();
     const id = newId();
-    const send = (status: number, body: string) => {
-      const headers: Record<string, string | number> = { 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
-      // As the app's onSend hook does for calls in flight when it begins to close.
-      if (d.closing()) headers['connection'] = 'close';
-      res.writeHead(status, headers);
-      res.end(body);
-      d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms: Math.round((performance.now() - started) * 10) / 10 });
-    };
+    const send = (status: number, body: string) =>
+      d.answers.add(() => {
+        const headers: Record<string, string | number> = { 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
+        // As the app's onSend hook does for calls in flight when it begins to close.
+        if (d.closing()) headers['connection'] = 'close';
+        try {
+          res.writeHead(status, headers);
+          res.end(body);
+        } catch (err) {
+          // Only a socket gone wrong fails here: end the connection.
+          d.logger.error({ reqId: id, err }, 'request failed');
+          res.destroy();
+          return;
+        }
+        d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms: Math.round((performance.now() - started) * 10) / 10 });
+      });
     const projectId = target[1]!;
     // Started in a promise, so that an authenticator that throws at once still answers 500.
     Promise.resolve()
@@ -129,7 +141,7 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
           send(e.status, JSON.stringify(errorAnswer(id, e)));
         },
       )
-      // Only writing the answer is left to fail here (a socket gone wrong): end the connection.
+      // Nothing past the read is expected to fail; should building an answer throw, the connection ends rather than hangs.
       .catch((err: unknown) => {
         d.logger.error({ reqId: id, err }, 'request failed');
         res.destroy();
