@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -34,8 +34,6 @@ export interface AppOptions {
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
-  // Set once the app is built: the calls it takes never reach Fastify (see listJobsLane).
-  let lane: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     // Our own onResponse hook writes the one line per request.
@@ -46,19 +44,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     // Calls arriving while it closes are refused in CPH's format (see the onRequest hook), not Fastify's.
     return503OnClosing: false,
-    // The server Fastify would make (its timeouts as Fastify sets them), with the ListJobs lane in front.
-    serverFactory: (handler, options) => {
-      // Fastify has filled in its defaults by now.
-      const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket?: number | null };
-      const server = createServer((req, res) => {
-        if (!lane?.(req, res)) handler(req, res);
-      });
-      server.keepAliveTimeout = timeouts.keepAliveTimeout;
-      server.requestTimeout = timeouts.requestTimeout;
-      server.setTimeout(timeouts.connectionTimeout);
-      if (timeouts.maxRequestsPerSocket) server.maxRequestsPerSocket = timeouts.maxRequestsPerSocket;
-      return server;
-    },
   });
 
   const checkProject = projectChecker(o.db);
@@ -125,7 +110,16 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     { prefix: '/v1/:project_id/cloud-phone' },
   );
   const answers = new AnswerBatch((err) => o.logger.error({ err }, 'writing an answer failed'));
-  lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, answers, closing: () => closing });
+  const lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, answers, closing: () => closing });
+  // The lane in front of Fastify on its server: Fastify's handler, the server's request listener,
+  // hears only the calls the lane leaves. (A server Fastify adds for another address of the host,
+  // `localhost` as ::1 beside 127.0.0.1, answers every call through Fastify.)
+  const [fastifyHandler, ...others] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (fastifyHandler === undefined || others.length > 0) throw new Error(`expected Fastify's server to have one request listener, not ${others.length + (fastifyHandler ? 1 : 0)}`);
+  app.server.removeListener('request', fastifyHandler);
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!lane(req, res)) fastifyHandler(req, res);
+  });
 
   return app;
 }

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -58,6 +59,22 @@ describe('ListJobs as clients poll it, answered beside Fastify', () => {
     expect(lane!.type).toBe('application/json; charset=utf-8');
     expect(lane!.body.jobs.map((j: { status: number }) => j.status)).toEqual([2, 2, -1]);
     expect(lane!.body.jobs[2]).toMatchObject({ phone_id: 'no-such-phone', error_code: 'CPS.0005' });
+  });
+
+  it('takes the poll in front of Fastify, whose handlers hear only the other forms', async () => {
+    const heard: string[] = [];
+    // Fastify publishes here as a route's handler starts.
+    const channel = 'tracing:fastify.request.handler:start';
+    const start = (m: unknown) => heard.push((m as { request: { url: string } }).request.url);
+    subscribe(channel, start);
+    try {
+      for (const q of [`request_id=${requestId}`, `request_id=${requestId}&offset=0`]) {
+        expect((await sendSigned(t.node.port, KEY, 'GET', `${JOBS}?${q}`)).status).toBe(200);
+      }
+    } finally {
+      unsubscribe(channel, start);
+    }
+    expect(heard).toEqual([`${JOBS}?request_id=${requestId}&offset=0`]);
   });
 
   it('answers a token, an unknown request and every refusal as the route does', async () => {
