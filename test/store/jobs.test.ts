@@ -142,6 +142,25 @@ describe('ListJobs items kept by the database', () => {
   const claim = (owner: string) =>
     store.h.db.transaction().execute((trx) => claimJobs(trx, { owner, max: 10, now: Date.now, leaseMs: 60_000, dialect: store.h.dialect }, (active, n) => pickRunnable(active, n)));
 
+  /** The kept items of a request, and what JSON.stringify writes for its rows as they are now. */
+  async function itemsAndRows(requestId: string) {
+    const texts = await listJobItems({ db: store.h.db, sqlite: store.h.sqlite }, PROJECT, [requestId], 0, 100);
+    const rows = await store.h.db.selectFrom('jobs').select(['job_id', 'phone_id', 'server_id', 'status', 'error_code', 'error_msg', 'execute_msg', 'begin_time', 'end_time']).where('request_id', '=', requestId).orderBy('seq').execute();
+    const utc = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().slice(0, 19) + 'Z');
+    const expected = rows.map((r) => ({
+      ...(r.phone_id !== null ? { phone_id: r.phone_id } : { server_id: r.server_id }),
+      node_id: r.server_id,
+      job_id: r.job_id,
+      begin_time: utc(r.begin_time),
+      end_time: utc(r.end_time),
+      status: r.status,
+      error_code: r.error_code ?? '',
+      error_msg: r.error_msg ?? '',
+      execute_msg: r.execute_msg ?? '',
+    }));
+    return { texts, expected };
+  }
+
   test('every writer keeps the item true to the row, as JSON.stringify would write it', async () => {
     const [p0, p1, p2] = store.fleet.phones;
     const server = store.fleet.servers[1]!.server_id;
@@ -163,20 +182,7 @@ describe('ListJobs items kept by the database', () => {
       .values({ ...(await store.h.db.selectFrom('jobs').select(['project_id', 'request_id', 'operation', 'params', 'begin_time']).where('seq', '=', j0!.seq).executeTakeFirstOrThrow()), job_id: newId(), phone_id: p2!.phone_id, server_id: p2!.server_id, state: 'pending', status: 1, attempts: 0 })
       .execute();
 
-    const texts = await listJobItems({ db: store.h.db, sqlite: store.h.sqlite }, PROJECT, [requestId], 0, 100);
-    const rows = await store.h.db.selectFrom('jobs').select(['job_id', 'phone_id', 'server_id', 'status', 'error_code', 'error_msg', 'execute_msg', 'begin_time', 'end_time']).where('request_id', '=', requestId).orderBy('seq').execute();
-    const utc = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().slice(0, 19) + 'Z');
-    const expected = rows.map((r) => ({
-      ...(r.phone_id !== null ? { phone_id: r.phone_id } : { server_id: r.server_id }),
-      node_id: r.server_id,
-      job_id: r.job_id,
-      begin_time: utc(r.begin_time),
-      end_time: utc(r.end_time),
-      status: r.status,
-      error_code: r.error_code ?? '',
-      error_msg: r.error_msg ?? '',
-      execute_msg: r.execute_msg ?? '',
-    }));
+    const { texts, expected } = await itemsAndRows(requestId);
     expect(texts).toEqual(expected.map((e) => JSON.stringify(e)));
     expect(expected.map((e) => [e.status, e.end_time, e.error_code])).toEqual([
       [2, '2023-11-14T22:14:21Z', ''],
@@ -187,6 +193,31 @@ describe('ListJobs items kept by the database', () => {
     ]);
     expect(JSON.parse(texts[0]!).execute_msg).toBe(tricky);
     expect(Buffer.byteLength(tricky)).toBeLessThanOrEqual(1024);
+  });
+
+  test('a change to any one column the item shows, alone, rewrites the item', async () => {
+    const [p0] = store.fleet.phones;
+    const requestId = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }]);
+    const changes = {
+      phone_id: 'another-phone',
+      server_id: 'another-server',
+      job_id: newId(),
+      begin_time: 1_700_000_001_000,
+      end_time: 1_700_000_002_000,
+      status: -1,
+      error_code: 'CPS.0011',
+      error_msg: 'changed "alone"',
+      execute_msg: 'changed\nalone',
+    } as const;
+    for (const [column, value] of Object.entries(changes)) {
+      await store.h.db.updateTable('jobs').set({ [column]: value }).where('request_id', '=', requestId).execute();
+      const { texts, expected } = await itemsAndRows(requestId);
+      expect([column, texts]).toEqual([column, expected.map((e) => JSON.stringify(e))]);
+    }
+    // phone_id was set first; a server job shows server_id instead.
+    await store.h.db.updateTable('jobs').set({ phone_id: null }).where('request_id', '=', requestId).execute();
+    const { texts } = await itemsAndRows(requestId);
+    expect(JSON.parse(texts[0]!)).toMatchObject({ server_id: 'another-server', node_id: 'another-server', status: -1, execute_msg: 'changed\nalone' });
   });
 
   test('a store migrated from before the items were kept gets them for the jobs it already has', async () => {
