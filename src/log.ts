@@ -39,9 +39,12 @@ export interface AccessEntry {
   method: string;
   path: string;
   status: number;
-  /** Milliseconds, to a tenth. */
+  /** Milliseconds, to a tenth (tenthsOfMs). */
   ms: number;
 }
+
+/** A duration in milliseconds as request lines show it: to a tenth. */
+export const tenthsOfMs = (ms: number): number => Math.round(ms * 10) / 10;
 
 export interface AccessLog {
   write(entry: AccessEntry): void;

@@ -7,7 +7,7 @@ import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
-import { accessLogBeside, type AccessLog } from '../log.js';
+import { accessLogBeside, tenthsOfMs, type AccessLog } from '../log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { AnswerBatch } from './batch.js';
 import { projectChecker, registerAuth, type Authenticator } from './plugins/auth.js';
@@ -77,7 +77,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const accessLog = o.accessLog ?? accessLogBeside(o.logger);
   const store = { db: o.db, sqlite: o.sqlite };
   app.addHook('onResponse', (req, reply, done) => {
-    accessLog.write({ reqId: req.id, method: req.method, path: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 });
+    accessLog.write({ reqId: req.id, method: req.method, path: req.url, status: reply.statusCode, ms: tenthsOfMs(reply.elapsedTime) });
     done();
   });
 
@@ -111,14 +111,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   );
   const answers = new AnswerBatch((err) => o.logger.error({ err }, 'writing an answer failed'));
   const lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, answers, closing: () => closing });
-  // The lane in front of Fastify on its server: Fastify's handler, the server's request listener,
-  // hears only the calls the lane leaves. (A server Fastify adds for another address of the host,
-  // `localhost` as ::1 beside 127.0.0.1, answers every call through Fastify.)
-  const [fastifyHandler, ...others] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  if (fastifyHandler === undefined || others.length > 0) throw new Error(`expected Fastify's server to have one request listener, not ${others.length + (fastifyHandler ? 1 : 0)}`);
-  app.server.removeListener('request', fastifyHandler);
+  // The lane in front of Fastify on its server: Fastify's handler (app.routing), the server's
+  // request listener, hears only the calls the lane leaves. (A server Fastify adds for another
+  // address of the host, `localhost` as ::1 beside 127.0.0.1, answers every call through Fastify.)
+  if (!app.server.listeners('request').includes(app.routing)) throw new Error("Fastify's server does not answer through app.routing");
+  app.server.removeListener('request', app.routing);
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!lane(req, res)) fastifyHandler(req, res);
+    if (!lane(req, res)) app.routing(req, res);
   });
 
   return app;

@@ -1,6 +1,7 @@
 /**
  * Answers written together once the event loop has run the I/O callbacks of its turn (at
- * setImmediate), rather than each one as soon as it is ready.
+ * setImmediate), rather than each one as soon as it is ready; what follows an answer (its request
+ * line) runs once all of them are written.
  *
  * Writing an answer wakes the client that waits for it, and over loopback the wake-up is paid inside
  * the server's write call. A busy server that writes each answer on its own wakes its clients once per
@@ -10,6 +11,7 @@
  */
 export class AnswerBatch {
   private pending: (() => void)[] = [];
+  private after: (() => void)[] = [];
 
   /**
    * `onError`: a write that threw (the writes handle their own failures; this is a last guard, so
@@ -21,20 +23,33 @@ export class AnswerBatch {
     private readonly schedule: (flush: () => void) => void = setImmediate,
   ) {}
 
-  /** `write` runs with the rest of this turn's answers, in the order they were added. */
-  add(write: () => void): void {
+  /**
+   * `write` runs with the rest of this turn's answers, in the order they were added; `then`, if
+   * given, after every answer of the batch is written.
+   */
+  add(write: () => void, then?: () => void): void {
+    if (then) this.after.push(then);
     if (this.pending.push(write) === 1) this.schedule(() => this.flush());
   }
 
   /** Write everything added so far; what a write adds goes out with the next batch. */
   flush(): void {
     const batch = this.pending;
+    const after = this.after;
     this.pending = [];
-    for (const write of batch) {
+    this.after = [];
+    for (const run of batch) this.guarded(run);
+    for (const run of after) this.guarded(run);
+  }
+
+  private guarded(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
       try {
-        write();
-      } catch (err) {
         this.onError(err);
+      } catch {
+        // Reporting failed too (the log is gone); the rest of the batch still goes out.
       }
     }
   }

@@ -33,6 +33,43 @@ describe('AnswerBatch', () => {
     expect(written).toEqual(['first', 'second', 'added while writing']);
   });
 
+  it('runs what follows each answer once every answer of the batch is written', () => {
+    const flushes: (() => void)[] = [];
+    const order: string[] = [];
+    const batch = new AnswerBatch(() => undefined, (flush) => flushes.push(flush));
+    batch.add(
+      () => order.push('answer a'),
+      () => order.push('line a'),
+    );
+    batch.add(() => order.push('answer b'));
+    batch.add(
+      () => order.push('answer c'),
+      () => order.push('line c'),
+    );
+    flushes.shift()!();
+    expect(order).toEqual(['answer a', 'answer b', 'answer c', 'line a', 'line c']);
+  });
+
+  it('writes the rest of the batch even when reporting a failed write fails too', () => {
+    const flushes: (() => void)[] = [];
+    const written: string[] = [];
+    const batch = new AnswerBatch(
+      () => {
+        throw new Error('the log is gone');
+      },
+      (flush) => flushes.push(flush),
+    );
+    batch.add(
+      () => {
+        throw new Error('socket gone');
+      },
+      () => written.push('line of the failed one'),
+    );
+    batch.add(() => written.push('next answer'));
+    flushes.shift()!();
+    expect(written).toEqual(['next answer', 'line of the failed one']);
+  });
+
   it('reports a write that throws and still writes the rest', () => {
     const flushes: (() => void)[] = [];
     const errors: unknown[] = [];

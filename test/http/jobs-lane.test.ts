@@ -135,7 +135,7 @@ describe('the ListJobs lane on its own', () => {
       closing: () => closing,
     };
     const add = deps.answers.add.bind(deps.answers);
-    deps.answers.add = (write) => (added++, add(write));
+    deps.answers.add = (write, then) => (added++, add(write, then));
     const lane = listJobsLane(deps);
     // What the lane leaves is answered 418 here, where the app would hand it to Fastify.
     server = createServer((req, res) => {
@@ -206,15 +206,15 @@ describe('the ListJobs lane on its own', () => {
   it('writes its answers with the rest of their turn: none goes out before the batch', async () => {
     access.length = 0;
     hold = true;
+    added = 0;
     const ids = [newId(), newId()];
     let answered = 0;
     let calls: Promise<Reply>[];
     try {
       calls = ids.map((id) => sendSigned(port, KEY, 'GET', `${JOBS}?request_id=${id}`).finally(() => answered++));
-      added = 0;
       await waitFor(async () => added === 2 || undefined);
-      // Both calls have been read and answered into the batch; nothing has been written yet.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Both calls are answered into one batch, held back: nothing has been written or logged.
+      expect(held).toHaveLength(1);
       expect(answered).toBe(0);
       expect(access).toEqual([]);
     } finally {
@@ -227,5 +227,26 @@ describe('the ListJobs lane on its own', () => {
       [200, []],
     ]);
     expect(access.map((e) => e.reqId).sort()).toEqual(replies.map((r) => r.headers['x-request-id']).sort());
+  });
+
+  it('closes the connection of an answer still in its batch when the app begins to close', async () => {
+    hold = true;
+    added = 0;
+    let call: Promise<Reply>;
+    try {
+      call = sendSigned(port, KEY, 'GET', `${JOBS}?request_id=${newId()}`);
+      await waitFor(async () => added === 1 || undefined);
+      closing = true;
+    } finally {
+      hold = false;
+      while (held.length > 0) held.shift()!();
+    }
+    try {
+      const reply = await call;
+      expect(reply.status).toBe(200);
+      expect(reply.headers['connection']).toBe('close');
+    } finally {
+      closing = false;
+    }
   });
 });

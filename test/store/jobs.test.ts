@@ -209,6 +209,7 @@ describe('ListJobs items kept by the database', () => {
       error_msg: 'changed "alone"',
       execute_msg: 'changed\nalone',
     } as const;
+    expect(Object.keys(changes).sort()).toEqual([...m006.SHOWN].sort());
     for (const [column, value] of Object.entries(changes)) {
       await store.h.db.updateTable('jobs').set({ [column]: value }).where('request_id', '=', requestId).execute();
       const { texts, expected } = await itemsAndRows(requestId);

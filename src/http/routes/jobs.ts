@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { CphError, Errors } from '../../domain/errors.js';
 import { isMintedId, newId } from '../../domain/ids.js';
 import { Limits } from '../../domain/limits.js';
-import type { AccessLog } from '../../log.js';
+import { tenthsOfMs, type AccessLog } from '../../log.js';
 import type { AnswerBatch } from '../batch.js';
 import type { ReadStore } from '../../store/db.js';
 import { getJob, listJobItems } from '../../store/jobs.js';
@@ -111,22 +111,27 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
     if (target === null) return false;
     const started = performance.now();
     const id = newId();
+    let ms = 0;
     const send = (status: number, body: string) =>
-      d.answers.add(() => {
-        const headers: Record<string, string | number> = { 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
-        // As the app's onSend hook does for calls in flight when it begins to close.
-        if (d.closing()) headers['connection'] = 'close';
-        try {
-          res.writeHead(status, headers);
-          res.end(body);
-        } catch (err) {
-          // Only a socket gone wrong fails here: end the connection.
-          d.logger.error({ reqId: id, err }, 'request failed');
-          res.destroy();
-          return;
-        }
-        d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms: Math.round((performance.now() - started) * 10) / 10 });
-      });
+      d.answers.add(
+        () => {
+          const headers: Record<string, string | number> = { 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
+          // As the app's onSend hook does for calls in flight when it begins to close.
+          if (d.closing()) headers['connection'] = 'close';
+          ms = tenthsOfMs(performance.now() - started);
+          try {
+            res.writeHead(status, headers);
+            res.end(body);
+          } catch (err) {
+            // Only a socket gone wrong fails here: end the connection.
+            d.logger.error({ reqId: id, err }, 'request failed');
+            res.destroy();
+          }
+        },
+        // The request line once every answer of the batch is out: a log written line by line
+        // (to a pipe) would otherwise come between them.
+        () => d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms }),
+      );
     const projectId = target[1]!;
     // Started in a promise, so that an authenticator that throws at once still answers 500.
     Promise.resolve()

@@ -17,7 +17,8 @@ import { dialectOf, type DialectName } from '../dialect.js';
  * Times are UTC, `YYYY-MM-DDTHH:MM:SSZ`.
  */
 
-const SHOWN = ['phone_id', 'server_id', 'job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'];
+/** The columns the item shows: a change to any of them writes it again. */
+export const SHOWN = ['phone_id', 'server_id', 'job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'];
 
 /** The item as an SQL expression over the job's columns, each named `${row}column`. */
 function itemSql(dialect: DialectName, row: string): string {
