@@ -146,7 +146,8 @@ export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: S
           send(e.status, JSON.stringify(errorAnswer(id, e)));
         },
       )
-      // Nothing past the read is expected to fail; should building an answer throw, the connection ends rather than hangs.
+      // Nothing past the read is expected to fail; should building an answer throw, the
+      // connection ends rather than hangs.
       .catch((err: unknown) => {
         d.logger.error({ reqId: id, err }, 'request failed');
         res.destroy();
