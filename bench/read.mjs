@@ -5,7 +5,7 @@
 // same work behind bare node:http, which tells the machine's share from the HTTP layer's.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usableCores } from '../dist/cores.js';
+import { usableCores } from '../dist/runtime/cores.js';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
 import { createStore, startBare, startLean, startServer } from './lib/proc.mjs';

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { AUTH_MODES, type AuthMode } from './auth/authenticator.js';
 
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -49,8 +50,7 @@ export interface Config {
   defaultSk: string;
 }
 
-export const AUTH_MODES = ['verify', 'accept', 'off'] as const;
-export type AuthMode = (typeof AUTH_MODES)[number];
+export { AUTH_MODES, type AuthMode };
 
 export const DEFAULTS = {
   role: 'all',

@@ -7,7 +7,7 @@ import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { credentialVerifier } from '../../dist/auth/verify.js';
 import { AnswerBatch } from '../../dist/http/batch.js';
-import { usableCores } from '../../dist/cores.js';
+import { usableCores } from '../../dist/runtime/cores.js';
 import { CphError, Errors } from '../../dist/domain/errors.js';
 import { isMintedId, newId } from '../../dist/domain/ids.js';
 import { Limits } from '../../dist/domain/limits.js';

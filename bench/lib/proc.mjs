@@ -3,7 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort as freePortOn } from '../../dist/net.js';
+import { freePort as freePortOn } from '../../dist/runtime/net.js';
 
 /** A free port on the loopback address, where every server of the bench listens. */
 const freePort = () => freePortOn('127.0.0.1');

@@ -14,9 +14,9 @@ import {
 import { DEFAULTS, makeConfig } from '../config.js';
 import { newId } from '../domain/ids.js';
 import { formatUtc, systemClock } from '../domain/time.js';
-import { createLogger } from '../log.js';
-import { prepareStore } from '../node.js';
-import { createProject } from '../projects.js';
+import { createLogger } from '../runtime/log.js';
+import { prepareStore } from '../runtime/node.js';
+import { createProject } from '../runtime/projects.js';
 import { openDb } from '../store/db.js';
 import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../store/identity.js';
 import { listProjectViews } from '../store/projects.js';

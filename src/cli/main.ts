@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { VERSION } from '../node.js';
+import { VERSION } from '../runtime/node.js';
 import { adminCommand } from './admin.js';
 import { serveCommand } from './serve.js';
 

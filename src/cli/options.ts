@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
-import { usableCores } from '../cores.js';
+import { usableCores } from '../runtime/cores.js';
 
 /** A parser for a flag that takes a whole number of at least `min`. */
 export const int = (name: string, min: number) => (value: string) => {

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
 import type { Logger } from 'pino';
-import { DEFAULT_PROJECT_ID, startNode } from '../node.js';
-import { isApiProcess, startApiProcess, startApiProcesses } from '../processes.js';
+import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
+import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
 import { authOption, countOrAuto, databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 export function serveCommand(): Command {

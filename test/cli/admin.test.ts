@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { adminCommand } from '../../src/cli/admin.js';
 import { DEFAULTS } from '../../src/config.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken } from '../helpers/http.js';
 import { makeDataDir, removeDataDir, startTestNode, storeOf, type TestNode } from '../helpers/node.js';
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { cgroupCpuQuota, usableCores, type ReadText } from '../../src/cores.js';
+import { cgroupCpuQuota, usableCores, type ReadText } from '../../src/runtime/cores.js';
 
 /** A file system of the given files only. */
 const files =

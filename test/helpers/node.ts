@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach } from 'vitest';
 import { makeConfig, type Config } from '../../src/config.js';
-import { DEFAULT_PROJECT_ID, startNode, type NodeOverrides, type RunningNode } from '../../src/node.js';
+import { DEFAULT_PROJECT_ID, startNode, type NodeOverrides, type RunningNode } from '../../src/runtime/node.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const PROJECT = DEFAULT_PROJECT_ID;

@@ -4,8 +4,8 @@ import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { hashToken } from '../../src/auth/secrets.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
-import { createProject } from '../../src/projects.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
+import { createProject } from '../../src/runtime/projects.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken, type Key } from '../helpers/http.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApk } from '../helpers/apk.js';
 import { startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
-import { buildTar, putObject } from '../helpers/objects.js';
+import { buildTar, putObject } from '../helpers/obs.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
 
 let t: TestNode;

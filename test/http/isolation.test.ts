@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
-import { createProject } from '../../src/projects.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
+import { createProject } from '../../src/runtime/projects.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 

@@ -9,10 +9,10 @@ import { Errors } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import { systemClock } from '../../src/domain/time.js';
 import { AnswerBatch } from '../../src/http/batch.js';
-import { projectChecker } from '../../src/http/plugins/auth.js';
-import { authenticatorFor } from '../../src/http/plugins/identity.js';
+import { projectChecker } from '../../src/auth/authenticator.js';
+import { authenticatorFor } from '../../src/auth/authenticator.js';
 import { listJobsLane, type ListJobsLaneDeps } from '../../src/http/routes/jobs.js';
-import { createLogger, type AccessEntry } from '../../src/log.js';
+import { createLogger, type AccessEntry } from '../../src/runtime/log.js';
 import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
 

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAccessKey } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { ACCESS_FLUSH_MS, createAccessLog, createLogger } from '../../src/log.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { ACCESS_FLUSH_MS, createAccessLog, createLogger } from '../../src/runtime/log.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
@@ -213,7 +213,7 @@ describe('request log lines', () => {
   });
 
   it('to a file are all written when the process exits, normally or on an uncaught error', async () => {
-    const log = fileURLToPath(new URL('../../dist/log.js', import.meta.url));
+    const log = fileURLToPath(new URL('../../dist/runtime/log.js', import.meta.url));
     for (const [name, end] of [
       ['exit', 'process.exit(0)'],
       ['throw', "setImmediate(() => { throw new Error('boom'); })"],

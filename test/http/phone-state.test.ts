@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { buildApk } from '../helpers/apk.js';
 import { makeDataDir, nodesPerTest, waitForRequest, type TestNode } from '../helpers/node.js';
-import { buildTar, putObject } from '../helpers/objects.js';
+import { buildTar, putObject } from '../helpers/obs.js';
 
 const startNode = nodesPerTest();
 const start = (dataDir?: string) => startNode(dataDir ? { dataDir } : {});

@@ -4,7 +4,7 @@ import type { HcClient, HttpRequestOptions } from '@huaweicloud/huaweicloud-sdk-
 import { Logger4jInstance } from '@huaweicloud/huaweicloud-sdk-core/logger/log4jLogger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSdkDate } from '../../src/auth/signature.js';
 import { DEFAULTS } from '../../src/config.js';
-import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/node.js';
+import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { send } from '../helpers/http.js';
 import { headerOf, VECTORS } from '../helpers/vectors.js';

@@ -4,7 +4,7 @@ import { pickRunnable } from '../../src/engine/schedule.js';
 import { openDb } from '../../src/store/db.js';
 import { claimJobs, findExpired, finishJob, insertRequest, type JobRow } from '../../src/store/jobs.js';
 import { newId } from '../../src/domain/ids.js';
-import { takeCallSlot } from '../../src/store/calls.js';
+import { takeCallSlot } from '../../src/store/rateLimits.js';
 import { PROJECT } from '../helpers/node.js';
 import { useFleetStore } from '../helpers/store.js';
 

@@ -4,7 +4,7 @@ import { createAccessKey, createUser, grantProject, seedDefaultIdentity } from '
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { systemClock } from '../../src/domain/time.js';
-import { createProject } from '../../src/projects.js';
+import { createProject } from '../../src/runtime/projects.js';
 import { getAccessKey, getSigningKey, projectIdsOfUser } from '../../src/store/identity.js';
 import { useFleetStore } from '../helpers/store.js';
 

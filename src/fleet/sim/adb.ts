@@ -2,7 +2,7 @@ import { Errors } from '../../domain/errors.js';
 import type { ObsRef, PhoneCommand } from '../../domain/commands.js';
 import { readApk, type ApkInfo } from '../apk.js';
 import type { DriverOutcome } from '../driver.js';
-import { findObject } from '../objects.js';
+import { findObject } from '../obs.js';
 import { commandOutcome, timedOutOutcome, type CommandResult } from '../outcome.js';
 import { readTar } from '../tarball.js';
 import type { SimPhone } from './android.js';

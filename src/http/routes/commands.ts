@@ -5,7 +5,7 @@ import { Limits } from '../../domain/limits.js';
 import type { Engine } from '../../engine/engine.js';
 import { Operations, type OperationDef } from '../../engine/operations.js';
 import type { Submitted } from '../../engine/submit.js';
-import { takeCallSlot } from '../../store/calls.js';
+import { takeCallSlot } from '../../store/rateLimits.js';
 import { errorBody, errorResponses, projectParams } from '../schemas/common.js';
 import { commandsBody, commandsResponse, syncCommandsResponse } from '../schemas/commands.js';
 import { syncJob } from '../wire.js';

@@ -3,7 +3,8 @@ import { inspectToken, issueToken, parseTokenRequest, projectsOf, type TokenInfo
 import { CphError, Errors } from '../../domain/errors.js';
 import { formatIamTime, type Clock } from '../../domain/time.js';
 import type { Db } from '../../store/db.js';
-import { credentialsOf, type Authenticator } from '../plugins/auth.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { credentialsOf } from '../plugins/auth.js';
 import { errorBody } from '../schemas/common.js';
 
 /**

@@ -1,6 +1,6 @@
-import { checkNewProject, type AdminDeps } from './auth/admin.js';
-import { seedSimProject } from './fleet/sim/seed.js';
-import type { ProjectView } from './store/projects.js';
+import { checkNewProject, type AdminDeps } from '../auth/admin.js';
+import { seedSimProject } from '../fleet/sim/seed.js';
+import type { ProjectView } from '../store/projects.js';
 
 /**
  * A new project of an account, with its own simulated fleet, in one transaction (`opencph admin

@@ -1,9 +1,9 @@
 import cluster, { type Worker as Child } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { Limits } from './domain/limits.js';
+import type { Config } from '../config.js';
+import { Limits } from '../domain/limits.js';
 import { createLogger } from './log.js';
-import { isPostgresUrl } from './store/db.js';
+import { isPostgresUrl } from '../store/db.js';
 import { freePort, httpUrl } from './net.js';
 import { startNode, type RunningNode } from './node.js';
 
