@@ -73,7 +73,7 @@ export async function createUser(deps: AdminDeps, o: { account: string; name: st
   if (problem) throw new AdminError(problem);
   const d = await requireAccount(deps.db, o.account);
   if (await getUserByName(deps.db, d.domain_id, o.name)) throw new AdminError(`User "${o.name}" exists already in account "${o.account}".`);
-  const row = { user_id: deps.ids(), domain_id: d.domain_id, name: o.name, password_hash: await hashPassword(o.password), enabled: 1, created_at: deps.clock.now() };
+  const row = { user_id: deps.ids(), domain_id: d.domain_id, name: o.name, password_hash: await hashPassword(o.password), enabled: 1, created_at: deps.clock.now(), failures: 0, locked_until: null };
   await insertUser(deps.db, row);
   return row;
 }

@@ -1,5 +1,5 @@
 import { CphError, Errors } from '../domain/errors.js';
-import type { Clock } from '../domain/time.js';
+import { formatUtc, type Clock } from '../domain/time.js';
 import type { Db } from '../store/db.js';
 import {
   findUsersByName,
@@ -14,6 +14,7 @@ import {
   type UserRow,
 } from '../store/identity.js';
 import { getProjectByName, getProjectView, listProjectViews, type ProjectView } from '../store/projects.js';
+import { clearFailureCount, countFailure, isLocked, type LockLog } from './lockout.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { newToken, hashToken } from './secrets.js';
 import { liveToken, type Caller } from './verify.js';
@@ -24,6 +25,11 @@ export const TOKEN_TTL_MS = 24 * 3_600_000;
 export interface IamDeps {
   db: Db;
   clock: Clock;
+}
+
+/** Issuing tokens also counts wrong passwords, and logs the lock-outs they lead to. */
+export interface LoginDeps extends IamDeps {
+  log: LockLog;
 }
 
 /** `POST /v3/auth/tokens`, password method, project scope: what the body asks for. */
@@ -102,15 +108,24 @@ async function describe(db: Db, user: { id: string; name: string; domainId: stri
   };
 }
 
-/** Check the password and the scope, then mint a token; only its hash is stored. */
-export async function issueToken(deps: IamDeps, req: TokenRequest): Promise<{ token: string; info: TokenInfo }> {
+/**
+ * Check the password and the scope, then mint a token; only its hash is stored. A locked user is
+ * refused before the password is looked at, so the answer is the same whether it was right or not.
+ */
+export async function issueToken(deps: LoginDeps, req: TokenRequest): Promise<{ token: string; info: TokenInfo }> {
   const user = await findUser(deps.db, req.user);
   if (!user) {
     await burnPasswordCheck(req.password);
     throw new CphError(Errors.iamWrongPassword);
   }
-  if (!(await verifyPassword(req.password, user.password_hash))) throw new CphError(Errors.iamWrongPassword);
   const domain = await getDomain(deps.db, user.domain_id);
+  const lockTarget = { userId: user.user_id, user: user.name, account: domain?.name ?? user.domain_id };
+  if (isLocked(user, deps.clock.now())) throw new CphError(Errors.iamUserLocked, `Try again after ${formatUtc(user.locked_until!)}.`);
+  if (!(await verifyPassword(req.password, user.password_hash))) {
+    await countFailure(deps, lockTarget, deps.clock.now());
+    throw new CphError(Errors.iamWrongPassword);
+  }
+  if (user.failures > 0) await clearFailureCount(deps.db, lockTarget);
   if (!user.enabled || !domain?.enabled) throw new CphError(Errors.iamUserDisabled);
   const project = 'id' in req.project ? await getProjectView(deps.db, req.project.id) : await getProjectByName(deps.db, req.project.name);
   if (!project || !(await projectIdsOfUser(deps.db, user.user_id)).includes(project.project_id)) throw new CphError(Errors.iamNoProjectAccess);

@@ -1,14 +1,10 @@
+import type { Logger } from 'pino';
 import { CphError, Errors } from '../domain/errors.js';
 import { formatIamTime, type Clock } from '../domain/time.js';
 import type { Db, DbHandle } from '../store/db.js';
-import {
-  clearSignatureFailures,
-  getSigningKey,
-  getToken,
-  recordSignatureFailure,
-  type TokenView,
-} from '../store/identity.js';
+import { getSigningKey, getToken, type TokenView } from '../store/identity.js';
 import { KeyCache } from './keys.js';
+import { clearFailureCount, countFailure, isLocked } from './lockout.js';
 import { hashToken } from './secrets.js';
 import {
   formatSdkDate,
@@ -18,10 +14,6 @@ import {
   signatureMatches,
   type SignedRequest,
 } from './signature.js';
-
-/** Consecutive signature failures that lock an access key, and for how long (the gateway's rule). */
-export const LOCK_AFTER_FAILURES = 5;
-export const LOCK_MS = 5 * 60_000;
 
 /** A request as authentication sees it: the wire form, and the project its path names (if any). */
 export interface Credentials extends SignedRequest {
@@ -48,6 +40,8 @@ export interface AuthDeps {
   /** The raw SQLite connection (SQLite only): key lookups run prepared statements on it. */
   sqlite?: DbHandle['sqlite'];
   clock: Clock;
+  /** Lock-outs are logged here. */
+  log: Logger;
 }
 
 const isSignature = (authorization: string | undefined) => authorization !== undefined && /^\s*SDK-HMAC-SHA256(\s|$)/.test(authorization);
@@ -76,7 +70,7 @@ async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, a
   if (!key.enabled) throw new CphError(Errors.accessKeyDisabled);
   if (!key.user_enabled) throw new CphError(Errors.userDisabled);
   const now = deps.clock.now();
-  if (key.locked_until !== null && key.locked_until > now) throw new CphError(Errors.accessKeyLocked);
+  if (isLocked(key, now)) throw new CphError(Errors.accessKeyLocked);
   if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('x-sdk-date')) throw new CphError(Errors.signedHeadersIncomplete);
   const date = parseSdkDate(c.header('x-sdk-date'));
   if (date === undefined) throw new CphError(Errors.sdkDateMissing);
@@ -85,12 +79,12 @@ async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, a
 
   if (!signatureMatches(c, auth, cached.hmacKey)) {
     keys.forget(key.access_key);
-    await recordSignatureFailure(deps.db, key.access_key, now, LOCK_AFTER_FAILURES, LOCK_MS);
+    await countFailure(deps, { accessKey: key.access_key, user: key.user_name }, now);
     throw new CphError(Errors.signatureMismatch);
   }
   if (key.failures > 0) {
     keys.forget(key.access_key);
-    await clearSignatureFailures(deps.db, key.access_key);
+    await clearFailureCount(deps.db, { accessKey: key.access_key, user: key.user_name });
   }
 
   const signedProject = auth.signedHeaders.includes('x-project-id') ? c.header('x-project-id') : undefined;
@@ -104,7 +98,7 @@ async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, a
 }
 
 /** A stored, unexpired token of an enabled user; throws APIGW.0301 otherwise. */
-export async function liveToken(deps: AuthDeps, token: string): Promise<TokenView> {
+export async function liveToken(deps: Pick<AuthDeps, 'db' | 'clock'>, token: string): Promise<TokenView> {
   const row = await getToken(deps.db, hashToken(token));
   if (!row) throw new CphError(Errors.tokenInvalid);
   if (row.expires_at <= deps.clock.now()) throw new CphError(Errors.tokenExpired, `expires_at: ${formatIamTime(row.expires_at)}`);

@@ -1,3 +1,5 @@
+import { Limits } from './limits.js';
+
 /**
  * The error catalogue: every error OpenCPH answers with, as `{request_id, error_code, error_msg}`.
  * Codes and messages marked CPH are CPH's own (cph-api.md §5.3); the others fill gaps the public
@@ -10,6 +12,7 @@ export interface CatalogueEntry {
 }
 
 const entry = (status: number, code: string, message: string): CatalogueEntry => ({ status, code, message });
+const lockRule = (failures: string) => `${Limits.lockout.lockMs / 60_000} minutes after ${Limits.lockout.afterFailures} consecutive ${failures}`;
 
 export const Errors = {
   // CPH
@@ -54,7 +57,7 @@ export const Errors = {
   sdkDateSkew: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: signature expired, X-Sdk-Date is more than 15 minutes from server time.'),
   accessKeyUnknown: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: Get secretKey failed, err: ak not exist.'),
   accessKeyDisabled: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the access key is disabled.'),
-  accessKeyLocked: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: AK access failed to reach the limit, forbidden. The access key is locked for 5 minutes after 5 consecutive signature failures.'),
+  accessKeyLocked: entry(401, 'APIGW.0301', `Incorrect IAM authentication information: AK access failed to reach the limit, forbidden. The access key is locked for ${lockRule('signature failures')}.`),
   signatureMismatch: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: verify aksk signature fail.'),
   securityTokenUnsupported: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: temporary credentials (X-Security-Token) are not supported.'),
   projectHeaderMismatch: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: the signed X-Project-Id is not the project in the path.'),
@@ -67,6 +70,7 @@ export const Errors = {
   iamUserDisabled: entry(401, 'IAM.0003', 'The user is disabled.'),
   iamNoProjectAccess: entry(401, 'IAM.0004', 'The user has no access to the requested project.'),
   iamTokenNotFound: entry(404, 'IAM.0005', 'The token is invalid or has expired.'),
+  iamUserLocked: entry(401, 'IAM.0006', `The user is locked for ${lockRule('failed logins')}.`),
 } as const satisfies Record<string, CatalogueEntry>;
 
 /** `Parameter: <name> is invalid.` for a field CPH has no dedicated code for. */

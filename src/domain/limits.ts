@@ -18,4 +18,9 @@ export const Limits = {
   syncCommands: { maxPhones: 15, perPhoneMs: 2_000, perCallMs: 30_000, callsPerWindow: 6, windowMs: 60_000 },
   /** Largest JSON body accepted (install-multiple content is 8100 bytes; 1000 batch targets fit). */
   bodyBytes: 1024 * 1024,
+  /**
+   * Consecutive failures that lock an access key (signatures) or a user (passwords), and for how
+   * long: the gateway's rule for access keys (cph-api.md §6.2), kept for logins too.
+   */
+  lockout: { afterFailures: 5, lockMs: 5 * 60_000 },
 } as const;

@@ -175,7 +175,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
-    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock }, DEFAULT_PROJECT_ID);
+    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock, log }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
     access = overrides.logger ? accessLogBeside(log) : createAccessLog(log);
     app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION });

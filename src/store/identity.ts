@@ -32,7 +32,7 @@ export async function listDomains(db: Db): Promise<DomainRow[]> {
 
 // Users
 
-export async function insertUser(db: Db, row: UserRow): Promise<void> {
+export async function insertUser(db: Db, row: Insertable<UserTable>): Promise<void> {
   await db.insertInto('users').values(row).execute();
 }
 
@@ -147,24 +147,32 @@ export async function setAccessKeyEnabled(db: Db, accessKey: string, enabled: bo
   return Number(r.numUpdatedRows) > 0;
 }
 
+// Lock-out: access keys and users, each row counting its own consecutive failures
+
+/** The tables whose rows lock after repeated failures, and the column naming a row. */
+const LOCKABLE = { access_keys: 'access_key', users: 'user_id' } as const;
+export type Lockable = keyof typeof LOCKABLE;
+
 /**
- * Count one more consecutive signature failure, in one statement so that nodes sharing the store
- * count together. The `limit`-th failure locks the key until `now + lockMs` and starts a new count.
+ * Count one more consecutive failure, in one statement so that nodes sharing the store count
+ * together. The `limit`-th failure locks the row until `now + lockMs` and starts a new count:
+ * answers that time when this failure set the lock, undefined otherwise.
  */
-export async function recordSignatureFailure(db: Db, accessKey: string, now: number, limit: number, lockMs: number): Promise<void> {
+export async function recordFailure(db: Db, table: Lockable, id: string, now: number, limit: number, lockMs: number): Promise<number | undefined> {
   const reached = sql<boolean>`failures + 1 >= ${limit}`;
-  await db
-    .updateTable('access_keys')
-    .set({
-      failures: sql<number>`case when ${reached} then 0 else failures + 1 end`,
-      locked_until: sql<number | null>`case when ${reached} then ${now + lockMs} else locked_until end`,
-    })
-    .where('access_key', '=', accessKey)
-    .execute();
+  const { rows } = await sql<{ failures: number; locked_until: number | null }>`
+    update ${sql.table(table)}
+    set failures = case when ${reached} then 0 else failures + 1 end,
+        locked_until = case when ${reached} then ${now + lockMs} else locked_until end
+    where ${sql.ref(LOCKABLE[table])} = ${id}
+    returning failures, locked_until`.execute(db);
+  const row = rows[0];
+  // Only a lock brings the count back to 0.
+  return row && row.failures === 0 && row.locked_until !== null ? Number(row.locked_until) : undefined;
 }
 
-export async function clearSignatureFailures(db: Db, accessKey: string): Promise<void> {
-  await db.updateTable('access_keys').set({ failures: 0 }).where('access_key', '=', accessKey).where('failures', '>', 0).execute();
+export async function clearFailures(db: Db, table: Lockable, id: string): Promise<void> {
+  await sql`update ${sql.table(table)} set failures = 0 where ${sql.ref(LOCKABLE[table])} = ${id} and failures > 0`.execute(db);
 }
 
 // Tokens

@@ -163,6 +163,9 @@ export interface UserTable {
   password_hash: string;
   enabled: number;
   created_at: number;
+  /** Consecutive wrong passwords and the lock they lead to (migration 008), as for access keys. */
+  failures: Generated<number>;
+  locked_until: number | null;
 }
 
 export interface ProjectMemberTable {
@@ -178,6 +181,7 @@ export interface AccessKeyTable {
   description: string;
   enabled: number;
   created_at: number;
+  /** Consecutive signature failures and the lock they lead to. */
   failures: Generated<number>;
   locked_until: number | null;
 }

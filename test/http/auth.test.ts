@@ -4,8 +4,10 @@ import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { hashToken } from '../../src/auth/secrets.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
+import { formatUtc } from '../../src/domain/time.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { createProject } from '../../src/runtime/projects.js';
+import { captureLog } from '../helpers/log.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken, type Key } from '../helpers/http.js';
 
@@ -114,6 +116,38 @@ describe('IAM tokens and AK/SK (--auth verify)', () => {
       const withOldToken = await sendWithToken(node.port, token!, 'GET', PHONES);
       expect(withOldToken.status).toBe(401);
       expect(withOldToken.json.error_msg).toContain('the user is disabled');
+    });
+
+    it('locks a user after 5 consecutive wrong passwords, for 5 minutes, with one answer for any password', async () => {
+      await createUser(deps(), { account: DEFAULTS.defaultAccount, name: 'erin', password: 'Erin#password1' });
+      await grantProject(deps(), { account: DEFAULTS.defaultAccount, user: 'erin', project: DEFAULT_PROJECT_ID });
+      const right = passwordAuth('erin', 'Erin#password1', DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID });
+      const wrong = passwordAuth('erin', 'Guess#password1', DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID });
+      // A success in between starts the count again.
+      for (let i = 0; i < 4; i++) expect((await getToken(node.port, wrong)).json.error_code).toBe('IAM.0002');
+      expect((await getToken(node.port, right)).status).toBe(201);
+      for (let i = 0; i < 5; i++) expect((await getToken(node.port, wrong)).json.error_code).toBe('IAM.0002');
+
+      const locked = await getToken(node.port, right);
+      expect(locked.status).toBe(401);
+      expect(locked.token).toBeUndefined();
+      expect(locked.json.request_id).toBe(locked.headers['x-request-id']);
+      expect(locked.json.error_code).toBe('IAM.0006');
+      expect(locked.json.error_msg).toBe(`The user is locked for 5 minutes after 5 consecutive failed logins. Try again after ${formatUtc(now + 5 * 60_000)}.`);
+      const lockedWrong = await getToken(node.port, wrong);
+      expect({ status: lockedWrong.status, ...lockedWrong.json, request_id: '' }).toEqual({ status: locked.status, ...locked.json, request_id: '' });
+      // Other users are not concerned.
+      expect((await getToken(node.port, ADMIN)).status).toBe(201);
+
+      const before = now;
+      try {
+        now = before + 5 * 60_000 - 1000;
+        expect((await getToken(node.port, right)).json.error_code).toBe('IAM.0006');
+        now = before + 5 * 60_000 + 1000;
+        expect((await getToken(node.port, right)).status).toBe(201);
+      } finally {
+        now = before;
+      }
     });
 
     it('refuses a scope the user does not have, and malformed requests', async () => {
@@ -254,17 +288,41 @@ describe('IAM tokens and AK/SK (--auth verify)', () => {
 });
 
 describe('lockout is counted in the database', () => {
-  it('is shared by two nodes on one store', async () => {
+  it('is shared by two nodes on one store, for access keys and users; each lock-out is logged at warn without secrets', async () => {
     let now = T0;
     const clock = { now: () => now };
-    const a = await startTestNode({ auth: 'verify', servers: 0 }, { clock });
-    const b = await startTestNode({ auth: 'verify', database: a.node.config.database }, { clock });
+    const logA = captureLog('warn');
+    const logB = captureLog('warn');
+    const a = await startTestNode({ auth: 'verify', servers: 0, logLevel: 'warn' }, { clock, logger: logA.logger });
+    const b = await startTestNode({ auth: 'verify', database: a.node.config.database, logLevel: 'warn' }, { clock, logger: logB.logger });
     try {
       const bad = { ak: DEFAULT_KEY.ak, sk: 'wrong-secret-key-0000' };
       for (const n of [a, a, b, a, b]) expect((await sendSigned(n.node.port, bad, 'GET', PHONES, { now })).status).toBe(401);
       for (const n of [a, b]) expect((await sendSigned(n.node.port, DEFAULT_KEY, 'GET', PHONES, { now })).json.error_msg).toContain('AK access failed to reach the limit');
+
+      const wrongPassword = 'Guess#password-77';
+      const wrong = passwordAuth(DEFAULTS.defaultUser, wrongPassword, DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID });
+      for (const n of [b, a, b, a, a]) expect((await getToken(n.node.port, wrong)).json.error_code).toBe('IAM.0002');
+      for (const n of [a, b]) expect((await getToken(n.node.port, ADMIN)).json.error_code).toBe('IAM.0006');
+
+      // One line per lock-out, on the node whose failure set it.
+      const lockLines = [...logA.lines, ...logB.lines].filter((l) => l.includes('locked after'));
+      expect(lockLines).toHaveLength(2);
+      const [keyLock, userLock] = [lockLines.find((l) => l.includes('access key locked'))!, lockLines.find((l) => l.includes('user locked'))!];
+      expect(logB.lines).toContain(keyLock);
+      expect(logA.lines).toContain(userLock);
+      expect(JSON.parse(keyLock)).toMatchObject({ level: 40, accessKey: DEFAULT_KEY.ak, user: DEFAULTS.defaultUser, lockedUntil: formatUtc(T0 + 5 * 60_000) });
+      expect(JSON.parse(userLock)).toMatchObject({ level: 40, user: DEFAULTS.defaultUser, account: DEFAULTS.defaultAccount, lockedUntil: formatUtc(T0 + 5 * 60_000) });
+      const logged = [...logA.lines, ...logB.lines].join('');
+      for (const secret of [DEFAULT_KEY.sk, bad.sk, DEFAULTS.defaultPassword, wrongPassword]) expect(logged).not.toContain(secret);
+      // A signature is 64 hex digits; ids are 32.
+      expect(logged).not.toMatch(/[0-9a-f]{64}/);
+
       now += 5 * 60_000 + 1;
-      for (const n of [a, b]) expect((await sendSigned(n.node.port, DEFAULT_KEY, 'GET', PHONES, { now })).status).toBe(200);
+      for (const n of [a, b]) {
+        expect((await sendSigned(n.node.port, DEFAULT_KEY, 'GET', PHONES, { now })).status).toBe(200);
+        expect((await getToken(n.node.port, ADMIN)).status).toBe(201);
+      }
     } finally {
       await b.close();
       await a.close();

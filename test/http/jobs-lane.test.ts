@@ -121,7 +121,7 @@ describe('the ListJobs lane on its own', () => {
 
   beforeAll(async () => {
     t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1 });
-    const verify = authenticatorFor('verify', { db: t.node.handle.db, sqlite: t.node.handle.sqlite, clock: systemClock }, PROJECT);
+    const verify = authenticatorFor('verify', { db: t.node.handle.db, sqlite: t.node.handle.sqlite, clock: systemClock, log: t.node.log }, PROJECT);
     const deps: ListJobsLaneDeps = {
       store: { db: t.node.handle.db, sqlite: t.node.handle.sqlite },
       authenticator: { authenticate: (c) => (failAuth ? Promise.reject(new Error('the identity store is gone')) : verify.authenticate(c)) },

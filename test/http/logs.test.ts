@@ -2,29 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs, { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAccessKey } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { ACCESS_FLUSH_MS, createAccessLog, createLogger } from '../../src/runtime/log.js';
+import { ACCESS_FLUSH_MS, createAccessLog } from '../../src/runtime/log.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken } from '../helpers/http.js';
+import { captureLog } from '../helpers/log.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 /** Everything the node logs, at the most verbose level, captured through its real logger setup. */
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: createLogger('trace', stream), text: () => lines.join('') };
-}
+const capture = () => captureLog('trace');
 
 describe('logs are free of secrets', () => {
   const log = capture();

@@ -120,7 +120,7 @@ export async function iamRoutes(app: FastifyInstance, o: { db: Db; clock: Clock;
       },
     },
     async (req, reply) => {
-      const { token, info } = await issueToken(deps, parseTokenRequest(req.body));
+      const { token, info } = await issueToken({ ...deps, log: req.log }, parseTokenRequest(req.body));
       reply.code(201).header('X-Subject-Token', token);
       return tokenBody(info, req, !req.query.nocatalog);
     },
