@@ -6,6 +6,7 @@ import {
   addMember,
   countDomains,
   getAccessKey,
+  getDomain,
   getDomainByName,
   getUserByName,
   insertAccessKey,
@@ -115,8 +116,16 @@ export async function createAccessKey(deps: AdminDeps, o: { account: string; use
   return { ak, sk };
 }
 
-export async function setAccessKeyEnabledByAk(deps: AdminDeps, ak: string, enabled: boolean): Promise<void> {
-  if (!(await setAccessKeyEnabled(deps.db, ak, enabled))) throw new AdminError(`No access key ${ak}.`);
+/** Keys are named by their AK, unique across accounts; still the key must be the named account's, as users and projects are. */
+export async function setAccessKeyEnabledByAk(deps: AdminDeps, account: string, ak: string, enabled: boolean): Promise<void> {
+  const d = await requireAccount(deps.db, account);
+  const key = await getAccessKey(deps.db, ak);
+  if (!key) throw new AdminError(`No access key ${ak}.`);
+  if (key.domain_id !== d.domain_id) {
+    const owner = await getDomain(deps.db, key.domain_id);
+    throw new AdminError(`Access key ${ak} is in account "${owner?.name ?? key.domain_id}", not "${account}".`);
+  }
+  await setAccessKeyEnabled(deps.db, ak, enabled);
 }
 
 export interface DefaultIdentity {

@@ -11,6 +11,7 @@ import {
   setUserEnabledByName,
   type AdminDeps,
 } from '../auth/admin.js';
+import { isLocked } from '../auth/lockout.js';
 import { DEFAULTS, makeConfig } from '../config.js';
 import { newId } from '../domain/ids.js';
 import { formatUtc, systemClock } from '../domain/time.js';
@@ -33,6 +34,7 @@ function table(out: Out, header: string[], rows: string[][]): void {
 }
 
 const yesNo = (flag: number) => (flag ? 'yes' : 'no');
+const lockedCell = (row: { locked_until: number | null }, now: number) => (isLocked(row, now) ? `until ${formatUtc(row.locked_until!)}` : 'no');
 
 /**
  * Open the store named by the admin command's options, bring it up to date (a first use seeds what a
@@ -56,7 +58,30 @@ function runner(out: Out) {
   };
 }
 
-const accountOption = () => new Option('--account <name>', 'the account (IAM domain)').env('OPENCPH_DEFAULT_ACCOUNT').default(DEFAULTS.defaultAccount);
+/** One rule for `--account` in every group, so a name never means one account here and another there. */
+const ACCOUNT_RULE = [
+  'Users, projects and access keys belong to an account; every users/projects/keys verb takes',
+  '--account <name>. A verb that names a user, project or key looks in that account, by default',
+  'the default account (--default-account); a list shows every account (its ACCOUNT column)',
+  'unless --account names one.',
+].join('\n');
+
+const accountOption = () => new Option('--account <name>', 'the account (IAM domain) to look in (default: the default account, --default-account)');
+const listAccountOption = () => new Option('--account <name>', 'only this account (default: every account)');
+
+/** The account a verb acts in: `--account`, or the default account. */
+const accountOf = (o: Record<string, string | number>) => String(o.account ?? o.defaultAccount);
+
+/** The ACCOUNT column: every list has it first. */
+async function accountNames(deps: AdminDeps): Promise<(domainId: string | null) => string> {
+  const names = new Map((await listDomains(deps.db)).map((d) => [d.domain_id, d.name]));
+  return (id) => (id === null ? '' : (names.get(id) ?? id));
+}
+
+/** The account a list shows: the one `--account` names, or every account (undefined). */
+async function listedAccount(deps: AdminDeps, o: Record<string, string | number>): Promise<string | undefined> {
+  return o.account === undefined ? undefined : (await requireAccount(deps.db, String(o.account))).domain_id;
+}
 
 function accounts(run: ReturnType<typeof runner>): Command {
   const cmd = new Command('accounts').description('accounts (IAM domains)');
@@ -82,7 +107,7 @@ function accounts(run: ReturnType<typeof runner>): Command {
 }
 
 function users(run: ReturnType<typeof runner>): Command {
-  const cmd = new Command('users').description('users of an account');
+  const cmd = new Command('users').description('users of an account').addHelpText('after', `\n${ACCOUNT_RULE}`);
   cmd
     .command('create <name>')
     .description('create a user with a password')
@@ -90,24 +115,25 @@ function users(run: ReturnType<typeof runner>): Command {
     .addOption(new Option('--password <password>', 'the password (8 to 128 characters)').env('OPENCPH_NEW_PASSWORD').makeOptionMandatory())
     .action(
       run(async (deps, out, [name], o) => {
-        const u = await createUser(deps, { account: String(o.account), name: name!, password: String(o.password) });
-        out(`created user ${u.name} (${u.user_id}) in account ${o.account}`);
+        const u = await createUser(deps, { account: accountOf(o), name: name!, password: String(o.password) });
+        out(`created user ${u.name} (${u.user_id}) in account ${accountOf(o)}`);
       }),
     );
   cmd
     .command('list')
-    .description('list users (with their projects)')
-    .addOption(accountOption())
+    .description('list users (with their projects) of every account, or of --account')
+    .addOption(listAccountOption())
     .action(
       run(async (deps, out, _args, o) => {
-        const d = await requireAccount(deps.db, String(o.account));
+        const account = await accountNames(deps);
         const projects = new Map((await listProjectViews(deps.db)).map((p) => [p.project_id, p.name]));
+        const now = deps.clock.now();
         const rows = [];
-        for (const u of await listUsers(deps.db, d.domain_id)) {
+        for (const u of await listUsers(deps.db, await listedAccount(deps, o))) {
           const names = (await projectIdsOfUser(deps.db, u.user_id)).map((id) => projects.get(id) ?? id);
-          rows.push([u.name, u.user_id, yesNo(u.enabled), names.join(',')]);
+          rows.push([account(u.domain_id), u.name, u.user_id, yesNo(u.enabled), lockedCell(u, now), names.join(',')]);
         }
-        table(out, ['USER', 'ID', 'ENABLED', 'PROJECTS'], rows);
+        table(out, ['ACCOUNT', 'USER', 'ID', 'ENABLED', 'LOCKED', 'PROJECTS'], rows);
       }),
     );
   for (const [verb, enabled] of [
@@ -120,7 +146,7 @@ function users(run: ReturnType<typeof runner>): Command {
       .addOption(accountOption())
       .action(
         run(async (deps, out, [name], o) => {
-          await setUserEnabledByName(deps, String(o.account), name!, enabled);
+          await setUserEnabledByName(deps, accountOf(o), name!, enabled);
           out(`${verb}d user ${name}`);
         }),
       );
@@ -131,7 +157,7 @@ function users(run: ReturnType<typeof runner>): Command {
     .addOption(accountOption())
     .action(
       run(async (deps, out, [name, project], o) => {
-        const p = await grantProject(deps, { account: String(o.account), user: name!, project: project! });
+        const p = await grantProject(deps, { account: accountOf(o), user: name!, project: project! });
         out(`granted project ${p.name} (${p.project_id}) to user ${name}`);
       }),
     );
@@ -139,7 +165,7 @@ function users(run: ReturnType<typeof runner>): Command {
 }
 
 function projects(run: ReturnType<typeof runner>): Command {
-  const cmd = new Command('projects').description('projects, each with its own simulated fleet');
+  const cmd = new Command('projects').description('projects, each with its own simulated fleet').addHelpText('after', `\n${ACCOUNT_RULE}`);
   cmd
     .command('create <name>')
     .description('create a project (its id is 32 hex characters) with a simulated fleet')
@@ -148,26 +174,27 @@ function projects(run: ReturnType<typeof runner>): Command {
     .addOption(new Option('--phones-per-server <n>', 'simulated phones per server').default(DEFAULTS.phonesPerServer).argParser(int('phones-per-server', 0)))
     .action(
       run(async (deps, out, [name], o) => {
-        const p = await createProject(deps, { account: String(o.account), name: name!, servers: Number(o.servers), phonesPerServer: Number(o.phonesPerServer) });
-        out(`created project ${p.name} (${p.project_id}): ${o.servers} simulated server(s) of ${o.phonesPerServer} phone(s)`);
-        out(`grant it with: opencph admin users grant <user> ${p.name} --account ${o.account}`);
+        const p = await createProject(deps, { account: accountOf(o), name: name!, servers: Number(o.servers), phonesPerServer: Number(o.phonesPerServer) });
+        out(`created project ${p.name} (${p.project_id}) in account ${accountOf(o)}: ${o.servers} simulated server(s) of ${o.phonesPerServer} phone(s)`);
+        out(`grant it with: opencph admin users grant <user> ${p.name} --account ${accountOf(o)}`);
       }),
     );
   cmd
     .command('list')
-    .description('list projects')
+    .description('list projects of every account, or of --account')
+    .addOption(listAccountOption())
     .action(
-      run(async (deps, out) => {
-        const names = new Map((await listDomains(deps.db)).map((d) => [d.domain_id, d.name]));
-        const rows = await listProjectViews(deps.db);
-        table(out, ['PROJECT', 'ID', 'ACCOUNT'], rows.map((p) => [p.name, p.project_id, p.domain_id ? (names.get(p.domain_id) ?? p.domain_id) : '']));
+      run(async (deps, out, _args, o) => {
+        const account = await accountNames(deps);
+        const rows = await listProjectViews(deps.db, await listedAccount(deps, o));
+        table(out, ['ACCOUNT', 'PROJECT', 'ID'], rows.map((p) => [account(p.domain_id), p.name, p.project_id]));
       }),
     );
   return cmd;
 }
 
 function keys(run: ReturnType<typeof runner>): Command {
-  const cmd = new Command('keys').description('access keys (AK/SK) of users');
+  const cmd = new Command('keys').description('access keys (AK/SK) of users').addHelpText('after', `\n${ACCOUNT_RULE}`);
   cmd
     .command('create')
     .description('create an access key for a user; the secret key is printed once')
@@ -176,7 +203,7 @@ function keys(run: ReturnType<typeof runner>): Command {
     .option('--description <text>', 'what the key is for', '')
     .action(
       run(async (deps, out, _args, o) => {
-        const k = await createAccessKey(deps, { account: String(o.account), user: String(o.user), description: String(o.description) });
+        const k = await createAccessKey(deps, { account: accountOf(o), user: String(o.user), description: String(o.description) });
         out(`access key: ${k.ak}`);
         out(`secret key: ${k.sk}`);
         out('The secret key is shown only now: keep it.');
@@ -184,19 +211,19 @@ function keys(run: ReturnType<typeof runner>): Command {
     );
   cmd
     .command('list')
-    .description('list access keys (never their secrets)')
-    .addOption(accountOption())
-    .option('--user <name>', 'only the keys of this user')
+    .description('list access keys (never their secrets) of every account, or of --account')
+    .addOption(listAccountOption())
+    .option('--user <name>', 'only the keys of this user (of --account, by default the default account)')
     .action(
       run(async (deps, out, _args, o) => {
-        const user = o.user === undefined ? undefined : await requireUser(deps.db, String(o.account), String(o.user));
-        const d = await requireAccount(deps.db, String(o.account));
-        const rows = (await listAccessKeys(deps.db, user?.user_id)).filter((k) => k.domain_id === d.domain_id);
+        const account = await accountNames(deps);
+        const user = o.user === undefined ? undefined : await requireUser(deps.db, accountOf(o), String(o.user));
+        const rows = await listAccessKeys(deps.db, { userId: user?.user_id, domainId: await listedAccount(deps, o) });
         const now = deps.clock.now();
         table(
           out,
-          ['ACCESS KEY', 'USER', 'ENABLED', 'LOCKED', 'CREATED', 'DESCRIPTION'],
-          rows.map((k) => [k.access_key, k.user_name, yesNo(k.enabled), k.locked_until !== null && k.locked_until > now ? `until ${formatUtc(k.locked_until)}` : 'no', formatUtc(k.created_at), k.description]),
+          ['ACCOUNT', 'ACCESS KEY', 'USER', 'ENABLED', 'LOCKED', 'CREATED', 'DESCRIPTION'],
+          rows.map((k) => [account(k.domain_id), k.access_key, k.user_name, yesNo(k.enabled), lockedCell(k, now), formatUtc(k.created_at), k.description]),
         );
       }),
     );
@@ -207,9 +234,10 @@ function keys(run: ReturnType<typeof runner>): Command {
     cmd
       .command(`${verb} <ak>`)
       .description(`${verb} an access key (servers ${enabled ? 'accept' : 'refuse'} its signed calls within a second)`)
+      .addOption(accountOption())
       .action(
-        run(async (deps, out, [ak]) => {
-          await setAccessKeyEnabledByAk(deps, ak!, enabled);
+        run(async (deps, out, [ak], o) => {
+          await setAccessKeyEnabledByAk(deps, accountOf(o), ak!, enabled);
           out(`${verb}d access key ${ak}`);
         }),
       );
@@ -222,6 +250,7 @@ export function adminCommand(out: Out = (line) => process.stdout.write(line + '\
   const run = runner(out);
   const cmd = new Command('admin')
     .description('Manage accounts, users, projects and access keys, directly in the database (also while a server runs).')
+    .addHelpText('after', `\n${ACCOUNT_RULE}`)
     .addCommand(accounts(run))
     .addCommand(users(run))
     .addCommand(projects(run))

@@ -136,9 +136,10 @@ export async function getSigningKey(store: ReadStore, accessKey: string): Promis
   return { ...key, projectIds: rows.flatMap((r) => (r.member_project_id === null ? [] : [r.member_project_id])) };
 }
 
-export async function listAccessKeys(db: Db, userId?: string): Promise<KeyWithUser[]> {
+export async function listAccessKeys(db: Db, only: { userId?: string; domainId?: string } = {}): Promise<KeyWithUser[]> {
   let q = keysWithUser(db);
-  if (userId !== undefined) q = q.where('k.user_id', '=', userId);
+  if (only.userId !== undefined) q = q.where('k.user_id', '=', only.userId);
+  if (only.domainId !== undefined) q = q.where('u.domain_id', '=', only.domainId);
   return q.orderBy('k.created_at').orderBy('k.access_key').execute();
 }
 

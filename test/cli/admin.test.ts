@@ -31,8 +31,8 @@ describe('opencph admin', () => {
 
   it('seeds a new store as a first start would, and lists it', async () => {
     expect((await admin(dataDir, 'accounts', 'list'))[1]).toMatch(new RegExp(`^${DEFAULTS.defaultAccount}\\s+[0-9a-f]{32}\\s+yes`));
-    expect((await admin(dataDir, 'projects', 'list')).join('\n')).toContain(`cn-north-4  ${DEFAULT_PROJECT_ID}  ${DEFAULTS.defaultAccount}`);
-    expect((await admin(dataDir, 'users', 'list')).join('\n')).toMatch(new RegExp(`${DEFAULTS.defaultUser}\\s+[0-9a-f]{32}\\s+yes\\s+cn-north-4`));
+    expect((await admin(dataDir, 'projects', 'list')).join('\n')).toContain(`${DEFAULTS.defaultAccount}  cn-north-4  ${DEFAULT_PROJECT_ID}`);
+    expect((await admin(dataDir, 'users', 'list')).join('\n')).toMatch(new RegExp(`${DEFAULTS.defaultAccount}\\s+${DEFAULTS.defaultUser}\\s+[0-9a-f]{32}\\s+yes\\s+no\\s+cn-north-4`));
     const keys = (await admin(dataDir, 'keys', 'list')).join('\n');
     expect(keys).toContain(DEFAULTS.defaultAk);
     expect(keys).not.toContain(DEFAULTS.defaultSk);
@@ -64,6 +64,36 @@ describe('opencph admin', () => {
     await expect(admin(dataDir, 'keys', 'disable', 'NOSUCHKEY')).rejects.toThrow('No access key');
   });
 
+  it('one rule for --account: every users/projects/keys verb takes it, names are looked up in it, lists show every account unless it is given', async () => {
+    const program = adminCommand();
+    for (const group of ['users', 'projects', 'keys']) {
+      const verbs = program.commands.find((c) => c.name() === group)!.commands;
+      for (const verb of verbs) expect(verb.options.map((o) => o.long), `${group} ${verb.name()}`).toContain('--account');
+    }
+
+    // Lists: every account, the ACCOUNT column first; --account narrows to one.
+    const rowsOf = (lines: string[]) => lines.slice(1).map((l) => l.split(/\s+/));
+    const accountsIn = (lines: string[]) => [...new Set(rowsOf(lines).map((r) => r[0]))].sort();
+    for (const list of [['users', 'list'], ['projects', 'list'], ['keys', 'list']]) {
+      const all = await admin(dataDir, ...list);
+      expect(all[0], list.join(' ')).toMatch(/^ACCOUNT\s/);
+      expect(accountsIn(all), list.join(' ')).toEqual(['acme', DEFAULTS.defaultAccount].sort());
+      expect(accountsIn(await admin(dataDir, ...list, '--account', 'acme')), list.join(' ')).toEqual(['acme']);
+      expect(accountsIn(await admin(dataDir, ...list, '--account', DEFAULTS.defaultAccount)), list.join(' ')).toEqual([DEFAULTS.defaultAccount]);
+      await expect(admin(dataDir, ...list, '--account', 'nosuch')).rejects.toThrow('No account named "nosuch"');
+    }
+    expect(rowsOf(await admin(dataDir, 'users', 'list', '--account', 'acme')).map((r) => r[1])).toEqual(['bob']);
+    expect(rowsOf(await admin(dataDir, 'keys', 'list', '--account', 'acme')).map((r) => r[1])).toEqual([key.ak]);
+
+    // Verbs that name something look in --account, by default the default account.
+    await expect(admin(dataDir, 'users', 'disable', 'bob')).rejects.toThrow(`No user "bob" in account "${DEFAULTS.defaultAccount}"`);
+    await expect(admin(dataDir, 'keys', 'disable', key.ak)).rejects.toThrow(`Access key ${key.ak} is in account "acme", not "${DEFAULTS.defaultAccount}"`);
+    await expect(admin(dataDir, 'keys', 'list', '--user', 'bob')).rejects.toThrow(`No user "bob" in account "${DEFAULTS.defaultAccount}"`);
+    expect(rowsOf(await admin(dataDir, 'keys', 'list', '--user', 'bob', '--account', 'acme')).map((r) => r[1])).toEqual([key.ak]);
+    expect(await admin(dataDir, 'keys', 'disable', DEFAULTS.defaultAk)).toEqual([`disabled access key ${DEFAULTS.defaultAk}`]);
+    expect(await admin(dataDir, 'keys', 'enable', DEFAULTS.defaultAk, '--account', DEFAULTS.defaultAccount)).toEqual([`enabled access key ${DEFAULTS.defaultAk}`]);
+  });
+
   it('what it made works against a server on the same store; disabling takes effect within a second', async () => {
     t = await startTestNode({ auth: 'verify', dataDir });
     node = t.node;
@@ -78,10 +108,14 @@ describe('opencph admin', () => {
 
     // Tokens are read on every call; a server goes by its copy of an access key for KEY_CACHE_MS.
     const signedStatus = async () => (await sendSigned(node.port, key, 'GET', phones)).status;
-    await admin(dataDir, 'keys', 'disable', key.ak);
+    await admin(dataDir, 'keys', 'disable', key.ak, '--account', 'acme');
     expect(await statusWithin(KEY_CACHE_MS, signedStatus, 401)).toBe(401);
-    await admin(dataDir, 'keys', 'enable', key.ak);
+    await admin(dataDir, 'keys', 'enable', key.ak, '--account', 'acme');
     expect(await statusWithin(KEY_CACHE_MS, signedStatus, 200)).toBe(200);
+    // A lock-out shows in the lists.
+    const guess = passwordAuth('bob', 'Guess#password1', 'acme', { name: 'cn-south-1' });
+    for (let i = 0; i < 5; i++) expect((await getToken(node.port, guess)).status).toBe(401);
+    expect((await admin(dataDir, 'users', 'list', '--account', 'acme'))[1]).toMatch(/^acme\s+bob\s+[0-9a-f]{32}\s+yes\s+until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+cn-south-1$/);
     await admin(dataDir, 'users', 'disable', 'bob', '--account', 'acme');
     expect((await sendWithToken(node.port, token!, 'GET', phones)).status).toBe(401);
     expect(await statusWithin(KEY_CACHE_MS, signedStatus, 401)).toBe(401);
@@ -116,7 +150,10 @@ describe('first start with other default credentials', () => {
     const dir = makeDataDir();
     try {
       const keys = await admin(dir, '--default-account', 'lab', '--default-user', 'ops', '--default-ak', 'LABAK000000000000002', 'keys', 'list', '--account', 'lab');
-      expect(keys.join('\n')).toMatch(/LABAK000000000000002\s+ops\s+yes/);
+      expect(keys.join('\n')).toMatch(/lab\s+LABAK000000000000002\s+ops\s+yes/);
+      // --account defaults to the default account these flags name.
+      await admin(dir, '--default-account', 'lab', 'users', 'create', 'kim', '--password', 'Kim#password1');
+      expect((await admin(dir, 'users', 'list')).join('\n')).toMatch(/^lab\s+kim\s/m);
     } finally {
       await removeDataDir(dir);
     }

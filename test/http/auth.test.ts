@@ -251,13 +251,13 @@ describe('IAM tokens and AK/SK (--auth verify)', () => {
       const before = now;
       try {
         expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).status).toBe(200);
-        await setAccessKeyEnabledByAk(deps(), key.ak, false);
+        await setAccessKeyEnabledByAk(deps(), DEFAULTS.defaultAccount, key.ak, false);
         // The node goes by the copy it read for KEY_CACHE_MS, then reads the key again.
         now += KEY_CACHE_MS - 1;
         expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).status).toBe(200);
         now += 1;
         expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('access key is disabled');
-        await setAccessKeyEnabledByAk(deps(), key.ak, true);
+        await setAccessKeyEnabledByAk(deps(), DEFAULTS.defaultAccount, key.ak, true);
         await setUserEnabledByName(deps(), DEFAULTS.defaultAccount, 'dave', false);
         now += KEY_CACHE_MS;
         expect((await sendSigned(node.port, key, 'GET', PHONES, { now })).json.error_msg).toContain('the user is disabled');
