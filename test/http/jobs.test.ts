@@ -32,7 +32,7 @@ describe('ListJobs and ShowJob', () => {
     expect(Object.keys(r.body).sort()).toEqual(['jobs', 'request_id']); // no count field
     expect(r.body.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(r.body.request_id).not.toBe(req1); // the ListJobs call's own id
-    expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+    expect(r.headers['x-request-id']).toBe(r.body.request_id);
     expect(r.body.jobs.map((j: any) => j.job_id)).toEqual(jobs1.map((j) => j.job_id));
     const [first] = r.body.jobs;
     expect(first).toMatchObject({ phone_id: phones[0], status: 2, error_code: '', error_msg: '', execute_msg: '' });
@@ -102,7 +102,7 @@ describe('ListJobs and ShowJob', () => {
     const job = jobs1[0];
     const r = await t.get(`/jobs/${job.job_id}`);
     expect(r.status).toBe(200);
-    expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+    expect(r.headers['x-request-id']).toBe(r.body.request_id);
     expect(r.body).toMatchObject({ job_id: job.job_id, phone_id: phones[0], status: 2, error_code: null, error_msg: null, execute_msg: null });
     expect(r.body.server_id).toMatch(/^[0-9a-f]{32}$/);
     expect(r.body.begin_time).toMatch(TIME);

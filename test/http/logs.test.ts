@@ -95,7 +95,7 @@ describe('the lines a request logs', () => {
       expect([r.status, r.body.error_code]).toEqual([500, 'CPS.0003']);
       const lines = log.text().split('\n').filter(Boolean).map((l) => JSON.parse(l));
       const failed = lines.find((l) => l.msg === 'request failed');
-      expect(failed?.reqId).toBe(r.headers.get('x-request-id'));
+      expect(failed?.reqId).toBe(r.headers['x-request-id']);
       expect(failed?.err?.message).toBe('the identity store is gone');
     } finally {
       await t.close();
