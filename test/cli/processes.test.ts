@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/store/db.js';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, STORE, type TestDatabase } from '../helpers/database.js';
 import { request } from '../helpers/http.js';
@@ -129,7 +130,12 @@ describe('serve --api-processes', () => {
     expect(live).toHaveLength(2);
     const inFlight = group.post('/phones/sync-commands', { command: 'shell', content: 'sleep 1; echo done', phone_ids: [phones[0]] });
     // The call is taken (its job runs for a second) before the node is told to stop.
-    await new Promise((r) => setTimeout(r, 300));
+    const watcher = openDb({ url: store.url ?? join(dataDir, 'opencph.db') });
+    try {
+      await waitFor(async () => ((await watcher.db.selectFrom('jobs').select('seq').where('phone_id', '=', phones[0]!).where('state', '=', 'running').executeTakeFirst()) ? true : undefined), 10_000);
+    } finally {
+      await watcher.close();
+    }
     group.proc.kill('SIGTERM');
     const answer = await inFlight;
     expect(answer.status, answer.text).toBe(200);

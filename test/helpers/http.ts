@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { signRequest } from '../../src/auth/signature.js';
 
 /** An answer as a test reads it: the body parsed when it is JSON, and as text. */
@@ -14,9 +14,9 @@ export interface Reply<T = any> {
  * client would: a `host` header is sent as given (signed requests need that), and nothing is added
  * that would change how the server answers (a `Connection: close` would make it close every time).
  */
-export function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
+export function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string>; agent?: Agent } = {}): Promise<Reply<T>> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: init.headers }, (res) => {
+    const req = httpRequest(url, { method, headers: init.headers, ...(init.agent ? { agent: init.agent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

@@ -105,8 +105,10 @@ describe('IAM tokens and AK/SK (--auth verify)', () => {
       await createUser(deps(), { account: DEFAULTS.defaultAccount, name: 'carol', password: 'Carol#password1' });
       await grantProject(deps(), { account: DEFAULTS.defaultAccount, user: 'carol', project: DEFAULT_PROJECT_ID });
       const carol = passwordAuth('carol', 'Carol#password1', undefined, { id: DEFAULT_PROJECT_ID });
-      const { token } = await getToken(node.port, carol);
-      expect(token).toBeDefined();
+      const { token, status } = await getToken(node.port, carol);
+      expect(status).toBe(201);
+      // The token works before the user is disabled, so its refusal after is the disabling's doing.
+      expect((await sendWithToken(node.port, token!, 'GET', PHONES)).status).toBe(200);
       await setUserEnabledByName(deps(), DEFAULTS.defaultAccount, 'carol', false);
       const disabled = await getToken(node.port, carol);
       expect(disabled.status).toBe(401);

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { Operations } from '../../src/engine/operations.js';
-import { makeDataDir, nodesPerTest, PROJECT, waitForRequest, type TestNode } from '../helpers/node.js';
+import { makeDataDir, nodesPerTest, PROJECT, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
 const start = nodesPerTest({ servers: 1, phonesPerServer: 3 });
 
@@ -36,7 +36,11 @@ test('a shell command cut off by a shutdown fails for good instead of running ag
   const node = await start({ dataDir });
   const phone = (await node.get('/phones')).body.phones[0].phone_id;
   const r = await node.post('/phones/commands', { command: 'shell', content: 'echo once; sleep 30', phone_ids: [phone] });
-  await new Promise((res) => setTimeout(res, 300));
+  // Cut off once it runs: a job still queued at shutdown would simply run on the next start.
+  await waitFor(async () => {
+    const job = await node.node.handle.db.selectFrom('jobs').select(['state', 'attempts']).where('request_id', '=', r.body.request_id).executeTakeFirst();
+    return job?.state === 'running' && job.attempts === 1 ? true : undefined;
+  });
   await node.close(0);
   const again = await start({ dataDir });
   const [job] = await waitForRequest(again, r.body.request_id);

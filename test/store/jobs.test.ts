@@ -74,12 +74,17 @@ describe('job reads', () => {
     const a = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }]);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let written!: (statuses: unknown[]) => void;
+    const seenInside = new Promise<unknown[]>((r) => (written = r));
     const tx = store.h.db.transaction().execute(async (trx) => {
       await trx.updateTable('jobs').set({ status: 2, state: 'done' }).where('request_id', '=', a).execute();
+      written((await listJobs({ db: trx }, [a])).map((j) => j.status));
       await held;
       throw new Error('rolled back');
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // The transaction is open, and its write is there to be seen from inside it.
+    expect(await seenInside).toEqual([2]);
+    if (store.h.sqlite) expect(store.h.sqlite.inTransaction).toBe(true);
     const read = listJobs({ db: store.h.db, sqlite: store.h.sqlite }, [a]);
     release();
     await expect(tx).rejects.toThrow('rolled back');
