@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listJobsResponse, showJobResponse } from '../../src/http/schemas/jobs.js';
-import { phoneIds, servers, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
+import { phoneIds, servers, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
@@ -133,7 +133,6 @@ describe('ListJobs and ShowJob answers against their response schemas', () => {
 
   let t: TestNode;
   let slow: TestNode;
-  let requests: string[];
   let answers: { list: any[]; show: any[] };
 
   beforeAll(async () => {
@@ -146,16 +145,14 @@ describe('ListJobs and ShowJob answers against their response schemas', () => {
     const serverJobs = await t.post('/servers/batch-restart', { server_ids: [s0.server_id, 'a'.repeat(32)] });
     const shell = await t.post('/phones/commands', { command: 'shell', content: 'echo x', phone_ids: [phones[1]] });
     const failing = await t.post('/phones/batch-stop', { phone_ids: [phones[2], phones[2]] });
-    requests = [phoneJobs, serverJobs, shell, failing].map((r) => r.body.request_id);
+    const requests = [phoneJobs, serverJobs, shell, failing].map((r) => r.body.request_id);
     for (const id of requests) await waitForRequest(t, id);
     const running = await slow.post('/servers/batch-restart', { server_ids: (await servers(slow)).map((s: any) => s.server_id) });
-    const runningJobs = await waitFor(async () => {
-      const r = await slow.get(`/jobs?request_id=${running.body.request_id}`);
-      return r.body.jobs.length > 0 ? r.body.jobs : undefined;
-    });
     const list = [(await t.get(`/jobs?request_ids=${requests.join(',')}`)).body, (await slow.get(`/jobs?request_id=${running.body.request_id}`)).body];
-    const shownIds = list[0].jobs.map((j: any) => j.job_id);
-    const show = [...(await Promise.all(shownIds.map((id: string) => t.get(`/jobs/${id}`)))), await slow.get(`/jobs/${runningJobs[0].job_id}`)].map((r) => r.body);
+    const show = [
+      ...(await Promise.all(list[0].jobs.map((j: any) => t.get(`/jobs/${j.job_id}`)))),
+      ...(await Promise.all(list[1].jobs.map((j: any) => slow.get(`/jobs/${j.job_id}`)))),
+    ].map((r) => r.body);
     answers = { list, show };
   });
   afterAll(async () => {
