@@ -4,11 +4,11 @@ import type { SubmittedJob } from '../engine/submit.js';
 import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
 
-/** The one mapping from stored rows to CPH's wire objects; ListJobs items alone are kept by the database (migration 006). */
+/** The one mapping from stored rows to CPH's wire objects. */
 
 /**
- * ListJobs body around the jobs' items, which the store keeps as JSON text (the item's shape is in
- * migration 006): joined as they are rather than parsed and serialized again.
+ * ListJobs body around the jobs' items, which the store keeps as JSON text (`listJob` below, as
+ * src/store/jobItems.ts renders it in SQL): joined as they are rather than parsed and serialized again.
  */
 export function listJobsBody(requestId: string, items: readonly string[]): string {
   return `{"request_id":${JSON.stringify(requestId)},"jobs":[${items.join(',')}]}`;
@@ -26,6 +26,27 @@ export function syncJob(entry: SubmittedJob, j: JobView | undefined) {
     error_msg: j?.error_msg ?? entry.error_msg ?? '',
     execute_msg: j?.execute_msg ?? '',
   };
+}
+
+/**
+ * ListJobs item, key for key as CPH's ListJobs example: a phone job `phone_id`, `server_id`, a
+ * server job `server_id` alone; then `node_id` (the server again), `job_id`, the times (`end_time`
+ * null while running), `status`, and `error_code`, `error_msg`, `execute_msg`, each "" when absent.
+ * The store keeps this item rendered by the database (src/store/jobItems.ts), which a test holds to
+ * the same bytes as this.
+ */
+export function listJob(j: JobView) {
+  const item = {
+    node_id: j.server_id,
+    job_id: j.job_id,
+    begin_time: formatUtc(j.begin_time),
+    end_time: formatUtcOrNull(j.end_time),
+    status: j.status,
+    error_code: j.error_code ?? '',
+    error_msg: j.error_msg ?? '',
+    execute_msg: j.execute_msg ?? '',
+  };
+  return j.phone_id !== null ? { phone_id: j.phone_id, server_id: j.server_id, ...item } : { server_id: j.server_id, ...item };
 }
 
 /** ShowJob body: absent values are null, as CPH's ShowJob example shows. */

@@ -112,7 +112,7 @@ const jobView = (r: unknown[]): JobView => ({
 
 /**
  * ListJobs: the jobs of the given requests in submission order, each as its ListJobs item in JSON
- * text, as the database keeps it (migration 006). Prepared on SQLite: see directSqlite.
+ * text, as the database keeps it (jobItems.ts). Prepared on SQLite: see directSqlite.
  */
 export async function listJobItems(store: ReadStore, projectId: string, requestIds: readonly string[], offset: number, limit: number): Promise<string[]> {
   const sqlite = directSqlite(store);

@@ -6,6 +6,7 @@ import * as m003 from './migrations/003_identity.js';
 import * as m004 from './migrations/004_cluster.js';
 import * as m005 from './migrations/005_job_indexes.js';
 import * as m006 from './migrations/006_job_list_json.js';
+import * as m007 from './migrations/007_job_items.js';
 import * as m008 from './migrations/008_user_lockout.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004_cluster': m004,
   '005_job_indexes': m005,
   '006_job_list_json': m006,
+  '007_job_items': m007,
   '008_user_lockout': m008,
 };
 

@@ -90,7 +90,7 @@ export interface JobTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   attempts: number;
-  /** The job as ListJobs shows it, JSON text kept by the database (migration 006): read, never written. */
+  /** The job as ListJobs shows it, JSON text kept by the database (store/jobItems.ts): read, never written. */
   list_json: ColumnType<string, never, never>;
 }
 

@@ -100,7 +100,7 @@ describe('opencph admin', () => {
     const phones = `/v1/${projectId}/cloud-phone/phones`;
     const listed = await sendSigned(node.port, key, 'GET', phones);
     expect(listed.status, listed.text).toBe(200);
-    expect(listed.json.count).toBe(3);
+    expect(listed.body.count).toBe(3);
     expect((await sendSigned(node.port, key, 'GET', `/v1/${DEFAULT_PROJECT_ID}/cloud-phone/phones`)).status).toBe(403);
 
     const { token } = await getToken(node.port, passwordAuth('bob', 'Bob#password1', 'acme', { name: 'cn-south-1' }));

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/store/db.js';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, STORE, type TestDatabase } from '../helpers/database.js';
+import { request } from '../helpers/http.js';
 import { waitFor, waitForRequest } from '../helpers/node.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -128,13 +130,18 @@ describe('serve --api-processes', () => {
     expect(live).toHaveLength(2);
     const inFlight = group.post('/phones/sync-commands', { command: 'shell', content: 'sleep 1; echo done', phone_ids: [phones[0]] });
     // The call is taken (its job runs for a second) before the node is told to stop.
-    await new Promise((r) => setTimeout(r, 300));
+    const watcher = openDb({ url: store.url ?? join(dataDir, 'opencph.db') });
+    try {
+      await waitFor(async () => ((await watcher.db.selectFrom('jobs').select('seq').where('phone_id', '=', phones[0]!).where('state', '=', 'running').executeTakeFirst()) ? true : undefined), 10_000);
+    } finally {
+      await watcher.close();
+    }
     group.proc.kill('SIGTERM');
     const answer = await inFlight;
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([[2, 'done\n']]);
     // The client is told the connection ends with this answer.
-    expect(answer.headers.get('connection')).toBe('close');
+    expect(answer.headers['connection']).toBe('close');
     expect(await group.exited).toBe(0);
     for (const pid of live) expect(isAlive(pid)).toBe(false);
     // Each API process closed its node (it logs "stopped"), rather than being killed.
@@ -225,13 +232,12 @@ describe('serve under another cluster primary (pm2 and the like)', () => {
       const url = await waitFor(async () => /listening on (http:\/\/\S+)/.exec(child.output())?.[1], 20_000);
       expect(child.output()).not.toContain('processes:');
       const cph = `${url}/v1/0123456789abcdef0123456789abcdef/cloud-phone`;
-      const phones = (await (await fetch(`${cph}/phones`)).json()).phones.map((p: any) => ({ phone_id: p.phone_id }));
-      const r = await (await fetch(`${cph}/phones/batch-restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phones }) })).json();
+      const phones = (await request(`${cph}/phones`, 'GET')).body.phones.map((p: any) => ({ phone_id: p.phone_id }));
+      expect(phones.length).toBeGreaterThan(0);
+      const r = await request(`${cph}/phones/batch-restart`, 'POST', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phones }) });
       // It runs its own jobs (an API process would leave them to a parent that is not there).
-      await waitFor(async () => {
-        const jobs = (await (await fetch(`${cph}/jobs?request_id=${r.request_id}`)).json()).jobs;
-        return jobs.every((j: any) => j.status === 2) ? true : undefined;
-      }, 10_000);
+      const jobs = await waitForRequest({ get: (path) => request(`${cph}${path}`, 'GET') }, r.body.request_id, 10_000);
+      expect(jobs.map((j) => [j.phone_id, j.status])).toEqual(phones.map((p: any) => [p.phone_id, 2]));
     } finally {
       child.proc.kill('SIGTERM');
       expect(await child.exited).toBe(0);

@@ -56,12 +56,11 @@ describe('a cluster on one PostgreSQL', () => {
     }
 
     const t0 = Date.now();
-    const { rows: unfinished } = await waitFor(async () => {
+    await waitFor(async () => {
       const r = await client.query(`select count(*)::int n from jobs where status = 1`);
       if (process.env.DEBUG_CLUSTER) console.log(Date.now() - t0, JSON.stringify((await client.query(`select state, lease_owner, min(attempts) a0, max(attempts) a1, count(*)::int n from jobs where state <> 'done' group by 1, 2`)).rows));
       return r.rows[0].n === 0 ? r : undefined;
     }, 120_000, 200);
-    expect(unfinished).toBeDefined();
 
     // Every job, through either API node, ended and succeeded.
     const { rows: jobs } = await client.query(`select job_id, phone_id, seq, status, request_id from jobs order by seq`);

@@ -1,37 +1,45 @@
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { signRequest } from '../../src/auth/signature.js';
 
-export interface Reply {
+/** An answer as a test reads it: the body parsed when it is JSON, and as text. */
+export interface Reply<T = any> {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
-  json: any;
+  body: T;
 }
 
 /**
- * One HTTP request with exactly these headers and body bytes (node:http, so a `host` header is sent
- * as given: signed requests need that).
+ * One HTTP request with exactly these headers and body bytes, on node:http's keep-alive agent as a
+ * client would: a `host` header is sent as given (signed requests need that), and nothing is added
+ * that would change how the server answers (a `Connection: close` would make it close every time).
  */
-export function send(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+export function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string>; agent?: Agent } = {}): Promise<Reply<T>> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: target, headers }, (res) => {
+    const req = httpRequest(url, { method, headers: init.headers, ...(init.agent ? { agent: init.agent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
+        let body: any;
         try {
-          json = text ? JSON.parse(text) : undefined;
+          body = text ? JSON.parse(text) : undefined;
         } catch {
-          json = undefined;
+          // Not JSON (the docs page, a bare 404 of node:http): `text` has it.
+          body = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
       });
     });
     req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
+    req.end(init.body);
   });
+}
+
+/** `request` to a port on loopback, by path. */
+export function send(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return request(`http://127.0.0.1:${port}${target}`, method, { headers, body });
 }
 
 export interface Key {

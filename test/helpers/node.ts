@@ -6,15 +6,9 @@ import { afterAll, afterEach } from 'vitest';
 import { makeConfig, type Config } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, startNode, type NodeOverrides, type RunningNode } from '../../src/runtime/node.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { request, type Reply } from './http.js';
 
 export const PROJECT = DEFAULT_PROJECT_ID;
-
-export interface Reply<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
 
 export interface TestNode {
   node: RunningNode;
@@ -58,18 +52,6 @@ afterAll(async () => {
   for (const dir of [...stores.keys()]) await removeDataDir(dir).catch((err: unknown) => failures.push(err));
   if (failures.length > 0) throw failures[0];
 });
-
-export async function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
-  const res = await fetch(url, { method, body: init.body as BodyInit | undefined, headers: init.headers });
-  const text = await res.text();
-  let body: any = undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, body, text };
-}
 
 /**
  * A real node on a loopback port with a fresh store (a SQLite file, or a new PostgreSQL database in
@@ -134,11 +116,12 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
   }
 }
 
-/** Wait until every job of the request has finished; returns the jobs. */
+/** Wait until every job of the request has finished; returns the jobs. A request has at least one job: none is not "all finished". */
 export async function waitForRequest(t: Pick<TestNode, 'get'>, requestId: string, timeoutMs = 15_000): Promise<any[]> {
   return waitFor(async () => {
     const r = await t.get(`/jobs?request_id=${requestId}`);
-    return r.body.jobs.every((j: any) => j.status !== 1) ? r.body.jobs : undefined;
+    if (r.status !== 200) throw new Error(`ListJobs answered ${r.status}: ${r.text}`);
+    return r.body.jobs.length > 0 && r.body.jobs.every((j: any) => j.status !== 1) ? r.body.jobs : undefined;
   }, timeoutMs);
 }
 

@@ -39,15 +39,15 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   async function waitForJobs(call: Caller, projectId: string, requestId: string): Promise<void> {
     await waitFor(async () => {
       const r = await call('GET', `/v1/${projectId}/cloud-phone/jobs?request_id=${requestId}`);
-      return r.json.jobs.every((j: { status: number }) => j.status !== 1) ? true : undefined;
+      return r.body.jobs.every((j: { status: number }) => j.status !== 1) ? true : undefined;
     }, 4000);
   }
 
   async function describeTenant(projectId: string, key: Key, token: string): Promise<Tenant> {
     const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], requestId: '', jobIds: [] };
     const call = viaKey(t);
-    const phones = (await call('GET', `/v1/${projectId}/cloud-phone/phones`)).json.phones;
-    const servers = (await call('GET', `/v1/${projectId}/cloud-phone/servers`)).json.servers;
+    const phones = (await call('GET', `/v1/${projectId}/cloud-phone/phones`)).body.phones;
+    const servers = (await call('GET', `/v1/${projectId}/cloud-phone/servers`)).body.servers;
     Object.assign(t, {
       phoneIds: phones.map((p: { phone_id: string }) => p.phone_id),
       phoneNames: phones.map((p: { phone_name: string }) => p.phone_name),
@@ -56,8 +56,8 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     });
     const batch = await call('POST', `/v1/${projectId}/cloud-phone/phones/batch-restart`, { phones: t.phoneIds.slice(0, 2).map((phone_id) => ({ phone_id })) });
     expect(batch.status, batch.text).toBe(200);
-    t.requestId = batch.json.request_id;
-    t.jobIds = batch.json.jobs.map((j: { job_id: string }) => j.job_id);
+    t.requestId = batch.body.request_id;
+    t.jobIds = batch.body.jobs.map((j: { job_id: string }) => j.job_id);
     await waitForJobs(call, projectId, t.requestId);
     return t;
   }
@@ -118,7 +118,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
         for (const [method, target, body] of routesOn(tenants[victim])) {
           const r = await call(method, target, body);
           expect(r.status, `${method} ${target}: ${r.text}`).toBe(403);
-          expect(r.json.error_code).toBe('CPS.0001');
+          expect(r.body.error_code).toBe('CPS.0001');
         }
       });
     }
@@ -137,12 +137,12 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
 
     const phones = await call('GET', `${base}/phones?limit=200`);
     expectNone(phones, ...b.phoneIds, ...b.serverIds);
-    expect(phones.json.count).toBe(4);
-    expect((await call('GET', `${base}/phones?server_id=${bServer}`)).json.count).toBe(0);
+    expect(phones.body.count).toBe(4);
+    expect((await call('GET', `${base}/phones?server_id=${bServer}`)).body.count).toBe(0);
     const servers = await call('GET', `${base}/servers`);
     expectNone(servers, ...b.serverIds);
-    expect(servers.json.count).toBe(2);
-    expect((await call('GET', `${base}/servers?server_id=${bServer}`)).json.count).toBe(0);
+    expect(servers.body.count).toBe(2);
+    expect((await call('GET', `${base}/servers?server_id=${bServer}`)).body.count).toBe(0);
 
     expect((await call('GET', `${base}/phones/${bPhone}`)).status).toBe(404);
     expect((await call('PUT', `${base}/phones/${bPhone}`, { phone_name: 'taken-over' })).status).toBe(404);
@@ -161,15 +161,15 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     ] as const) {
       const r = await call('POST', `${base}/${path}`, body);
       expect(r.status, r.text).toBe(200);
-      expect(r.json.jobs).toHaveLength(1);
-      expect(r.json.jobs[0].error_code, `${path}: ${r.text}`).toMatch(/^CPS\.(0005|0097)$/);
+      expect(r.body.jobs).toHaveLength(1);
+      expect(r.body.jobs[0].error_code, `${path}: ${r.text}`).toMatch(/^CPS\.(0005|0097)$/);
     }
 
     const polled = await call('GET', `${base}/jobs?request_id=${b.requestId}`);
     expect(polled.status, polled.text).toBe(200);
-    expect(polled.json.jobs).toEqual([]);
+    expect(polled.body.jobs).toEqual([]);
     const mixed = await call('GET', `${base}/jobs?request_ids=${a.requestId},${b.requestId}`);
-    expect(mixed.json.jobs.map((j: { job_id: string }) => j.job_id).sort()).toEqual([...a.jobIds].sort());
+    expect(mixed.body.jobs.map((j: { job_id: string }) => j.job_id).sort()).toEqual([...a.jobIds].sort());
     for (const jobId of b.jobIds) expect((await call('GET', `${base}/jobs/${jobId}`)).status).toBe(404);
   });
 
@@ -177,11 +177,11 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     const b = tenants.b;
     const call = viaKey(b);
     const base = `/v1/${b.projectId}/cloud-phone`;
-    const phones = (await call('GET', `${base}/phones?limit=200`)).json.phones;
+    const phones = (await call('GET', `${base}/phones?limit=200`)).body.phones;
     expect(phones.map((p: { phone_name: string }) => p.phone_name)).toEqual(b.phoneNames);
     expect(phones.every((p: { status: number }) => p.status === 2)).toBe(true);
-    expect((await call('GET', `${base}/phones/${b.phoneIds[0]}`)).json.property).not.toContain('ro.taken');
-    const servers = (await call('GET', `${base}/servers`)).json.servers;
+    expect((await call('GET', `${base}/phones/${b.phoneIds[0]}`)).body.property).not.toContain('ro.taken');
+    const servers = (await call('GET', `${base}/servers`)).body.servers;
     expect(servers.map((s: { server_name: string }) => s.server_name)).toEqual(b.serverNames);
     expect(servers.every((s: { status: number }) => s.status === 5)).toBe(true);
     const jobs = await node.handle.db.selectFrom('jobs').select(['job_id', 'status']).where('project_id', '=', b.projectId).execute();
@@ -192,7 +192,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     // And on the simulated phone itself, nothing ran: the setting the shell attempts would have written is not there.
     const probe = await call('POST', `${base}/phones/sync-commands`, { command: 'shell', content: 'settings get global opencph_taken', phone_ids: [b.phoneIds[0]] });
     expect(probe.status, probe.text).toBe(200);
-    expect(probe.json.jobs[0].status, probe.text).toBe(2);
-    expect(probe.json.jobs[0].execute_msg).toBe('null\n');
+    expect(probe.body.jobs[0].status, probe.text).toBe(2);
+    expect(probe.body.jobs[0].execute_msg).toBe('null\n');
   });
 });

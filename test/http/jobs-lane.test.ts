@@ -35,14 +35,14 @@ describe('ListJobs as clients poll it, answered beside Fastify', () => {
 
   beforeAll(async () => {
     t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 2 });
-    const phones = (await sendSigned(t.node.port, KEY, 'GET', `/v1/${PROJECT}/cloud-phone/phones`)).json.phones as { phone_id: string }[];
+    const phones = (await sendSigned(t.node.port, KEY, 'GET', `/v1/${PROJECT}/cloud-phone/phones`)).body.phones as { phone_id: string }[];
     const batch = await sendSigned(t.node.port, KEY, 'POST', `/v1/${PROJECT}/cloud-phone/phones/batch-restart`, {
       body: { phones: [...phones.map((p) => ({ phone_id: p.phone_id })), { phone_id: 'no-such-phone' }] },
     });
     expect(batch.status, batch.text).toBe(200);
-    requestId = batch.json.request_id;
+    requestId = batch.body.request_id;
     await waitFor(async () => {
-      const jobs = (await sendSigned(t.node.port, KEY, 'GET', `${JOBS}?request_id=${requestId}`)).json.jobs as { status: number }[];
+      const jobs = (await sendSigned(t.node.port, KEY, 'GET', `${JOBS}?request_id=${requestId}`)).body.jobs as { status: number }[];
       return jobs.every((j) => j.status !== 1) || undefined;
     });
     token = (await getToken(t.node.port, passwordAuth(DEFAULTS.defaultUser, DEFAULTS.defaultPassword, DEFAULTS.defaultAccount, { id: PROJECT }))).token!;
@@ -170,7 +170,7 @@ describe('the ListJobs lane on its own', () => {
 
     const taken = await sendSigned(port, KEY, 'GET', poll);
     expect(taken.status, taken.text).toBe(200);
-    expect(taken.json.jobs).toEqual([]);
+    expect(taken.body.jobs).toEqual([]);
     closing = true;
     try {
       expect((await sendSigned(port, KEY, 'GET', poll)).status).toBe(418);
@@ -192,7 +192,7 @@ describe('the ListJobs lane on its own', () => {
       failAuth = false;
     }
     expect([ok.status, refused.status, failed.status]).toEqual([200, 401, 500]);
-    expect(failed.json.error_code).toBe('CPS.0003');
+    expect(failed.body.error_code).toBe('CPS.0003');
     expect(access.map((e) => [e.reqId, e.method, e.path, e.status])).toEqual(
       [ok, refused, failed].map((r) => [r.headers['x-request-id'], 'GET', `${JOBS}?request_id=${id}`, r.status]),
     );
@@ -222,7 +222,7 @@ describe('the ListJobs lane on its own', () => {
       while (held.length > 0) held.shift()!();
     }
     const replies = await Promise.all(calls);
-    expect(replies.map((r) => [r.status, r.json.jobs])).toEqual([
+    expect(replies.map((r) => [r.status, r.body.jobs])).toEqual([
       [200, []],
       [200, []],
     ]);

@@ -1,5 +1,7 @@
+import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phoneIds, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
+import { listJobsResponse, showJobResponse } from '../../src/http/schemas/jobs.js';
+import { phoneIds, servers, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
@@ -30,7 +32,7 @@ describe('ListJobs and ShowJob', () => {
     expect(Object.keys(r.body).sort()).toEqual(['jobs', 'request_id']); // no count field
     expect(r.body.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(r.body.request_id).not.toBe(req1); // the ListJobs call's own id
-    expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+    expect(r.headers['x-request-id']).toBe(r.body.request_id);
     expect(r.body.jobs.map((j: any) => j.job_id)).toEqual(jobs1.map((j) => j.job_id));
     const [first] = r.body.jobs;
     expect(first).toMatchObject({ phone_id: phones[0], status: 2, error_code: '', error_msg: '', execute_msg: '' });
@@ -100,7 +102,7 @@ describe('ListJobs and ShowJob', () => {
     const job = jobs1[0];
     const r = await t.get(`/jobs/${job.job_id}`);
     expect(r.status).toBe(200);
-    expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+    expect(r.headers['x-request-id']).toBe(r.body.request_id);
     expect(r.body).toMatchObject({ job_id: job.job_id, phone_id: phones[0], status: 2, error_code: null, error_msg: null, execute_msg: null });
     expect(r.body.server_id).toMatch(/^[0-9a-f]{32}$/);
     expect(r.body.begin_time).toMatch(TIME);
@@ -120,5 +122,78 @@ describe('ListJobs and ShowJob', () => {
     expect((await t.get(`${other}/jobs?request_id=${req1}`)).status).toBe(400);
     expect((await t.get(`${other}/jobs/${jobs1[0].job_id}`)).status).toBe(400);
     expect((await t.get(`/v1/NOTAPROJECT/cloud-phone/jobs?request_id=${req1}`)).body.error_code).toBe('CPS.0046');
+  });
+});
+
+describe('ListJobs and ShowJob answers against their response schemas', () => {
+  const ajv = new Ajv({ allowUnionTypes: true });
+  const listJobs = ajv.compile(listJobsResponse);
+  const showJob = ajv.compile(showJobResponse);
+  const errorsOf = (validate: ValidateFunction, body: unknown) => (validate(body) ? [] : validate.errors);
+
+  let t: TestNode;
+  let slow: TestNode;
+  let answers: { list: any[]; show: any[] };
+
+  beforeAll(async () => {
+    t = await startTestNode();
+    // Jobs that stay running while the answers are read.
+    slow = await startTestNode({ servers: 1, phonesPerServer: 2, simDelayMs: 600_000 });
+    const phones = await phoneIds(t);
+    const [s0] = await servers(t);
+    const phoneJobs = await t.post('/phones/batch-restart', { phones: [{ phone_id: phones[0] }, { phone_id: 'f'.repeat(32) }] });
+    const serverJobs = await t.post('/servers/batch-restart', { server_ids: [s0.server_id, 'a'.repeat(32)] });
+    const shell = await t.post('/phones/commands', { command: 'shell', content: 'echo x', phone_ids: [phones[1]] });
+    const failing = await t.post('/phones/batch-stop', { phone_ids: [phones[2], phones[2]] });
+    const requests = [phoneJobs, serverJobs, shell, failing].map((r) => r.body.request_id);
+    for (const id of requests) await waitForRequest(t, id);
+    const running = await slow.post('/servers/batch-restart', { server_ids: (await servers(slow)).map((s: any) => s.server_id) });
+    const list = [(await t.get(`/jobs?request_ids=${requests.join(',')}`)).body, (await slow.get(`/jobs?request_id=${running.body.request_id}`)).body];
+    const show = [
+      ...(await Promise.all(list[0].jobs.map((j: any) => t.get(`/jobs/${j.job_id}`)))),
+      ...(await Promise.all(list[1].jobs.map((j: any) => slow.get(`/jobs/${j.job_id}`)))),
+    ].map((r) => r.body);
+    answers = { list, show };
+  });
+  afterAll(async () => {
+    await slow?.close(0);
+    await t?.close();
+  });
+
+  it('covers phone and server jobs, running, succeeded and failed, with and without a server and output', () => {
+    const kind = (j: any) => `${j.phone_id ? 'phone' : 'server'} ${j.status} ${j.server_id === null ? 'no server' : 'server'}`;
+    const listed = answers.list.flatMap((b) => b.jobs);
+    for (const jobs of [listed, answers.show]) {
+      expect([...new Set(jobs.map(kind))].sort()).toEqual(['phone -1 no server', 'phone -1 server', 'phone 2 server', 'server -1 server', 'server 1 server', 'server 2 server']);
+    }
+    expect(listed.filter((j) => j.execute_msg !== '')).toHaveLength(1);
+  });
+
+  it('every ListJobs answer matches the route\'s response schema', () => {
+    for (const body of answers.list) expect(errorsOf(listJobs, body)).toEqual([]);
+  });
+
+  it('every ShowJob answer matches the route\'s response schema', () => {
+    for (const body of answers.show) expect(errorsOf(showJob, body)).toEqual([]);
+  });
+
+  it('the schemas refuse an answer with a field missing, extra or of the wrong type', () => {
+    const [list] = answers.list;
+    const [show] = answers.show;
+    const phoneJob = list.jobs[0];
+    const serverJob = list.jobs.find((j: any) => !('phone_id' in j));
+    const without = (o: any, key: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
+    const listWith = (job: unknown) => ({ ...list, jobs: [job] });
+    // Without phone_id, a phone job is a well-formed server job.
+    for (const key of Object.keys(phoneJob).filter((k) => k !== 'phone_id')) expect(errorsOf(listJobs, listWith(without(phoneJob, key))), key).not.toEqual([]);
+    for (const key of Object.keys(serverJob)) expect(errorsOf(listJobs, listWith(without(serverJob, key))), key).not.toEqual([]);
+    for (const key of Object.keys(show)) expect(errorsOf(showJob, without(show, key)), key).not.toEqual([]);
+    expect(errorsOf(listJobs, listWith({ ...phoneJob, encode_server_id: 'x' }))).not.toEqual([]);
+    expect(errorsOf(listJobs, listWith({ ...serverJob, phone_id: null }))).not.toEqual([]);
+    expect(errorsOf(listJobs, listWith({ ...phoneJob, status: '2' }))).not.toEqual([]);
+    expect(errorsOf(listJobs, listWith({ ...phoneJob, error_msg: null }))).not.toEqual([]);
+    expect(errorsOf(listJobs, { ...list, count: 1 })).not.toEqual([]);
+    expect(errorsOf(showJob, { ...show, node_id: show.server_id })).not.toEqual([]);
+    expect(errorsOf(showJob, { ...show, begin_time: 0 })).not.toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ describe('phones', () => {
       expect(r.status).toBe(200);
       expect(r.body.count).toBe(15);
       expect(r.body.phones).toHaveLength(15);
-      expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+      expect(r.headers['x-request-id']).toBe(r.body.request_id);
       const times = r.body.phones.map((p: any) => p.create_time);
       expect([...times].sort().reverse()).toEqual(times);
       expect(Object.keys(r.body.phones[0]).sort()).toEqual(
@@ -66,7 +66,7 @@ describe('phones', () => {
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ phone_id: phones[0], status: 2, property: '{}', phone_data_volume: { volume_type: 'SSD', volume_size: 32 } });
       expect(r.body.access_infos[0]).toMatchObject({ type: 'adb' });
-      expect(r.body.request_id).toBe(r.headers.get('x-request-id'));
+      expect(r.body.request_id).toBe(r.headers['x-request-id']);
     });
 
     it('answers unknown and malformed phone ids', async () => {
@@ -97,7 +97,7 @@ describe('phones', () => {
     it('answers every target, with per-item codes for ones that cannot run', async () => {
       const r = await t.post('/phones/batch-stop', { phone_ids: [phones[2], 'e'.repeat(32), 'bad id', 'x'.repeat(40)] });
       expect(r.status).toBe(200);
-      expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+      expect(r.headers['x-request-id']).toBe(r.body.request_id);
       const [ok, unknown, bad, long] = r.body.jobs;
       expect(ok).toEqual({ phone_id: phones[2], job_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
       expect(unknown).toMatchObject({ phone_id: 'e'.repeat(32), error_code: 'CPS.0005', error_msg: 'Phone is not found.' });

@@ -43,7 +43,7 @@ describe('servers', () => {
     const r = await t.get(`/servers/${list[0].server_id}`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ server_id: list[0].server_id, band_widths: [], volumes: [], security_groups: [] });
-    expect(r.body.request_id).toBe(r.headers.get('x-request-id'));
+    expect(r.body.request_id).toBe(r.headers['x-request-id']);
     const unknown = await t.get(`/servers/${'a'.repeat(32)}`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error_code).toBe('CPS.0016');

@@ -1,7 +1,8 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { startTestNode, type TestNode } from '../helpers/node.js';
+import { request } from '../helpers/http.js';
+import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 let t: TestNode | undefined;
 let socket: Socket | undefined;
@@ -50,22 +51,15 @@ it('a call in flight when the node closes is answered with Connection: close, an
   // A client that keeps connections for a minute: without Connection: close the close would wait for it.
   const agent = new Agent({ keepAlive: true, timeout: 60_000 });
   const body = JSON.stringify({ command: 'shell', content: 'sleep 1; echo done', phone_ids: [phone] });
-  const answered = new Promise<{ status: number; connection: string | undefined; body: any }>((resolve, reject) => {
-    const req = request(`${t!.cph}/phones/sync-commands`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-  await new Promise((r) => setTimeout(r, 300));
+  const answered = request(`${t.cph}/phones/sync-commands`, 'POST', { agent, headers: { 'content-type': 'application/json' }, body });
+  // The call is in flight once its job runs (it runs for a second).
+  await waitFor(async () => ((await t!.node.handle.db.selectFrom('jobs').select('state').where('phone_id', '=', phone).executeTakeFirst())?.state === 'running' ? true : undefined));
   const closed = t.close().then(() => 'closed');
   t = undefined;
   const answer = await answered;
   expect(answer.status).toBe(200);
   expect(answer.body.jobs.map((j: any) => [j.status, j.execute_msg])).toEqual([[2, 'done\n']]);
-  expect(answer.connection).toBe('close');
+  expect(answer.headers.connection).toBe('close');
   const timeout = new Promise((r) => setTimeout(() => r('still waiting after 15 s'), 15_000).unref());
   expect(await Promise.race([closed, timeout])).toBe('closed');
   agent.destroy();

@@ -34,11 +34,11 @@ describe('SDK-signed vectors over HTTP (--auth verify)', () => {
         // Past authentication, the route answers: the vectors name a phone and a job that are not there.
         const notFound = v.method === 'GET' && /\/(phones|jobs)\/[0-9a-f]{32}$/.test(v.target);
         expect(r.status, r.text).toBe(notFound ? 404 : 200);
-        expect(r.json.request_id).toBe(r.headers['x-request-id']);
+        expect(r.body.request_id).toBe(r.headers['x-request-id']);
       } else {
         expect(r.status, r.text).toBe(401);
-        expect(r.json.error_code).toBe('APIGW.0301');
-        expect(r.json.error_msg).toMatch(/verify aksk signature fail|ak not exist/);
+        expect(r.body.error_code).toBe('APIGW.0301');
+        expect(r.body.error_msg).toMatch(/verify aksk signature fail|ak not exist/);
       }
     });
   }
@@ -54,7 +54,7 @@ describe('SDK-signed vectors over HTTP (--auth verify)', () => {
       now = signedAt + offset;
       const r = await send(node.port, v.method, v.target, v.headers);
       expect(r.status, r.text).toBe(status);
-      if (status === 401) expect(r.json.error_msg).toContain('signature expired');
+      if (status === 401) expect(r.body.error_msg).toContain('signature expired');
     }
   });
 });

@@ -17,7 +17,7 @@ describe('sync commands', () => {
     const ids = (await phoneIds(node)).slice(0, 3);
     const r = await sync(node, { command: 'shell', content: 'getprop ro.serialno && pm list packages -3', phone_ids: ids });
     expect(r.status).toBe(200);
-    expect(r.headers.get('x-request-id')).toBe(r.body.request_id);
+    expect(r.headers['x-request-id']).toBe(r.body.request_id);
     expect(r.body.jobs).toHaveLength(3);
     for (const [i, job] of r.body.jobs.entries()) {
       expect(job).toEqual({ phone_id: ids[i], job_id: expect.any(String), status: 2, error_code: '', error_msg: '', execute_msg: `${serialOf(ids[i]!)}\n` });
@@ -81,7 +81,7 @@ describe('sync commands', () => {
     const r = await sync(node, { command: 'shell', content: 'true', phone_ids: [id] });
     expect(r.status).toBe(429);
     expect(r.body).toEqual({ request_id: expect.any(String), error_code: 'CPS.0901', error_msg: expect.stringMatching(/^Too many sync commands\. At most 6 calls per minute per project; try again in \d+ s\.$/) });
-    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(50);
     // Async commands are not limited.
     expect((await node.post('/phones/commands', { command: 'shell', content: 'true', phone_ids: [id] })).status).toBe(200);
   });

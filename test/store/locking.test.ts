@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE } from '../helpers/database.js';
-import { phoneIds, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
+import { phoneIds, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /**
  * Another process holding SQLite's write lock (an API process's batch, `opencph admin`): a node
@@ -29,13 +29,22 @@ describe.runIf(STORE === 'sqlite')('while another process holds the SQLite write
 
     other.exec('begin immediate');
     let batch: Promise<{ status: number }>;
+    let queued: { answered: boolean };
     try {
       batch = t.post('/phones/batch-restart', { phones });
-      // Let the batch reach its transaction, then read while it waits there.
-      await sleep(200);
+      // The batch waits at its transaction's BEGIN holding the node's one store connection, so a
+      // query through Kysely queues behind it: once such a query stays unanswered, read.
+      queued = await waitFor(async () => {
+        const probe = { answered: false };
+        void t.node.handle.db.selectFrom('jobs').select('seq').limit(1).execute().then(() => (probe.answered = true));
+        await sleep(50);
+        return probe.answered ? undefined : probe;
+      });
       const reads = Promise.all([t.get(`/jobs?request_id=${earlier.body.request_id}`), t.get(`/jobs/${jobs[0].job_id}`)]);
       const first = await Promise.race([reads.then(() => 'answered'), sleep(3000).then(() => 'still waiting')]);
       expect(first).toBe('answered');
+      // Answered while the batch still held the connection, waiting for the lock.
+      expect(queued.answered).toBe(false);
       const [list, show] = await reads;
       expect(list.body.jobs.map((j: any) => j.job_id)).toEqual(jobs.map((j) => j.job_id));
       expect(show.body.job_id).toBe(jobs[0].job_id);
@@ -44,5 +53,6 @@ describe.runIf(STORE === 'sqlite')('while another process holds the SQLite write
     }
     const r = await batch!;
     expect(r.status).toBe(200);
+    await waitFor(async () => (queued!.answered ? true : undefined));
   });
 });

@@ -10,28 +10,49 @@ export const listJobsQuery = {
   },
 } as const;
 
-const jobProperties = {
-  job_id: { type: 'string' },
+const times = {
   begin_time: { type: 'string', description: 'UTC, YYYY-MM-DDTHH:MM:SSZ' },
   end_time: { ...nullableString, description: 'UTC, YYYY-MM-DDTHH:MM:SSZ; null while running' },
   status: { type: 'integer', enum: [1, 2, -1], description: '1 running, 2 success, -1 failure' },
-  error_code: nullableString,
-  error_msg: nullableString,
-  execute_msg: { ...nullableString, description: 'Output of the job, at most 1024 bytes' },
+} as const;
+
+const JOB_FIELDS = ['job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'] as const;
+
+/** A ListJobs item shows absent messages as "". */
+const listedJob = {
+  node_id: { ...nullableString, description: "The job's server (deprecated in CPH; server_id again)" },
+  job_id: { type: 'string' },
+  ...times,
+  error_code: { type: 'string' },
+  error_msg: { type: 'string' },
+  execute_msg: { type: 'string', description: 'Output of the job, at most 1024 bytes' },
+} as const;
+
+/** A phone job (`phone_id` and its server's `server_id`) or a server job (`server_id` alone). */
+const listJobsItem = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['phone_id', 'server_id', 'node_id', ...JOB_FIELDS],
+      additionalProperties: false,
+      properties: { phone_id: { type: 'string' }, server_id: { ...nullableString, description: "The phone's server" }, ...listedJob },
+    },
+    {
+      type: 'object',
+      required: ['server_id', 'node_id', ...JOB_FIELDS],
+      additionalProperties: false,
+      properties: { server_id: { type: 'string' }, ...listedJob },
+    },
+  ],
 } as const;
 
 export const listJobsResponse = {
   type: 'object',
   required: ['request_id', 'jobs'],
+  additionalProperties: false,
   properties: {
     request_id: { type: 'string' },
-    jobs: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { phone_id: { type: 'string' }, server_id: nullableString, node_id: nullableString, ...jobProperties },
-      },
-    },
+    jobs: { type: 'array', items: listJobsItem },
   },
 } as const;
 
@@ -41,7 +62,19 @@ export const showJobParams = {
   properties: { project_id: { type: 'string' }, job_id: { type: 'string', maxLength: 64 } },
 } as const;
 
+/** ShowJob shows absent values as null. */
 export const showJobResponse = {
   type: 'object',
-  properties: { request_id: { type: 'string' }, phone_id: nullableString, server_id: nullableString, ...jobProperties },
+  required: ['request_id', 'phone_id', 'server_id', ...JOB_FIELDS],
+  additionalProperties: false,
+  properties: {
+    request_id: { type: 'string' },
+    job_id: { type: 'string' },
+    ...times,
+    phone_id: nullableString,
+    server_id: nullableString,
+    error_code: nullableString,
+    error_msg: nullableString,
+    execute_msg: { ...nullableString, description: 'Output of the job, at most 1024 bytes' },
+  },
 } as const;

@@ -1,70 +1,16 @@
-import { sql, type Kysely } from 'kysely';
-import { dialectOf, type DialectName } from '../dialect.js';
+import type { Kysely } from 'kysely';
+import { dropJobItemTriggers } from '../jobItems.js';
 
 /**
- * Each job keeps its ListJobs item as JSON text in `jobs.list_json`, written by the database itself
- * (triggers) whenever a column it shows changes, so that every writer keeps it true: submit, finish,
- * fail, recovery, and anything that writes jobs directly.
- *
- * ListJobs is the call clients repeat hardest. Reading nine columns per job, building an object and
- * serializing it was a fifth of the server's CPU per ListJobs (1,000,000 jobs stored, 10 per
- * request): 36 µs a call against 14 µs for the ten stored texts, measured on the same store. A job's
- * item changes at most twice (submitted, finished), and is read many times.
- *
- * The item, key for key (CPH's ListJobs example; ShowJob keeps its own shape in src/http/wire.ts):
- * `phone_id` (a server job: `server_id`), `node_id`, `job_id`, `begin_time`, `end_time` (null
- * while running), `status`, then `error_code`, `error_msg`, `execute_msg`, each "" when absent.
- * Times are UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+ * The column that keeps each job's ListJobs item as JSON text (why: src/store/jobItems.ts). What
+ * writes it is the store's, installed by 007; this migration first installed its own triggers,
+ * which 007 replaces on a store that ran it.
  */
-
-/** The columns the item shows: a change to any of them writes it again. */
-export const SHOWN = ['phone_id', 'server_id', 'job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'];
-
-/** The item as an SQL expression over the job's columns, each named `${row}column`. */
-function itemSql(dialect: DialectName, row: string): string {
-  const c = (name: string) => row + name;
-  if (dialect === 'postgres') {
-    const str = (e: string) => `coalesce(to_json(${e})::text, 'null')`;
-    const utc = (e: string) => `'"' || to_char(to_timestamp(${e} / 1000) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '"'`;
-    return `'{' || case when ${c('phone_id')} is not null then '"phone_id":' || ${str(c('phone_id'))} else '"server_id":' || ${str(c('server_id'))} end
-      || ',"node_id":' || ${str(c('server_id'))} || ',"job_id":' || ${str(c('job_id'))}
-      || ',"begin_time":' || ${utc(c('begin_time'))} || ',"end_time":' || coalesce(${utc(c('end_time'))}, 'null')
-      || ',"status":' || ${c('status')}
-      || ',"error_code":' || ${str(`coalesce(${c('error_code')}, '')`)} || ',"error_msg":' || ${str(`coalesce(${c('error_msg')}, '')`)}
-      || ',"execute_msg":' || ${str(`coalesce(${c('execute_msg')}, '')`)} || '}'`;
-  }
-  const utc = (e: string) => `strftime('%Y-%m-%dT%H:%M:%SZ', ${e} / 1000, 'unixepoch')`;
-  return `json_object(case when ${c('phone_id')} is not null then 'phone_id' else 'server_id' end, coalesce(${c('phone_id')}, ${c('server_id')}),
-    'node_id', ${c('server_id')}, 'job_id', ${c('job_id')},
-    'begin_time', ${utc(c('begin_time'))}, 'end_time', ${utc(c('end_time'))}, 'status', ${c('status')},
-    'error_code', coalesce(${c('error_code')}, ''), 'error_msg', coalesce(${c('error_msg')}, ''), 'execute_msg', coalesce(${c('execute_msg')}, ''))`;
-}
-
 export async function up(db: Kysely<any>): Promise<void> {
-  const dialect = dialectOf(db);
   await db.schema.alterTable('jobs').addColumn('list_json', 'text').execute();
-  await sql.raw(`update jobs set list_json = ${itemSql(dialect, '')}`).execute(db);
-  if (dialect === 'postgres') {
-    // Set on the row being written: one write per change.
-    await sql
-      .raw(`create function jobs_list_json() returns trigger language plpgsql as $$ begin new.list_json := ${itemSql(dialect, 'new.')}; return new; end $$`)
-      .execute(db);
-    await sql.raw(`create trigger jobs_list_json before insert or update of ${SHOWN.join(', ')} on jobs for each row execute function jobs_list_json()`).execute(db);
-    return;
-  }
-  // SQLite's triggers cannot change the row being written; they write it again, by its rowid.
-  const set = `update jobs set list_json = ${itemSql(dialect, 'new.')} where seq = new.seq;`;
-  await sql.raw(`create trigger jobs_list_json_insert after insert on jobs begin ${set} end`).execute(db);
-  await sql.raw(`create trigger jobs_list_json_update after update of ${SHOWN.join(', ')} on jobs begin ${set} end`).execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  if (dialectOf(db) === 'postgres') {
-    await sql`drop trigger if exists jobs_list_json on jobs`.execute(db);
-    await sql`drop function if exists jobs_list_json()`.execute(db);
-  } else {
-    await sql`drop trigger if exists jobs_list_json_insert`.execute(db);
-    await sql`drop trigger if exists jobs_list_json_update`.execute(db);
-  }
+  await dropJobItemTriggers(db);
   await db.schema.alterTable('jobs').dropColumn('list_json').execute();
 }
