@@ -153,4 +153,48 @@ describe('commands', () => {
     expect((err as ShellAborted).output).toBe('started\n');
     expect(Date.now() - started).toBeLessThan(2000);
   });
+
+  test('numbers are read strictly: exit takes a decimal integer, or says "bad number" and exits 1', async () => {
+    for (const n of ['99999999999999999999', '0x10', 'Infinity', '1e3', '1.5', 'NaN', '3x', '--1']) {
+      expect(await sh(`echo a; exit ${n}; echo b`), n).toEqual({ exitCode: 1, output: `a\n/system/bin/sh: exit: ${n}: bad number\n` });
+    }
+    expect((await sh('exit 256')).exitCode).toBe(0);
+    expect((await sh('exit -1')).exitCode).toBe(255);
+    expect((await sh('exit 007')).exitCode).toBe(7);
+    expect((await sh('exit')).exitCode).toBe(0);
+  });
+
+  test('numbers are read strictly: sleep takes a decimal fraction with s, m, h or d, nothing else', async () => {
+    for (const n of ['0x10', 'Infinity', 'inf', '1e3', '-1', '', '1.2.3', '5x']) {
+      expect(await sh(`sleep '${n}'`), n).toEqual({ exitCode: 1, output: `sleep: invalid number '${n}'\n` });
+    }
+    expect(await sh('sleep 0.01 && sleep .01s && sleep 0m && echo slept')).toEqual({ exitCode: 0, output: 'slept\n' });
+  });
+
+  test('numbers are read strictly: wm takes whole numbers from 1', async () => {
+    for (const v of ['density 0x10', 'density 99999999999999999999', 'density 0', 'size 1e3x10', 'size 10x', 'size 10x10x10', 'density +5']) {
+      expect((await sh(`wm ${v}`)).exitCode, v).toBe(255);
+    }
+    expect((await sh('wm density')).output).toBe('Physical density: 320\n');
+  });
+
+  test('a sleep longer than a timer can take still waits, until the signal stops it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      // 2147484 s and 30 days are past 2^31 ms, which a single timer would fire at once.
+      for (const script of ['echo started; sleep 2147484; echo never', 'echo started; sleep 30d; echo never']) {
+        const stop = new AbortController();
+        setTimeout(() => stop.abort(), 300);
+        const err = await sh(script, stop.signal).catch((e: unknown) => e);
+        expect(err, script).toBeInstanceOf(ShellAborted);
+        expect((err as ShellAborted).output).toBe('started\n');
+      }
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+  });
 });
