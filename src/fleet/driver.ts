@@ -18,7 +18,11 @@ export interface DriverContext {
   clock: Clock;
   /** The worker running the job (its lease owner). */
   worker: string;
-  /** Aborted when the node shuts down past its grace period; a driver stops waiting and returns. */
+  /**
+   * Aborted when the job must stop: its time limit passed (the reason is a TimeLimitReached; the
+   * driver answers with CPS.0904 and the output so far, see timedOutOutcome), or the node shuts down
+   * past its grace period (any other reason; the driver may throw, the job is handed back).
+   */
   signal: AbortSignal;
   /** Record a transitional state (phone "restarting", server "starting") while the work runs. */
   transition(effects: FleetEffects): Promise<void>;
@@ -38,4 +42,17 @@ export interface DriverOutcome {
 export interface Driver {
   readonly name: string;
   run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome>;
+}
+
+/** The abort reason of a job stopped by its time limit. */
+export class TimeLimitReached extends Error {
+  constructor(readonly limitMs: number) {
+    super(`the job ran longer than its limit of ${limitMs} ms`);
+    this.name = 'TimeLimitReached';
+  }
+}
+
+/** The time limit a job was stopped by, if that is why its signal aborted. */
+export function timeLimitReached(signal: AbortSignal): TimeLimitReached | undefined {
+  return signal.aborted && signal.reason instanceof TimeLimitReached ? signal.reason : undefined;
 }

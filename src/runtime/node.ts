@@ -161,6 +161,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
           serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,
           pollMs: config.pollMs,
+          timeLimits: config.timeLimits,
         }
       : undefined,
     // The parent of API processes purges; its API processes need not race it for the write lock.

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { nodesPerTest, type TestNode } from '../helpers/node.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
@@ -72,6 +74,22 @@ describe('sync commands', () => {
     expect(r.body.jobs[0]).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: 'The command timed out. It ran longer than 2 s.', execute_msg: 'started\n' });
     expect(took).toBeGreaterThanOrEqual(1900);
     expect(took).toBeLessThan(8000);
+  });
+
+  test('the 2 s limit holds when garbage collections run while the command does', async () => {
+    // The same as starting node with --expose-gc: a full collection on demand.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const node = await start();
+    const [id] = await phoneIds(node);
+    const call = sync(node, { command: 'shell', content: 'echo started; sleep 600; echo never', phone_ids: [id] });
+    let answered = false;
+    void call.finally(() => (answered = true));
+    while (!answered) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await call).body.jobs[0]).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: 'The command timed out. It ran longer than 2 s.', execute_msg: 'started\n' });
   });
 
   test('at most 6 calls per minute per project: the 7th answers 429 CPS.0901', async () => {

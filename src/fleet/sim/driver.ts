@@ -4,8 +4,9 @@ import { formatProperty, mergeProperty, type Properties } from '../../domain/pro
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
 import { ADB_OPERATIONS, type PhoneCommand } from '../../domain/commands.js';
 import type { Db } from '../../store/db.js';
-import type { PhoneRow } from '../../store/fleet.js';
-import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.js';
+import type { FleetEffects, PhoneRow } from '../../store/fleet.js';
+import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../driver.js';
+import { timedOutOutcome } from '../outcome.js';
 import { runAdb } from './adb.js';
 import { SimPhone } from './android.js';
 
@@ -37,6 +38,16 @@ const WEIGHT: Record<string, number> = {
   'phone.push': 2,
   'phone.shell': 0.1,
 };
+
+/**
+ * Power actions: the state a phone shows while one runs, and the one it is left in when the action
+ * does not finish within its time limit (a later restart or reset may start from it).
+ */
+const POWER = {
+  'phone.restart': { during: PhoneStatus.Restarting, failed: PhoneStatus.RestartFailed },
+  'phone.reset': { during: PhoneStatus.Resetting, failed: PhoneStatus.ResetFailed },
+  'phone.stop': { during: PhoneStatus.Stopping, failed: PhoneStatus.StopFailed },
+} as const;
 
 const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
@@ -105,17 +116,17 @@ export class SimDriver implements Driver {
     if (ADB_OPERATIONS.has(job.operation)) {
       await this.work(job.operation, ctx);
       const sim = await SimPhone.load(this.options.db, phone, ctx.clock);
-      const timeoutMs = typeof job.params.timeoutMs === 'number' ? job.params.timeoutMs : undefined;
-      return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal, timeoutMs });
+      return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal });
     }
     if (job.operation === 'phone.update-property') {
       await this.work(job.operation, ctx);
       return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
     }
-    const transitional = { 'phone.restart': PhoneStatus.Restarting, 'phone.reset': PhoneStatus.Resetting, 'phone.stop': PhoneStatus.Stopping }[
-      job.operation as 'phone.restart'
-    ];
-    await this.work(job.operation, ctx, { phones: [{ phoneId: phone.phone_id, status: transitional }] });
+    const op = job.operation as keyof typeof POWER;
+    const cut = await withinLimit(ctx, this.work(op, ctx, { phones: [{ phoneId: phone.phone_id, status: POWER[op].during }] }), {
+      phones: [{ phoneId: phone.phone_id, status: POWER[op].failed }],
+    });
+    if (cut) return cut;
     // A factory reset also drops what the user put on the phone: apps, files under /data, settings.
     if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.db, phone, ctx.clock)).wipe();
     return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
@@ -128,10 +139,15 @@ export class SimDriver implements Driver {
       return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
     const phones = (job.serverPhones ?? []).filter((p) => p.status !== PhoneStatus.Frozen);
-    await this.work(job.operation, ctx, {
+    const working = this.work(job.operation, ctx, {
       servers: [{ serverId: server.server_id, status: ServerStatus.Starting }],
       phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Restarting })),
     });
+    const cut = await withinLimit(ctx, working, {
+      servers: [{ serverId: server.server_id, status: ServerStatus.Abnormal }],
+      phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.RestartFailed })),
+    });
+    if (cut) return cut;
     return {
       ok: true,
       effects: {
@@ -147,6 +163,21 @@ export class SimDriver implements Driver {
     if (ms <= 0) return;
     if (transition) await ctx.transition(transition);
     await sleep(ms, undefined, { signal: ctx.signal });
+  }
+}
+
+/**
+ * Wait for `work`; when the job's time limit stops it, the outcome is a CPS.0904 failure that leaves
+ * the fleet as `leftAs` says (an unfinished restart shows as a failed one).
+ */
+async function withinLimit(ctx: DriverContext, work: Promise<void>, leftAs: FleetEffects): Promise<DriverOutcome | undefined> {
+  try {
+    await work;
+    return undefined;
+  } catch (err) {
+    const limit = timeLimitReached(ctx.signal);
+    if (!limit) throw err;
+    return { ...timedOutOutcome(limit.limitMs), effects: leftAs };
   }
 }
 
