@@ -1,3 +1,4 @@
+import type { CommandName } from '../domain/commands.js';
 import type { TimeLimitKind } from '../domain/limits.js';
 
 /**
@@ -27,6 +28,19 @@ export const Operations = {
   push: def('phone.push', 'phone', false, 'push'),
   shell: def('phone.shell', 'phone', false, 'shell'),
 } as const satisfies Record<string, OperationDef>;
+
+const BY_COMMAND: Record<CommandName, OperationDef> = {
+  install: Operations.install,
+  'install-multiple': Operations.install,
+  uninstall: Operations.uninstall,
+  push: Operations.push,
+  shell: Operations.shell,
+};
+
+/** The operation that runs an adb command of POST /phones/commands. */
+export function commandOperation(command: CommandName): OperationDef {
+  return BY_COMMAND[command];
+}
 
 const byName = new Map<string, OperationDef>(Object.values(Operations).map((o) => [o.name, o]));
 
