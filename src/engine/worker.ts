@@ -7,6 +7,7 @@ import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, 
 import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
+import { phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
@@ -153,13 +154,14 @@ export class Worker {
     for (const job of claimed) {
       const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
       const serverId = phone?.server_id ?? job.server_id ?? undefined;
+      const server = serverId ? servers.get(serverId) : undefined;
       const driverJob: DriverJob = {
         jobId: job.job_id,
         operation: job.operation,
         params: JSON.parse(job.params) as Record<string, unknown>,
-        phone,
-        server: serverId ? servers.get(serverId) : undefined,
-        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []) : undefined,
+        phone: phone && phoneOf(phone),
+        server: server && serverOf(server),
+        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []).map(phoneOf) : undefined,
       };
       const controller = new AbortController();
       this.running.set(job.seq, controller);

@@ -1,17 +1,17 @@
 import type { Clock } from '../domain/time.js';
-import type { FleetEffects, PhoneRow, ServerRow } from '../store/fleet.js';
+import type { FleetEffects, Phone, Server } from '../domain/fleet.js';
 
-/** One job handed to a driver: the operation, its parameters, and the fleet rows it acts on. */
+/** One job handed to a driver: the operation, its parameters, and the phones and servers it acts on. */
 export interface DriverJob {
   jobId: string;
   operation: string;
   params: Record<string, unknown>;
   /** Set for phone jobs. */
-  phone?: PhoneRow;
+  phone?: Phone;
   /** The phone's server (phone jobs) or the target server (server jobs). */
-  server?: ServerRow;
+  server?: Server;
   /** Server jobs: every phone of the server. */
-  serverPhones?: PhoneRow[];
+  serverPhones?: Phone[];
 }
 
 export interface DriverContext {

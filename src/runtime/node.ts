@@ -7,8 +7,8 @@ import type { Config } from '../config.js';
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { systemClock, type Clock } from '../domain/time.js';
 import { Engine } from '../engine/engine.js';
+import { androidState } from '../engine/androidState.js';
 import { SimDriver } from '../fleet/sim/driver.js';
-import { seedSimProject } from '../fleet/sim/seed.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
@@ -17,6 +17,7 @@ import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
 import { migrateToLatest, withStartupLock } from '../store/migrate.js';
 import { listenJobs } from '../store/notify.js';
+import { seedSimProject } from '../store/seed.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
 import { countProjects } from '../store/projects.js';
 
@@ -156,7 +157,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     worker: runsJobs
       ? {
           owner,
-          driver: new SimDriver({ delayMs: config.simDelayMs, db: handle.db, obsDir: config.obsDir, journal }),
+          driver: new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal }),
           concurrency: config.concurrency,
           serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { SimPhone } from '../../src/fleet/sim/android.js';
+import { androidState } from '../../src/engine/androidState.js';
+import { phoneOf } from '../../src/engine/fleetView.js';
+import { serialOf, SimPhone } from '../../src/fleet/sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../../src/fleet/sim/shell.js';
-import { getImage, getPhone } from '../../src/store/fleet.js';
+import { getPhone } from '../../src/store/fleet.js';
 import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
-import { serialOf } from '../../src/fleet/sim/android.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 
@@ -14,7 +15,8 @@ let phoneIds: string[];
 /** A simulated phone of the test node, with the clock stopped at NOW. */
 async function simPhone(phoneId: string): Promise<SimPhone> {
   const row = (await getPhone(t.node.handle.db, PROJECT, phoneId))!;
-  return new SimPhone(t.node.handle.db, row, await getImage(t.node.handle.db, row.image_id), { now: () => NOW });
+  const state = androidState(t.node.handle.db);
+  return new SimPhone(state, phoneOf(row), await state.image(row.image_id), { now: () => NOW });
 }
 
 const sh = (script: string, signal?: AbortSignal) => runShell(phone, script, signal);
@@ -70,7 +72,7 @@ describe('commands', () => {
 
   test('getprop shows the phone\'s custom properties over the image\'s', async () => {
     const row = (await getPhone(t.node.handle.db, PROJECT, phoneIds[0]!))!;
-    const custom = new SimPhone(t.node.handle.db, { ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }, undefined, { now: () => NOW });
+    const custom = new SimPhone(androidState(t.node.handle.db), phoneOf({ ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }), undefined, { now: () => NOW });
     expect((await runShell(custom, 'getprop ro.product.model; getprop sys.prop.writeimsi')).output).toBe('Pixel 9\n460021624617113\n');
   });
 

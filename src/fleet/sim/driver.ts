@@ -3,18 +3,18 @@ import { Errors } from '../../domain/errors.js';
 import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
 import { ADB_OPERATIONS, type PhoneCommand } from '../../domain/commands.js';
-import type { Db } from '../../store/db.js';
-import type { FleetEffects, PhoneRow } from '../../store/fleet.js';
+import type { FleetEffects, Phone } from '../../domain/fleet.js';
 import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../driver.js';
 import { timedOutOutcome } from '../outcome.js';
 import { runAdb } from './adb.js';
 import { SimPhone } from './android.js';
+import type { AndroidState } from './state.js';
 
 export interface SimOptions {
   /** Base duration of one simulated operation in ms; each operation takes a multiple of it. 0 = instant. */
   delayMs: number;
   /** Where the simulated phones keep their state. */
-  db: Db;
+  state: AndroidState;
   /** The local stand-in for OBS: one folder per bucket. */
   obsDir: string;
   /** When set, every execution is recorded (which worker ran which job, from when to when). */
@@ -88,8 +88,8 @@ export class SimDriver implements Driver {
       jobId: job.jobId,
       worker: ctx.worker,
       operation: job.operation,
-      phoneId: job.phone?.phone_id ?? null,
-      serverId: job.server?.server_id ?? null,
+      phoneId: job.phone?.phoneId ?? null,
+      serverId: job.server?.serverId ?? null,
       at: ctx.clock.now(),
     });
     const outcome = await this.execute(job, ctx);
@@ -103,19 +103,19 @@ export class SimDriver implements Driver {
     const server = job.server;
     if (!phone || !server) return fail(Errors.phoneNotFound, 'The phone no longer exists.');
     if (server.status !== ServerStatus.Normal) {
-      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}).`);
+      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
     }
     const allowed = ALLOWED_FROM[job.operation];
     if (!allowed) return fail(Errors.internal, `Operation ${job.operation} is not supported by the simulated fleet.`);
     if (!allowed.includes(settledStatus(phone.status))) {
       return fail(
         Errors.phoneNotAvailable,
-        `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
+        `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
       );
     }
     if (ADB_OPERATIONS.has(job.operation)) {
       await this.work(job.operation, ctx);
-      const sim = await SimPhone.load(this.options.db, phone, ctx.clock);
+      const sim = await SimPhone.load(this.options.state, phone, ctx.clock);
       return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal });
     }
     if (job.operation === 'phone.update-property') {
@@ -123,12 +123,12 @@ export class SimDriver implements Driver {
       return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
     }
     const op = job.operation as keyof typeof POWER;
-    const cut = await withinLimit(ctx, this.work(op, ctx, { phones: [{ phoneId: phone.phone_id, status: POWER[op].during }] }), {
-      phones: [{ phoneId: phone.phone_id, status: POWER[op].failed }],
+    const cut = await withinLimit(ctx, this.work(op, ctx, { phones: [{ phoneId: phone.phoneId, status: POWER[op].during }] }), {
+      phones: [{ phoneId: phone.phoneId, status: POWER[op].failed }],
     });
     if (cut) return cut;
     // A factory reset also drops what the user put on the phone: apps, files under /data, settings.
-    if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.db, phone, ctx.clock)).wipe();
+    if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.state, phone, ctx.clock)).wipe();
     return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
   }
 
@@ -136,23 +136,23 @@ export class SimDriver implements Driver {
     const server = job.server;
     if (!server) return fail(Errors.batchInvalidServerId, 'The server no longer exists.');
     if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal && server.status !== ServerStatus.Starting) {
-      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
+      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
     const phones = (job.serverPhones ?? []).filter((p) => p.status !== PhoneStatus.Frozen);
     const working = this.work(job.operation, ctx, {
-      servers: [{ serverId: server.server_id, status: ServerStatus.Starting }],
-      phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Restarting })),
+      servers: [{ serverId: server.serverId, status: ServerStatus.Starting }],
+      phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.Restarting })),
     });
     const cut = await withinLimit(ctx, working, {
-      servers: [{ serverId: server.server_id, status: ServerStatus.Abnormal }],
-      phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.RestartFailed })),
+      servers: [{ serverId: server.serverId, status: ServerStatus.Abnormal }],
+      phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.RestartFailed })),
     });
     if (cut) return cut;
     return {
       ok: true,
       effects: {
-        servers: [{ serverId: server.server_id, status: ServerStatus.Normal }],
-        phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Running })),
+        servers: [{ serverId: server.serverId, status: ServerStatus.Normal }],
+        phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.Running })),
       },
     };
   }
@@ -191,18 +191,18 @@ function settledStatus(status: number): number {
   return inTransition.includes(status) ? PhoneStatus.Abnormal : status;
 }
 
-function finalPhoneState(operation: string, phone: PhoneRow, params: Record<string, unknown>) {
+function finalPhoneState(operation: string, phone: Phone, params: Record<string, unknown>) {
   const imageId = typeof params.imageId === 'string' ? params.imageId : undefined;
   const update = (params.property as Properties | undefined) ?? undefined;
   switch (operation) {
     case 'phone.stop':
-      return { phoneId: phone.phone_id, status: PhoneStatus.Stopped };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Stopped };
     case 'phone.update-property':
-      return { phoneId: phone.phone_id, property: mergeProperty(phone.property, update ?? {}) };
+      return { phoneId: phone.phoneId, property: mergeProperty(phone.property, update ?? {}) };
     case 'phone.reset':
       // A factory reset drops custom properties, then applies the ones given with the reset.
-      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };
     default:
-      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: update ? mergeProperty(phone.property, update) : undefined };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Running, imageId, property: update ? mergeProperty(phone.property, update) : undefined };
   }
 }
