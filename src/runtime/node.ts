@@ -8,6 +8,7 @@ import { newId, type IdGenerator } from '../domain/ids.js';
 import { systemClock, type Clock } from '../domain/time.js';
 import { Engine } from '../engine/engine.js';
 import { androidState } from '../engine/androidState.js';
+import type { Driver } from '../fleet/driver.js';
 import { SimDriver } from '../fleet/sim/driver.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
@@ -45,6 +46,8 @@ export interface NodeOverrides {
   clock?: Clock;
   ids?: IdGenerator;
   authenticator?: Authenticator;
+  /** The fleet backend that runs this node's jobs (default: the simulated fleet). */
+  driver?: Driver;
   /**
    * Set in an API process of `serve --api-processes`: its parent has prepared the store, holds the
    * SQLite data dir and runs the jobs; new work is announced to it.
@@ -157,7 +160,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     worker: runsJobs
       ? {
           owner,
-          driver: new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal }),
+          driver: overrides.driver ?? new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal }),
           concurrency: config.concurrency,
           serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,

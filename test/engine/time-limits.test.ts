@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { DEFAULT_TIME_LIMITS } from '../../src/domain/limits.js';
-import { nodesPerTest, waitForRequest } from '../helpers/node.js';
+import type { Driver } from '../../src/fleet/driver.js';
+import { nodesPerTest, startTestNode, waitForRequest } from '../helpers/node.js';
 
 const start = nodesPerTest({ servers: 1, phonesPerServer: 2 });
 
@@ -54,4 +55,20 @@ test('a server restart past its limit leaves the server abnormal and its phones 
   expect(await waitForRequest(node, r.body.request_id)).toMatchObject([{ status: -1, error_code: 'CPS.0904' }]);
   expect((await node.get('/servers')).body.servers[0].status).toBe(2);
   expect((await node.get('/phones')).body.phones.map((p: any) => p.status)).toEqual([-6, -6]);
+});
+
+test('a driver that ignores its limit is left behind a second later: the job fails and the phone takes its next job', async () => {
+  // A backend whose device never answers, and which does not listen to its signal either.
+  const unresponsive: Driver = { name: 'unresponsive', run: () => new Promise(() => undefined) };
+  const node = await startTestNode({ servers: 1, phonesPerServer: 1, timeLimits: { ...DEFAULT_TIME_LIMITS, shell: 300 } }, { driver: unresponsive });
+  try {
+    const [a] = await phoneIds(node);
+    const first = await node.post('/phones/commands', { command: 'shell', content: 'echo one', phone_ids: [a] });
+    const second = await node.post('/phones/commands', { command: 'shell', content: 'echo two', phone_ids: [a] });
+    for (const r of [first, second]) {
+      expect(await waitForRequest(node, r.body.request_id)).toMatchObject([{ status: -1, error_code: 'CPS.0904', error_msg: 'The command timed out. It ran longer than 0.3 s.', execute_msg: '' }]);
+    }
+  } finally {
+    await node.close();
+  }
 });
