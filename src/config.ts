@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { AUTH_MODES, type AuthMode } from './auth/authenticator.js';
+import { DEFAULT_TIME_LIMITS, type TimeLimits } from './domain/limits.js';
 
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -36,6 +37,8 @@ export interface Config {
   retentionDays: number;
   /** On SIGTERM, how long running jobs get to finish before they are handed back. */
   shutdownGraceMs: number;
+  /** How long each kind of job may run before it fails with CPS.0904 (ms). */
+  timeLimits: TimeLimits;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
@@ -68,6 +71,7 @@ export const DEFAULTS = {
   pollMs: 500,
   retentionDays: 30,
   shutdownGraceMs: 10_000,
+  timeLimits: DEFAULT_TIME_LIMITS,
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,

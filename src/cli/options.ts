@@ -1,11 +1,15 @@
 import { Option } from 'commander';
 import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
+import { MAX_TIMER_MS, TIME_LIMIT_KINDS, type TimeLimitKind, type TimeLimits } from '../domain/limits.js';
 import { usableCores } from '../runtime/cores.js';
 
-/** A parser for a flag that takes a whole number of at least `min`. */
-export const int = (name: string, min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not "${value}"`);
+/** A parser for a flag that takes a whole number of at least `min` (and at most `max`). */
+export const int = (name: string, min: number, max?: number) => (value: string) => {
+  // Digits only: Number() would also take 0x10, 1e3 and spaces.
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
+    throw new Error(`--${name} must be a whole number ${max === undefined ? `≥ ${min}` : `from ${min} to ${max}`}, not "${value}"`);
+  }
   return n;
 };
 
@@ -44,4 +48,26 @@ export function identityConfig(opts: Record<string, unknown>): IdentityConfig {
     defaultAk: opts.defaultAk as string,
     defaultSk: opts.defaultSk as string,
   };
+}
+
+const TIME_LIMITED: Record<TimeLimitKind, string> = {
+  shell: 'an adb shell command (a sync command: the smaller of this and 2 s)',
+  install: 'an install or install-multiple',
+  push: 'a push',
+  uninstall: 'an uninstall',
+  operation: 'a phone restart, reset, stop or property update, or a server restart',
+};
+
+/** --shell-time-limit and the like; timers take at most 2^31 - 1 ms. */
+export function timeLimitOptions(): Option[] {
+  return TIME_LIMIT_KINDS.map((kind) =>
+    new Option(`--${kind}-time-limit <ms>`, `how long ${TIME_LIMITED[kind]} may run; past it the job fails with CPS.0904 and the output so far`)
+      .env(`OPENCPH_${kind.toUpperCase()}_TIME_LIMIT_MS`)
+      .default(DEFAULTS.timeLimits[kind])
+      .argParser(int(`${kind}-time-limit`, 1, MAX_TIMER_MS)),
+  );
+}
+
+export function timeLimitConfig(opts: Record<string, unknown>): TimeLimits {
+  return Object.fromEntries(TIME_LIMIT_KINDS.map((kind) => [kind, opts[`${kind}TimeLimit`] as number])) as Record<TimeLimitKind, number>;
 }

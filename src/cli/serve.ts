@@ -3,7 +3,7 @@ import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
 import type { Logger } from 'pino';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
-import { authOption, countOrAuto, databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
+import { authOption, countOrAuto, databaseOption, dataDirOption, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -85,6 +85,7 @@ export function serveCommand(): Command {
         retentionDays: opts.retentionDays,
         leaseMs: opts.lease,
         shutdownGraceMs: opts.shutdownGrace,
+        timeLimits: timeLimitConfig(opts),
         sqliteSync: opts.sqliteSync,
         logLevel: opts.logLevel,
         auth: opts.auth,
@@ -118,7 +119,7 @@ export function serveCommand(): Command {
       if (node.url) printBanner(node.url, config);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
-  for (const option of identityOptions()) cmd.addOption(option);
+  for (const option of [...timeLimitOptions(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }
 

@@ -37,6 +37,8 @@ export type PhoneCommand =
   | { command: 'push'; tar: ObsRef }
   | { command: 'shell'; script: string };
 
+export type ShellCommand = Extract<PhoneCommand, { command: 'shell' }>;
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** CPH's documented content charset for install, uninstall and push. */

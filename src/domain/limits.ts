@@ -24,3 +24,17 @@ export const Limits = {
    */
   lockout: { afterFailures: 5, lockMs: 5 * 60_000 },
 } as const;
+
+/**
+ * What each kind of job may take before it fails with CPS.0904 (ms; a node sets them with
+ * --shell-time-limit and the like). `operation`: restarts, resets, stops, property updates and
+ * server restarts. A sync command gets the smaller of its 2 s and the shell limit.
+ */
+export const TIME_LIMIT_KINDS = ['shell', 'install', 'push', 'uninstall', 'operation'] as const;
+export type TimeLimitKind = (typeof TIME_LIMIT_KINDS)[number];
+export type TimeLimits = Readonly<Record<TimeLimitKind, number>>;
+
+export const DEFAULT_TIME_LIMITS: TimeLimits = { shell: 60_000, install: 300_000, push: 300_000, uninstall: 60_000, operation: 600_000 };
+
+/** The longest delay a Node.js timer takes (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,10 +1,13 @@
+import type { PhoneCommand, ShellCommand } from '../domain/commands.js';
+import { CphError, Errors } from '../domain/errors.js';
 import type { Driver } from '../fleet/driver.js';
 import { notifyJobs } from '../store/notify.js';
 import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
-import type { OperationDef } from './operations.js';
+import { commandOperation, type OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
 import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { runSyncCommand, type CommandTargets, type SyncCommandAnswer } from './syncCommands.js';
 import { waitForJobs } from './wait.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -53,6 +56,19 @@ export class Engine {
   /** The jobs once all have finished, or as they are when `deadline` (wall-clock ms) passes. */
   waitForJobs(projectId: string, jobIds: readonly string[], deadline: number): Promise<JobView[]> {
     return waitForJobs(this.deps, projectId, jobIds, deadline);
+  }
+
+  /** An adb command: one job per phone, the listed phones or else every phone of the listed servers. */
+  submitCommand(requestId: string, projectId: string, command: PhoneCommand, targets: CommandTargets, params: Record<string, unknown> = { command }, maxPhones?: number): Promise<Submitted> {
+    const op = commandOperation(command.command);
+    if (targets.phoneIds) return this.submitPhones(requestId, projectId, op, targets.phoneIds.map((phoneId) => ({ phoneId, params })));
+    if (targets.serverIds) return this.submitServerPhones(requestId, projectId, op, targets.serverIds, params, maxPhones);
+    throw new CphError(Errors.phoneIdsEmpty, 'Give phone_ids or server_ids.');
+  }
+
+  /** A shell command on a few phones, answered with each output (see runSyncCommand). */
+  runSyncCommand(requestId: string, projectId: string, command: ShellCommand, targets: CommandTargets): Promise<SyncCommandAnswer> {
+    return runSyncCommand(this.deps, projectId, command, targets, (params, maxPhones) => this.submitCommand(requestId, projectId, command, targets, params, maxPhones));
   }
 
   submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {

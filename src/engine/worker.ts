@@ -1,12 +1,14 @@
 import { Errors } from '../domain/errors.js';
-import { Limits } from '../domain/limits.js';
+import { Limits, MAX_TIMER_MS, type TimeLimits } from '../domain/limits.js';
 import { truncateUtf8 } from '../domain/text.js';
-import type { Driver, DriverJob, DriverOutcome } from '../fleet/driver.js';
+import { TimeLimitReached, timeLimitReached, type Driver, type DriverJob, type DriverOutcome } from '../fleet/driver.js';
+import { timedOutOutcome } from '../fleet/outcome.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
-import { ADB_OPERATIONS } from './operations.js';
+import { phoneOf, serverOf } from './fleetView.js';
+import { ADB_OPERATIONS, operationByName } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
 
@@ -31,7 +33,15 @@ export interface WorkerOptions {
   pollMs: number;
   /** adb jobs that run at once on one server (CPH runs batch adb work one at a time per server). */
   serverAdbConcurrency: number;
+  /** How long each kind of job may run before it fails with CPS.0904. */
+  timeLimits: TimeLimits;
 }
+
+/**
+ * Past its time limit a job gets this long to stop; a driver that is still running then is left
+ * behind, and the job fails, so its phone and its server's adb slot are free for the next one.
+ */
+const ABANDON_AFTER_MS = 1_000;
 
 interface Finished {
   result: JobResult;
@@ -144,13 +154,14 @@ export class Worker {
     for (const job of claimed) {
       const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
       const serverId = phone?.server_id ?? job.server_id ?? undefined;
+      const server = serverId ? servers.get(serverId) : undefined;
       const driverJob: DriverJob = {
         jobId: job.job_id,
         operation: job.operation,
         params: JSON.parse(job.params) as Record<string, unknown>,
-        phone,
-        server: serverId ? servers.get(serverId) : undefined,
-        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []) : undefined,
+        phone: phone && phoneOf(phone),
+        server: server && serverOf(server),
+        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []).map(phoneOf) : undefined,
       };
       const controller = new AbortController();
       this.running.set(job.seq, controller);
@@ -158,19 +169,25 @@ export class Worker {
     }
   }
 
+  /** The job's time limit: its kind's, or less when the job asks for less (a sync command's 2 s). */
+  private timeLimitOf(job: DriverJob): number {
+    const limit = this.options.timeLimits[operationByName(job.operation)?.timeLimit ?? 'operation'];
+    const asked = job.params.timeoutMs;
+    return Math.min(typeof asked === 'number' && asked > 0 ? asked : limit, limit, MAX_TIMER_MS);
+  }
+
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
+    const limitMs = this.timeLimitOf(driverJob);
+    // The job's own timer, held until it ends: an AbortSignal.timeout joined through AbortSignal.any
+    // is only weakly held on Node 20, so a garbage collection can drop it and the job runs on.
+    const timer = setTimeout(() => controller.abort(new TimeLimitReached(limitMs)), limitMs);
     let outcome: DriverOutcome;
     try {
-      outcome =
-        tooLate(driverJob, this.deps.clock.now()) ??
-        (await this.driver.run(driverJob, {
-          clock: this.deps.clock,
-          worker: this.options.owner,
-          signal: controller.signal,
-          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-        }));
+      outcome = tooLate(driverJob, this.deps.clock.now()) ?? (await this.runDriver(driverJob, controller));
     } catch (err) {
-      if (controller.signal.aborted) {
+      const limit = timeLimitReached(controller.signal);
+      if (limit) outcome = timedOutOutcome(limit.limitMs);
+      else if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.
         await settleInterrupted(this.deps, [job], { owner: this.options.owner }, 'the node running it shut down').catch((e) =>
           this.deps.log.error({ err: e, jobId: job.job_id }, 'handing back an interrupted job failed'),
@@ -178,9 +195,12 @@ export class Worker {
         this.running.delete(job.seq);
         this.settled.delete(job.seq);
         return;
+      } else {
+        this.deps.log.error({ err, jobId: job.job_id }, 'driver failed');
+        outcome = { ok: false, errorCode: Errors.internal.code, errorMsg: `${Errors.internal.message} ${(err as Error).message}` };
       }
-      this.deps.log.error({ err, jobId: job.job_id }, 'driver failed');
-      outcome = { ok: false, errorCode: Errors.internal.code, errorMsg: `${Errors.internal.message} ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
     }
     this.finished.push({
       result: {
@@ -196,6 +216,27 @@ export class Worker {
       effects: outcome.effects,
     });
     this.scheduleFlush();
+  }
+
+  /** The driver's outcome; once the job is past its time limit, at most ABANDON_AFTER_MS later. */
+  private runDriver(driverJob: DriverJob, controller: AbortController): Promise<DriverOutcome> {
+    const run = this.driver.run(driverJob, {
+      clock: this.deps.clock,
+      worker: this.options.owner,
+      signal: controller.signal,
+      transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+    });
+    return new Promise((resolve, reject) => {
+      let abandon: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        if (timeLimitReached(controller.signal)) abandon = setTimeout(() => reject(controller.signal.reason), ABANDON_AFTER_MS);
+      };
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+      void run.then(resolve, reject).finally(() => {
+        clearTimeout(abandon);
+        controller.signal.removeEventListener('abort', onAbort);
+      });
+    });
   }
 
   private scheduleFlush(): void {

@@ -1,24 +1,28 @@
 import type { Clock } from '../domain/time.js';
-import type { FleetEffects, PhoneRow, ServerRow } from '../store/fleet.js';
+import type { FleetEffects, Phone, Server } from '../domain/fleet.js';
 
-/** One job handed to a driver: the operation, its parameters, and the fleet rows it acts on. */
+/** One job handed to a driver: the operation, its parameters, and the phones and servers it acts on. */
 export interface DriverJob {
   jobId: string;
   operation: string;
   params: Record<string, unknown>;
   /** Set for phone jobs. */
-  phone?: PhoneRow;
+  phone?: Phone;
   /** The phone's server (phone jobs) or the target server (server jobs). */
-  server?: ServerRow;
+  server?: Server;
   /** Server jobs: every phone of the server. */
-  serverPhones?: PhoneRow[];
+  serverPhones?: Phone[];
 }
 
 export interface DriverContext {
   clock: Clock;
   /** The worker running the job (its lease owner). */
   worker: string;
-  /** Aborted when the node shuts down past its grace period; a driver stops waiting and returns. */
+  /**
+   * Aborted when the job must stop: its time limit passed (the reason is a TimeLimitReached; the
+   * driver answers with CPS.0904 and the output so far, see timedOutOutcome), or the node shuts down
+   * past its grace period (any other reason; the driver may throw, the job is handed back).
+   */
   signal: AbortSignal;
   /** Record a transitional state (phone "restarting", server "starting") while the work runs. */
   transition(effects: FleetEffects): Promise<void>;
@@ -38,4 +42,17 @@ export interface DriverOutcome {
 export interface Driver {
   readonly name: string;
   run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome>;
+}
+
+/** The abort reason of a job stopped by its time limit. */
+export class TimeLimitReached extends Error {
+  constructor(readonly limitMs: number) {
+    super(`the job ran longer than its limit of ${limitMs} ms`);
+    this.name = 'TimeLimitReached';
+  }
+}
+
+/** The time limit a job was stopped by, if that is why its signal aborted. */
+export function timeLimitReached(signal: AbortSignal): TimeLimitReached | undefined {
+  return signal.aborted && signal.reason instanceof TimeLimitReached ? signal.reason : undefined;
 }

@@ -22,12 +22,12 @@ export function commandOutcome(r: CommandResult): DriverOutcome {
   };
 }
 
-/** A command cut off by its time limit: a failed job with CPS.0904 and whatever it printed so far. */
-export function timedOutOutcome(output: string, limitMs: number): DriverOutcome {
+/** A job cut off by its time limit: a failed job with CPS.0904 and, for a command, what it printed so far. */
+export function timedOutOutcome(limitMs: number, output?: string): DriverOutcome {
   return {
     ok: false,
     errorCode: Errors.commandTimedOut.code,
     errorMsg: `${Errors.commandTimedOut.message} It ran longer than ${limitMs / 1000} s.`,
-    executeMsg: output,
+    ...(output === undefined ? {} : { executeMsg: output }),
   };
 }

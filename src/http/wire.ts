@@ -1,6 +1,4 @@
-import { JobStatus } from '../domain/status.js';
 import { formatUtc, formatUtcOrNull } from '../domain/time.js';
-import type { SubmittedJob } from '../engine/submit.js';
 import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
 
@@ -12,20 +10,6 @@ import type { JobView } from '../store/jobs.js';
  */
 export function listJobsBody(requestId: string, items: readonly string[]): string {
   return `{"request_id":${JSON.stringify(requestId)},"jobs":[${items.join(',')}]}`;
-}
-
-/**
- * RunSyncCommand item: the batch entry with the job's status and output as the call ends (status 1
- * if it has not finished); absent strings are "", as in ListJobs.
- */
-export function syncJob(entry: SubmittedJob, j: JobView | undefined) {
-  return {
-    ...entry,
-    status: j?.status ?? JobStatus.Running,
-    error_code: j?.error_code ?? entry.error_code ?? '',
-    error_msg: j?.error_msg ?? entry.error_msg ?? '',
-    execute_msg: j?.execute_msg ?? '',
-  };
 }
 
 /**

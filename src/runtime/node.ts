@@ -7,8 +7,9 @@ import type { Config } from '../config.js';
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { systemClock, type Clock } from '../domain/time.js';
 import { Engine } from '../engine/engine.js';
+import { androidState } from '../engine/androidState.js';
+import type { Driver } from '../fleet/driver.js';
 import { SimDriver } from '../fleet/sim/driver.js';
-import { seedSimProject } from '../fleet/sim/seed.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
@@ -17,6 +18,7 @@ import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
 import { migrateToLatest, withStartupLock } from '../store/migrate.js';
 import { listenJobs } from '../store/notify.js';
+import { seedSimProject } from '../store/seed.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
 import { countProjects } from '../store/projects.js';
 
@@ -44,6 +46,8 @@ export interface NodeOverrides {
   clock?: Clock;
   ids?: IdGenerator;
   authenticator?: Authenticator;
+  /** The fleet backend that runs this node's jobs (default: the simulated fleet). */
+  driver?: Driver;
   /**
    * Set in an API process of `serve --api-processes`: its parent has prepared the store, holds the
    * SQLite data dir and runs the jobs; new work is announced to it.
@@ -156,11 +160,12 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     worker: runsJobs
       ? {
           owner,
-          driver: new SimDriver({ delayMs: config.simDelayMs, db: handle.db, obsDir: config.obsDir, journal }),
+          driver: overrides.driver ?? new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal }),
           concurrency: config.concurrency,
           serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,
           pollMs: config.pollMs,
+          timeLimits: config.timeLimits,
         }
       : undefined,
     // The parent of API processes purges; its API processes need not race it for the write lock.

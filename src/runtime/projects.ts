@@ -1,5 +1,5 @@
 import { checkNewProject, type AdminDeps } from '../auth/admin.js';
-import { seedSimProject } from '../fleet/sim/seed.js';
+import { seedSimProject } from '../store/seed.js';
 import type { ProjectView } from '../store/projects.js';
 
 /**

@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import type { FleetEffects } from '../domain/fleet.js';
 import type { Db } from './db.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
 
@@ -28,11 +29,7 @@ export interface ServerFilter {
   status?: number;
 }
 
-/** What a finished (or starting) operation does to the fleet, applied in the job's transaction. */
-export interface FleetEffects {
-  phones?: { phoneId: string; status?: number; imageId?: string; property?: string }[];
-  servers?: { serverId: string; status?: number }[];
-}
+export type { FleetEffects };
 
 /** Case-insensitive substring match, with LIKE's wildcards in the input taken literally. */
 function fuzzy(column: string, value: string) {

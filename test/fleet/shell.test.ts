@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { SimPhone } from '../../src/fleet/sim/android.js';
+import { androidState } from '../../src/engine/androidState.js';
+import { phoneOf } from '../../src/engine/fleetView.js';
+import { serialOf, SimPhone } from '../../src/fleet/sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../../src/fleet/sim/shell.js';
-import { getImage, getPhone } from '../../src/store/fleet.js';
+import { getPhone } from '../../src/store/fleet.js';
 import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
-import { serialOf } from '../../src/fleet/sim/android.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 
@@ -14,7 +15,8 @@ let phoneIds: string[];
 /** A simulated phone of the test node, with the clock stopped at NOW. */
 async function simPhone(phoneId: string): Promise<SimPhone> {
   const row = (await getPhone(t.node.handle.db, PROJECT, phoneId))!;
-  return new SimPhone(t.node.handle.db, row, await getImage(t.node.handle.db, row.image_id), { now: () => NOW });
+  const state = androidState(t.node.handle.db);
+  return new SimPhone(state, phoneOf(row), await state.image(row.image_id), { now: () => NOW });
 }
 
 const sh = (script: string, signal?: AbortSignal) => runShell(phone, script, signal);
@@ -70,7 +72,7 @@ describe('commands', () => {
 
   test('getprop shows the phone\'s custom properties over the image\'s', async () => {
     const row = (await getPhone(t.node.handle.db, PROJECT, phoneIds[0]!))!;
-    const custom = new SimPhone(t.node.handle.db, { ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }, undefined, { now: () => NOW });
+    const custom = new SimPhone(androidState(t.node.handle.db), phoneOf({ ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }), undefined, { now: () => NOW });
     expect((await runShell(custom, 'getprop ro.product.model; getprop sys.prop.writeimsi')).output).toBe('Pixel 9\n460021624617113\n');
   });
 
@@ -152,5 +154,49 @@ describe('commands', () => {
     expect(err).toBeInstanceOf(ShellAborted);
     expect((err as ShellAborted).output).toBe('started\n');
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test('numbers are read strictly: exit takes a decimal integer, or says "bad number" and exits 1', async () => {
+    for (const n of ['99999999999999999999', '0x10', 'Infinity', '1e3', '1.5', 'NaN', '3x', '--1']) {
+      expect(await sh(`echo a; exit ${n}; echo b`), n).toEqual({ exitCode: 1, output: `a\n/system/bin/sh: exit: ${n}: bad number\n` });
+    }
+    expect((await sh('exit 256')).exitCode).toBe(0);
+    expect((await sh('exit -1')).exitCode).toBe(255);
+    expect((await sh('exit 007')).exitCode).toBe(7);
+    expect((await sh('exit')).exitCode).toBe(0);
+  });
+
+  test('numbers are read strictly: sleep takes a decimal fraction with s, m, h or d, nothing else', async () => {
+    for (const n of ['0x10', 'Infinity', 'inf', '1e3', '-1', '', '1.2.3', '5x']) {
+      expect(await sh(`sleep '${n}'`), n).toEqual({ exitCode: 1, output: `sleep: invalid number '${n}'\n` });
+    }
+    expect(await sh('sleep 0.01 && sleep .01s && sleep 0m && echo slept')).toEqual({ exitCode: 0, output: 'slept\n' });
+  });
+
+  test('numbers are read strictly: wm takes whole numbers from 1', async () => {
+    for (const v of ['density 0x10', 'density 99999999999999999999', 'density 0', 'size 1e3x10', 'size 10x', 'size 10x10x10', 'density +5']) {
+      expect((await sh(`wm ${v}`)).exitCode, v).toBe(255);
+    }
+    expect((await sh('wm density')).output).toBe('Physical density: 320\n');
+  });
+
+  test('a sleep longer than a timer can take still waits, until the signal stops it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      // 2147484 s and 30 days are past 2^31 ms, which a single timer would fire at once.
+      for (const script of ['echo started; sleep 2147484; echo never', 'echo started; sleep 30d; echo never']) {
+        const stop = new AbortController();
+        setTimeout(() => stop.abort(), 300);
+        const err = await sh(script, stop.signal).catch((e: unknown) => e);
+        expect(err, script).toBeInstanceOf(ShellAborted);
+        expect((err as ShellAborted).output).toBe('started\n');
+      }
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { buildFleet, SIM_IMAGES, type SeedFleet } from '../../src/fleet/sim/seed.js';
+import { buildFleet, SIM_IMAGES, type SeedFleet } from '../../src/store/seed.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
 import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
 import { migrateToLatest } from '../../src/store/migrate.js';

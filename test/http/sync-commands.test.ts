@@ -1,5 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
-import { nodesPerTest, type TestNode } from '../helpers/node.js';
+import { nodesPerTest, PROJECT, type TestNode } from '../helpers/node.js';
 import { serialOf } from '../../src/fleet/sim/android.js';
 
 /** Each test gets its own node, so its own project-wide call count. */
@@ -74,6 +76,22 @@ describe('sync commands', () => {
     expect(took).toBeLessThan(8000);
   });
 
+  test('the 2 s limit holds when garbage collections run while the command does', async () => {
+    // The same as starting node with --expose-gc: a full collection on demand.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const node = await start();
+    const [id] = await phoneIds(node);
+    const call = sync(node, { command: 'shell', content: 'echo started; sleep 600; echo never', phone_ids: [id] });
+    let answered = false;
+    void call.finally(() => (answered = true));
+    while (!answered) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await call).body.jobs[0]).toMatchObject({ status: -1, error_code: 'CPS.0904', error_msg: 'The command timed out. It ran longer than 2 s.', execute_msg: 'started\n' });
+  });
+
   test('at most 6 calls per minute per project: the 7th answers 429 CPS.0901', async () => {
     const node = await start();
     const [id] = await phoneIds(node);
@@ -84,5 +102,18 @@ describe('sync commands', () => {
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(50);
     // Async commands are not limited.
     expect((await node.post('/phones/commands', { command: 'shell', content: 'true', phone_ids: [id] })).status).toBe(200);
+  });
+
+  test('the engine runs the flow: its calls count against the same limit as HTTP calls', async () => {
+    const node = await start();
+    const [id] = await phoneIds(node);
+    const engine = node.node.engine;
+    for (let i = 0; i < 6; i++) {
+      const r = await engine.runSyncCommand(engine.deps.ids(), PROJECT, { command: 'shell', script: 'echo hi' }, { phoneIds: [id!] });
+      expect(r).toMatchObject({ ok: true, jobs: [{ phone_id: id, status: 2, error_code: '', error_msg: '', execute_msg: 'hi\n' }] });
+    }
+    const refused = await engine.runSyncCommand(engine.deps.ids(), PROJECT, { command: 'shell', script: 'echo hi' }, { phoneIds: [id!] });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'CPS.0901' } });
+    expect((await sync(node, { command: 'shell', content: 'true', phone_ids: [id] })).status).toBe(429);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
-import { SIM_IMAGES } from '../../src/fleet/sim/seed.js';
+import { SIM_IMAGES } from '../../src/store/seed.js';
 import { applyEffectsOfMany, getPhone } from '../../src/store/fleet.js';
 import type { ReadStore } from '../../src/store/db.js';
 import { claimJobs, finishJobs, getJob, insertRequest, listJobItems } from '../../src/store/jobs.js';

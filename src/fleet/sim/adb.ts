@@ -1,7 +1,7 @@
 import { Errors } from '../../domain/errors.js';
 import type { ObsRef, PhoneCommand } from '../../domain/commands.js';
 import { readApk, type ApkInfo } from '../apk.js';
-import type { DriverOutcome } from '../driver.js';
+import { timeLimitReached, type DriverOutcome } from '../driver.js';
 import { findObject } from '../obs.js';
 import { commandOutcome, timedOutOutcome, type CommandResult } from '../outcome.js';
 import { readTar } from '../tarball.js';
@@ -15,10 +15,8 @@ export const MAX_PUSH_ENTRIES = 20_000;
 
 export interface AdbOptions {
   obsDir: string;
-  /** Aborted when the node shuts down: the job is handed back, not failed. */
+  /** The job's signal: its time limit (the job fails with CPS.0904), or the node shutting down. */
   signal: AbortSignal;
-  /** A time limit for the command (sync commands); past it the job fails with CPS.0904. */
-  timeoutMs?: number;
 }
 
 const failed = (output: string): CommandResult => ({ exitCode: 1, output });
@@ -44,11 +42,11 @@ export async function runAdb(phone: SimPhone, cmd: PhoneCommand, o: AdbOptions):
 }
 
 async function shell(phone: SimPhone, script: string, o: AdbOptions): Promise<DriverOutcome> {
-  const signal = o.timeoutMs === undefined ? o.signal : AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]);
   try {
-    return commandOutcome(await runShell(phone, script, signal));
+    return commandOutcome(await runShell(phone, script, o.signal));
   } catch (err) {
-    if (err instanceof ShellAborted && !o.signal.aborted && o.timeoutMs !== undefined) return timedOutOutcome(err.output, o.timeoutMs);
+    const limit = timeLimitReached(o.signal);
+    if (err instanceof ShellAborted && limit) return timedOutOutcome(limit.limitMs, err.output);
     throw err;
   }
 }

@@ -2,24 +2,8 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { parseProperty, type Properties } from '../../domain/property.js';
 import type { Clock } from '../../domain/time.js';
-import {
-  deletePackage,
-  deleteSetting,
-  getFile,
-  getPackage,
-  getSetting,
-  listChildren,
-  listPackages,
-  listSettings,
-  putFiles,
-  putPackage,
-  putSetting,
-  wipeUserState,
-  type FileRow,
-  type PackageRow,
-} from '../../store/android.js';
-import type { Db } from '../../store/db.js';
-import { getImage, type ImageRow, type PhoneRow } from '../../store/fleet.js';
+import type { Image, Phone } from '../../domain/fleet.js';
+import type { AndroidState, StoredFile, StoredPackage } from './state.js';
 import type { TarEntry } from '../tarball.js';
 
 /**
@@ -71,8 +55,8 @@ const ANDROID: Record<string, AndroidSpec> = {
 };
 
 /** The Android release an image carries, from its OS name ("Android 12"); 11 when it does not say. */
-function androidOf(image: ImageRow | undefined): AndroidSpec {
-  const release = /Android\s*(\d+)/i.exec(`${image?.os_name ?? ''} ${image?.image_name ?? ''}`)?.[1];
+function androidOf(image: Image | undefined): AndroidSpec {
+  const release = /Android\s*(\d+)/i.exec(`${image?.osName ?? ''} ${image?.imageName ?? ''}`)?.[1];
   return (release && ANDROID[release]) || ANDROID['11']!;
 }
 
@@ -146,17 +130,21 @@ export class SimPhone {
   private tree?: Map<string, FileNode>;
 
   constructor(
-    private readonly db: Db,
-    readonly phone: PhoneRow,
-    readonly image: ImageRow | undefined,
+    private readonly state: AndroidState,
+    readonly phone: Phone,
+    readonly image: Image | undefined,
     private readonly clock: Clock,
   ) {
     this.android = androidOf(image);
-    this.model = MODELS[phone.phone_model_name] ?? DEFAULT_MODEL;
+    this.model = MODELS[phone.modelName] ?? DEFAULT_MODEL;
   }
 
-  static async load(db: Db, phone: PhoneRow, clock: Clock): Promise<SimPhone> {
-    return new SimPhone(db, phone, await getImage(db, phone.image_id), clock);
+  static async load(state: AndroidState, phone: Phone, clock: Clock): Promise<SimPhone> {
+    return new SimPhone(state, phone, await state.image(phone.imageId), clock);
+  }
+
+  private get id(): string {
+    return this.phone.phoneId;
   }
 
   now(): number {
@@ -164,7 +152,7 @@ export class SimPhone {
   }
 
   get serial(): string {
-    return serialOf(this.phone.phone_id);
+    return serialOf(this.id);
   }
 
   get kernelRelease(): string {
@@ -175,7 +163,7 @@ export class SimPhone {
   defaultProperties(): Properties {
     const a = this.android;
     const m = this.model;
-    const incremental = this.image?.image_version ?? 'eng.opencph';
+    const incremental = this.image?.imageVersion ?? 'eng.opencph';
     return {
       'ro.product.brand': m.brand,
       'ro.product.manufacturer': m.manufacturer,
@@ -216,8 +204,8 @@ export class SimPhone {
 
   // Packages
 
-  private userPackage(row: PackageRow): InstalledPackage {
-    return { name: row.package_name, system: false, apkPath: row.apk_path, versionCode: row.version_code, versionName: row.version_name };
+  private userPackage(p: StoredPackage): InstalledPackage {
+    return { name: p.packageName, system: false, apkPath: p.apkPath, versionCode: p.versionCode, versionName: p.versionName };
   }
 
   private systemPackage(name: string): InstalledPackage | undefined {
@@ -229,33 +217,32 @@ export class SimPhone {
   async packages(): Promise<InstalledPackage[]> {
     const byName = new Map<string, InstalledPackage>();
     for (const [name] of SYSTEM_PACKAGES) byName.set(name, this.systemPackage(name)!);
-    for (const row of await listPackages(this.db, this.phone.phone_id)) byName.set(row.package_name, this.userPackage(row));
+    for (const p of await this.state.packages(this.id)) byName.set(p.packageName, this.userPackage(p));
     return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async installed(name: string): Promise<InstalledPackage | undefined> {
-    const row = await getPackage(this.db, this.phone.phone_id, name);
-    return row ? this.userPackage(row) : this.systemPackage(name);
+    const p = await this.state.package(this.id, name);
+    return p ? this.userPackage(p) : this.systemPackage(name);
   }
 
   async install(app: AppToInstall): Promise<InstalledPackage> {
-    const tag = createHash('sha256').update(`${this.phone.phone_id}/${app.packageName}/${app.versionCode}`).digest('base64url');
-    const row: PackageRow = {
-      phone_id: this.phone.phone_id,
-      package_name: app.packageName,
-      version_code: app.versionCode,
-      version_name: app.versionName,
-      apk_path: `/data/app/~~${tag.slice(0, 22)}==/${app.packageName}-${tag.slice(22, 44)}==/base.apk`,
-      splits: app.splits.join(' '),
-      installed_at: this.now(),
+    const tag = createHash('sha256').update(`${this.id}/${app.packageName}/${app.versionCode}`).digest('base64url');
+    const p: StoredPackage = {
+      packageName: app.packageName,
+      versionCode: app.versionCode,
+      versionName: app.versionName,
+      apkPath: `/data/app/~~${tag.slice(0, 22)}==/${app.packageName}-${tag.slice(22, 44)}==/base.apk`,
+      splits: app.splits,
+      installedAt: this.now(),
     };
-    await putPackage(this.db, row);
-    return this.userPackage(row);
+    await this.state.putPackage(this.id, p);
+    return this.userPackage(p);
   }
 
   /** Remove a package the user installed; false when there is none (system packages stay). */
   uninstall(name: string): Promise<boolean> {
-    return deletePackage(this.db, this.phone.phone_id, name);
+    return this.state.deletePackage(this.id, name);
   }
 
   // Files
@@ -263,7 +250,7 @@ export class SimPhone {
   /** The image's own file tree; built once per phone object. */
   private imageTree(): Map<string, FileNode> {
     if (this.tree) return this.tree;
-    const t = this.phone.create_time;
+    const t = this.phone.createTime;
     const a = this.android;
     const buildProp = Object.entries(this.defaultProperties())
       .filter(([k]) => k.startsWith('ro.build.') || k.startsWith('ro.product.'))
@@ -291,46 +278,34 @@ export class SimPhone {
     return this.tree;
   }
 
-  private fromRow(row: FileRow): FileNode {
-    return {
-      path: row.path,
-      kind: row.kind,
-      mode: row.mode,
-      size: row.size,
-      mtime: row.mtime,
-      owner: 'root',
-      group: 'root',
-      ...(row.content ? { content: Buffer.from(row.content) } : {}),
-    };
+  private fromStored(f: StoredFile): FileNode {
+    const { content, ...rest } = f;
+    return { ...rest, owner: 'root', group: 'root', ...(content ? { content: Buffer.from(content) } : {}) };
   }
 
   async stat(path: string): Promise<FileNode | undefined> {
-    const row = await getFile(this.db, this.phone.phone_id, path);
-    return row ? this.fromRow(row) : this.imageTree().get(path);
+    const f = await this.state.file(this.id, path);
+    return f ? this.fromStored(f) : this.imageTree().get(path);
   }
 
   /** The entries of a directory, by name; what was written there hides the image's own. */
   async list(dir: string): Promise<FileNode[]> {
     const byPath = new Map<string, FileNode>();
     for (const n of this.imageTree().values()) if (n.path !== '/' && parentOf(n.path) === dir) byPath.set(n.path, n);
-    for (const row of await listChildren(this.db, this.phone.phone_id, dir)) byPath.set(row.path, this.fromRow(row));
+    for (const f of await this.state.children(this.id, dir)) byPath.set(f.path, this.fromStored(f));
     return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** Unpack entries under `/`, with the directories that hold them. */
   async unpack(entries: readonly TarEntry[]): Promise<void> {
-    const rows = new Map<string, FileRow>();
+    const files = new Map<string, StoredFile>();
     const now = this.now();
     for (const e of entries) {
       for (let dir = parentOf(e.path); dir !== '/'; dir = parentOf(dir)) {
-        if (!rows.has(dir) && !this.imageTree().has(dir)) {
-          rows.set(dir, { phone_id: this.phone.phone_id, path: dir, parent: parentOf(dir), kind: 'dir', mode: 0o755, size: 4096, mtime: now, content: null });
-        }
+        if (!files.has(dir) && !this.imageTree().has(dir)) files.set(dir, { path: dir, kind: 'dir', mode: 0o755, size: 4096, mtime: now, content: null });
       }
-      rows.set(e.path, {
-        phone_id: this.phone.phone_id,
+      files.set(e.path, {
         path: e.path,
-        parent: parentOf(e.path),
         kind: e.kind,
         mode: e.mode,
         size: e.kind === 'dir' ? 4096 : e.size,
@@ -338,29 +313,29 @@ export class SimPhone {
         content: e.kind === 'file' ? (e.content ?? Buffer.alloc(0)) : null,
       });
     }
-    await putFiles(this.db, [...rows.values()]);
+    await this.state.putFiles(this.id, [...files.values()]);
   }
 
   // Settings
 
   setting(namespace: string, name: string): Promise<string | undefined> {
-    return getSetting(this.db, this.phone.phone_id, namespace, name);
+    return this.state.setting(this.id, namespace, name);
   }
 
-  async settings(namespace: string): Promise<[string, string][]> {
-    return (await listSettings(this.db, this.phone.phone_id, namespace)).map((r) => [r.name, r.value]);
+  settings(namespace: string): Promise<[string, string][]> {
+    return this.state.settings(this.id, namespace);
   }
 
   putSetting(namespace: string, name: string, value: string): Promise<void> {
-    return putSetting(this.db, { phone_id: this.phone.phone_id, namespace, name, value });
+    return this.state.putSetting(this.id, namespace, name, value);
   }
 
   deleteSetting(namespace: string, name: string): Promise<number> {
-    return deleteSetting(this.db, this.phone.phone_id, namespace, name);
+    return this.state.deleteSetting(this.id, namespace, name);
   }
 
   /** Factory reset of what the phone keeps: user packages, settings, the data partition. */
   wipe(): Promise<void> {
-    return wipeUserState(this.db, this.phone.phone_id, USER_DATA_ROOTS);
+    return this.state.wipe(this.id, USER_DATA_ROOTS);
   }
 }

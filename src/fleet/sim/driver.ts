@@ -3,17 +3,18 @@ import { Errors } from '../../domain/errors.js';
 import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
 import { ADB_OPERATIONS, type PhoneCommand } from '../../domain/commands.js';
-import type { Db } from '../../store/db.js';
-import type { PhoneRow } from '../../store/fleet.js';
-import type { Driver, DriverContext, DriverJob, DriverOutcome } from '../driver.js';
+import type { FleetEffects, Phone } from '../../domain/fleet.js';
+import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../driver.js';
+import { timedOutOutcome } from '../outcome.js';
 import { runAdb } from './adb.js';
 import { SimPhone } from './android.js';
+import type { AndroidState } from './state.js';
 
 export interface SimOptions {
   /** Base duration of one simulated operation in ms; each operation takes a multiple of it. 0 = instant. */
   delayMs: number;
   /** Where the simulated phones keep their state. */
-  db: Db;
+  state: AndroidState;
   /** The local stand-in for OBS: one folder per bucket. */
   obsDir: string;
   /** When set, every execution is recorded (which worker ran which job, from when to when). */
@@ -37,6 +38,16 @@ const WEIGHT: Record<string, number> = {
   'phone.push': 2,
   'phone.shell': 0.1,
 };
+
+/**
+ * Power actions: the state a phone shows while one runs, and the one it is left in when the action
+ * does not finish within its time limit (a later restart or reset may start from it).
+ */
+const POWER = {
+  'phone.restart': { during: PhoneStatus.Restarting, failed: PhoneStatus.RestartFailed },
+  'phone.reset': { during: PhoneStatus.Resetting, failed: PhoneStatus.ResetFailed },
+  'phone.stop': { during: PhoneStatus.Stopping, failed: PhoneStatus.StopFailed },
+} as const;
 
 const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
@@ -77,8 +88,8 @@ export class SimDriver implements Driver {
       jobId: job.jobId,
       worker: ctx.worker,
       operation: job.operation,
-      phoneId: job.phone?.phone_id ?? null,
-      serverId: job.server?.server_id ?? null,
+      phoneId: job.phone?.phoneId ?? null,
+      serverId: job.server?.serverId ?? null,
       at: ctx.clock.now(),
     });
     const outcome = await this.execute(job, ctx);
@@ -92,32 +103,32 @@ export class SimDriver implements Driver {
     const server = job.server;
     if (!phone || !server) return fail(Errors.phoneNotFound, 'The phone no longer exists.');
     if (server.status !== ServerStatus.Normal) {
-      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}).`);
+      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
     }
     const allowed = ALLOWED_FROM[job.operation];
     if (!allowed) return fail(Errors.internal, `Operation ${job.operation} is not supported by the simulated fleet.`);
     if (!allowed.includes(settledStatus(phone.status))) {
       return fail(
         Errors.phoneNotAvailable,
-        `Phone ${phone.phone_id} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
+        `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`,
       );
     }
     if (ADB_OPERATIONS.has(job.operation)) {
       await this.work(job.operation, ctx);
-      const sim = await SimPhone.load(this.options.db, phone, ctx.clock);
-      const timeoutMs = typeof job.params.timeoutMs === 'number' ? job.params.timeoutMs : undefined;
-      return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal, timeoutMs });
+      const sim = await SimPhone.load(this.options.state, phone, ctx.clock);
+      return runAdb(sim, job.params.command as PhoneCommand, { obsDir: this.options.obsDir, signal: ctx.signal });
     }
     if (job.operation === 'phone.update-property') {
       await this.work(job.operation, ctx);
       return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
     }
-    const transitional = { 'phone.restart': PhoneStatus.Restarting, 'phone.reset': PhoneStatus.Resetting, 'phone.stop': PhoneStatus.Stopping }[
-      job.operation as 'phone.restart'
-    ];
-    await this.work(job.operation, ctx, { phones: [{ phoneId: phone.phone_id, status: transitional }] });
+    const op = job.operation as keyof typeof POWER;
+    const cut = await withinLimit(ctx, this.work(op, ctx, { phones: [{ phoneId: phone.phoneId, status: POWER[op].during }] }), {
+      phones: [{ phoneId: phone.phoneId, status: POWER[op].failed }],
+    });
+    if (cut) return cut;
     // A factory reset also drops what the user put on the phone: apps, files under /data, settings.
-    if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.db, phone, ctx.clock)).wipe();
+    if (job.operation === 'phone.reset') await (await SimPhone.load(this.options.state, phone, ctx.clock)).wipe();
     return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
   }
 
@@ -125,18 +136,23 @@ export class SimDriver implements Driver {
     const server = job.server;
     if (!server) return fail(Errors.batchInvalidServerId, 'The server no longer exists.');
     if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal && server.status !== ServerStatus.Starting) {
-      return fail(Errors.serverNotAvailable, `Server ${server.server_id} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
+      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
     const phones = (job.serverPhones ?? []).filter((p) => p.status !== PhoneStatus.Frozen);
-    await this.work(job.operation, ctx, {
-      servers: [{ serverId: server.server_id, status: ServerStatus.Starting }],
-      phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Restarting })),
+    const working = this.work(job.operation, ctx, {
+      servers: [{ serverId: server.serverId, status: ServerStatus.Starting }],
+      phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.Restarting })),
     });
+    const cut = await withinLimit(ctx, working, {
+      servers: [{ serverId: server.serverId, status: ServerStatus.Abnormal }],
+      phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.RestartFailed })),
+    });
+    if (cut) return cut;
     return {
       ok: true,
       effects: {
-        servers: [{ serverId: server.server_id, status: ServerStatus.Normal }],
-        phones: phones.map((p) => ({ phoneId: p.phone_id, status: PhoneStatus.Running })),
+        servers: [{ serverId: server.serverId, status: ServerStatus.Normal }],
+        phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.Running })),
       },
     };
   }
@@ -151,6 +167,21 @@ export class SimDriver implements Driver {
 }
 
 /**
+ * Wait for `work`; when the job's time limit stops it, the outcome is a CPS.0904 failure that leaves
+ * the fleet as `leftAs` says (an unfinished restart shows as a failed one).
+ */
+async function withinLimit(ctx: DriverContext, work: Promise<void>, leftAs: FleetEffects): Promise<DriverOutcome | undefined> {
+  try {
+    await work;
+    return undefined;
+  } catch (err) {
+    const limit = timeLimitReached(ctx.signal);
+    if (!limit) throw err;
+    return { ...timedOutOutcome(limit.limitMs), effects: leftAs };
+  }
+}
+
+/**
  * Jobs on one phone never overlap, so a phone found mid-transition (resetting, restarting, stopping)
  * was left there by an operation that was interrupted: it counts as abnormal, which every recovery
  * operation may start from.
@@ -160,18 +191,18 @@ function settledStatus(status: number): number {
   return inTransition.includes(status) ? PhoneStatus.Abnormal : status;
 }
 
-function finalPhoneState(operation: string, phone: PhoneRow, params: Record<string, unknown>) {
+function finalPhoneState(operation: string, phone: Phone, params: Record<string, unknown>) {
   const imageId = typeof params.imageId === 'string' ? params.imageId : undefined;
   const update = (params.property as Properties | undefined) ?? undefined;
   switch (operation) {
     case 'phone.stop':
-      return { phoneId: phone.phone_id, status: PhoneStatus.Stopped };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Stopped };
     case 'phone.update-property':
-      return { phoneId: phone.phone_id, property: mergeProperty(phone.property, update ?? {}) };
+      return { phoneId: phone.phoneId, property: mergeProperty(phone.property, update ?? {}) };
     case 'phone.reset':
       // A factory reset drops custom properties, then applies the ones given with the reset.
-      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Running, imageId, property: formatProperty(update ?? {}) };
     default:
-      return { phoneId: phone.phone_id, status: PhoneStatus.Running, imageId, property: update ? mergeProperty(phone.property, update) : undefined };
+      return { phoneId: phone.phoneId, status: PhoneStatus.Running, imageId, property: update ? mergeProperty(phone.property, update) : undefined };
   }
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_TIMER_MS } from '../../domain/limits.js';
 import type { CommandResult } from '../outcome.js';
 import type { FileNode, SimPhone } from './android.js';
 
@@ -115,6 +116,29 @@ function options(args: string[]): { flags: Set<string>; rest: string[] } {
     else rest.push(a);
   }
   return { flags, rest };
+}
+
+/**
+ * A decimal integer as the shell reads one: an optional sign and digits, nothing else (no 0x10,
+ * 1e3, Infinity or spaces), within [min, max].
+ */
+function integer(text: string, min: number, max: number): number | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= min && n <= max ? n : undefined;
+}
+
+const UNIT_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** toybox sleep's DURATION in ms: a decimal fraction with an optional s, m, h or d. */
+function duration(text: string | undefined): number | undefined {
+  const m = text === undefined ? null : /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+/** Wait `ms` in steps a timer takes (a longer delay would fire at once); the signal cuts it short. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  for (let left = ms; left > 0; left -= MAX_TIMER_MS) await sleep(Math.min(left, MAX_TIMER_MS), undefined, signal ? { signal } : undefined);
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -260,9 +284,9 @@ const wm: Builtin = async (phone, args, io) => {
   const d = phone.display();
   const spec =
     what === 'size'
-      ? { ns: 'global', key: 'display_size_forced', label: 'size', physical: `${d.width}x${d.height}`, valid: /^\d+x\d+$/, stored: (v: string) => v.replace('x', ','), shown: (v: string) => v.replace(',', 'x') }
+      ? { ns: 'global', key: 'display_size_forced', label: 'size', physical: `${d.width}x${d.height}`, parts: 2, stored: (v: string) => v.replace('x', ','), shown: (v: string) => v.replace(',', 'x') }
       : what === 'density'
-        ? { ns: 'secure', key: 'display_density_forced', label: 'density', physical: String(d.density), valid: /^\d+$/, stored: (v: string) => v, shown: (v: string) => v }
+        ? { ns: 'secure', key: 'display_density_forced', label: 'density', physical: String(d.density), parts: 1, stored: (v: string) => v, shown: (v: string) => v }
         : undefined;
   if (!spec) {
     print(io, 'usage: wm size [WxH|reset] | wm density [DPI|reset]\n');
@@ -273,7 +297,8 @@ const wm: Builtin = async (phone, args, io) => {
     return 0;
   }
   if (value !== undefined) {
-    if (!spec.valid.test(value)) {
+    const numbers = value.split('x');
+    if (numbers.length !== spec.parts || numbers.some((n) => !/^\d+$/.test(n) || integer(n, 1, 2 ** 31 - 1) === undefined)) {
       print(io, `Error: bad ${spec.label} ${value}\n`);
       return 255;
     }
@@ -351,8 +376,15 @@ const BUILTINS: Record<string, Builtin> = {
     print(io, (noNewline ? args.slice(1) : args).join(' ') + (noNewline ? '' : '\n'));
     return 0;
   },
-  exit: async (_phone, args) => {
-    throw new ExitScript(Number(args[0] ?? 0) & 0xff);
+  exit: async (_phone, args, io) => {
+    if (args[0] === undefined) throw new ExitScript(0);
+    const n = integer(args[0], -(2 ** 31), 2 ** 31 - 1);
+    if (n === undefined) {
+      // mksh (Android's sh) still exits, with status 1.
+      print(io, `${SH}: exit: ${args[0]}: bad number\n`);
+      throw new ExitScript(1);
+    }
+    throw new ExitScript(n & 0xff);
   },
   false: async () => 1,
   getprop,
@@ -368,12 +400,12 @@ const BUILTINS: Record<string, Builtin> = {
   },
   settings,
   sleep: async (_phone, args, io) => {
-    const seconds = Number(args[0]);
-    if (!args[0] || !Number.isFinite(seconds) || seconds < 0) {
+    const ms = duration(args[0]);
+    if (ms === undefined) {
       print(io, `sleep: invalid number '${args[0] ?? ''}'\n`);
       return 1;
     }
-    await sleep(seconds * 1000, undefined, io.signal ? { signal: io.signal } : undefined);
+    await pause(ms, io.signal);
     return 0;
   },
   true: async () => 0,

@@ -1,14 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { isCommandName, parseCommand, type CommandName, type PhoneCommand } from '../../domain/commands.js';
-import { CphError, Errors, invalidParameter } from '../../domain/errors.js';
+import { isCommandName, parseCommand, type PhoneCommand, type ShellCommand } from '../../domain/commands.js';
+import { CphError, Errors } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import type { Engine } from '../../engine/engine.js';
-import { Operations, type OperationDef } from '../../engine/operations.js';
-import type { Submitted } from '../../engine/submit.js';
-import { takeCallSlot } from '../../store/rateLimits.js';
+import type { CommandTargets } from '../../engine/syncCommands.js';
 import { errorBody, errorResponses, projectParams } from '../schemas/common.js';
 import { commandsBody, commandsResponse, syncCommandsResponse } from '../schemas/commands.js';
-import { syncJob } from '../wire.js';
 
 type ProjectParams = { project_id: string };
 interface CommandsBody {
@@ -18,14 +15,6 @@ interface CommandsBody {
   server_ids?: string[];
 }
 
-const OPERATION: Record<CommandName, OperationDef> = {
-  install: Operations.install,
-  'install-multiple': Operations.install,
-  uninstall: Operations.uninstall,
-  push: Operations.push,
-  shell: Operations.shell,
-};
-
 function checkedCommand(body: CommandsBody): PhoneCommand {
   if (!isCommandName(body.command)) throw new CphError(Errors.invalidCommand);
   const parsed = parseCommand(body.command, body.content);
@@ -33,13 +22,12 @@ function checkedCommand(body: CommandsBody): PhoneCommand {
   return parsed.value;
 }
 
-/** One job per phone: the listed phones, else every phone of the listed servers. */
-function submit(engine: Engine, requestId: string, projectId: string, body: CommandsBody, params: Record<string, unknown>, maxPhones?: number): Promise<Submitted> {
-  const op = OPERATION[(params.command as PhoneCommand).command];
-  if (body.phone_ids) return engine.submitPhones(requestId, projectId, op, body.phone_ids.map((phoneId) => ({ phoneId, params })));
-  if (body.server_ids) return engine.submitServerPhones(requestId, projectId, op, body.server_ids, params, maxPhones);
-  throw new CphError(Errors.phoneIdsEmpty, 'Give phone_ids or server_ids.');
+function checkedShell(body: CommandsBody): ShellCommand {
+  if (body.command !== 'shell') throw new CphError(Errors.invalidCommand, 'Sync commands run shell only.');
+  return checkedCommand(body) as ShellCommand;
 }
+
+const targetsOf = (body: CommandsBody): CommandTargets => ({ phoneIds: body.phone_ids, serverIds: body.server_ids });
 
 export async function commandRoutes(app: FastifyInstance, { engine }: { engine: Engine }): Promise<void> {
   const tags = ['commands'];
@@ -62,8 +50,7 @@ export async function commandRoutes(app: FastifyInstance, { engine }: { engine: 
       },
     },
     async (req) => {
-      const command = checkedCommand(req.body);
-      const r = await submit(engine, req.id, req.params.project_id, req.body, { command });
+      const r = await engine.submitCommand(req.id, req.params.project_id, checkedCommand(req.body), targetsOf(req.body));
       return { request_id: r.requestId, jobs: r.jobs };
     },
   );
@@ -83,23 +70,12 @@ export async function commandRoutes(app: FastifyInstance, { engine }: { engine: 
       },
     },
     async (req, reply) => {
-      const start = Date.now();
-      if (req.body.command !== 'shell') throw new CphError(Errors.invalidCommand, 'Sync commands run shell only.');
-      const command = checkedCommand(req.body);
-      if (req.body.phone_ids && req.body.phone_ids.length > sync.maxPhones) throw new CphError(invalidParameter('phone_ids'), `At most ${sync.maxPhones} phones per call.`);
-      const projectId = req.params.project_id;
-      const now = engine.deps.clock.now();
-      const slot = await takeCallSlot(engine.deps.db, engine.deps.dialect, { projectId, name: 'sync-commands', now, windowMs: sync.windowMs, max: sync.callsPerWindow });
-      if (!slot.ok) {
-        const seconds = Math.ceil(slot.retryAfterMs / 1000);
-        reply.header('Retry-After', String(seconds));
-        throw new CphError(Errors.tooManySyncCommands, `At most ${sync.callsPerWindow} calls per minute per project; try again in ${seconds} s.`);
+      const r = await engine.runSyncCommand(req.id, req.params.project_id, checkedShell(req.body), targetsOf(req.body));
+      if (!r.ok) {
+        reply.header('Retry-After', String(r.retryAfterSeconds));
+        throw r.error;
       }
-      // A command that could not start before the call ends is failed, not run after the caller left.
-      const params = { command, timeoutMs: sync.perPhoneMs, notAfter: now + sync.perCallMs };
-      const r = await submit(engine, req.id, projectId, req.body, params, sync.maxPhones);
-      const done = new Map((await engine.waitForJobs(projectId, r.jobs.map((j) => j.job_id), start + sync.perCallMs)).map((j) => [j.job_id, j]));
-      return { request_id: r.requestId, jobs: r.jobs.map((j) => syncJob(j, done.get(j.job_id))) };
+      return { request_id: r.requestId, jobs: r.jobs };
     },
   );
 }

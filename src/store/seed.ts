@@ -1,8 +1,8 @@
-import { newId, type IdGenerator } from '../../domain/ids.js';
-import { PhoneStatus, ServerStatus } from '../../domain/status.js';
-import type { Db } from '../../store/db.js';
-import { insertImages, insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from '../../store/fleet.js';
-import { insertProject } from '../../store/projects.js';
+import { newId, type IdGenerator } from '../domain/ids.js';
+import { PhoneStatus, ServerStatus } from '../domain/status.js';
+import type { Db } from './db.js';
+import { insertImages, insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from './fleet.js';
+import { insertProject } from './projects.js';
 
 /** The public images every simulated project can reset to. */
 export const SIM_IMAGES: ImageRow[] = [

@@ -1,0 +1,43 @@
+/**
+ * The fleet as its drivers see it (simulated phones, or real devices behind adb): what a job acts
+ * on and what it changes. The engine maps stored rows to these, so a driver never knows the store.
+ */
+
+export interface Phone {
+  phoneId: string;
+  serverId: string;
+  name: string;
+  /** CPH's phone model (`rx1.cp.c15.d46.e1v1`): its looks and hardware. */
+  modelName: string;
+  imageId: string;
+  /** PhoneStatus. */
+  status: number;
+  /** Custom system properties as CPH's JSON string (`{"name":"value",…}`). */
+  property: string;
+  /** Where its adb listens, on its server's network. */
+  ip: string;
+  listenPort: number;
+  createTime: number;
+}
+
+export interface Server {
+  serverId: string;
+  name: string;
+  /** ServerStatus. */
+  status: number;
+  ip: string;
+}
+
+export interface Image {
+  imageId: string;
+  imageName: string;
+  imageVersion: string;
+  /** `Android 12`: the release its phones run. */
+  osName: string;
+}
+
+/** What a finished (or starting) operation does to the fleet, applied in the job's transaction. */
+export interface FleetEffects {
+  phones?: { phoneId: string; status?: number; imageId?: string; property?: string }[];
+  servers?: { serverId: string; status?: number }[];
+}

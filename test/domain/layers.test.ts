@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+
+/** Every module a source file under `dir` imports, as "file -> src/…" lines. */
+function importsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(SRC, dir), { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('.ts')) continue;
+    const file = join(SRC, dir, entry);
+    for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+      out.push(`${relative(SRC, file)} -> ${relative(SRC, join(file, '..', m[1]!))}`);
+    }
+  }
+  return out;
+}
+
+test('drivers speak domain types: nothing under src/fleet imports the store, the engine or HTTP', () => {
+  const imports = importsUnder('fleet');
+  expect(imports.length).toBeGreaterThan(0);
+  expect(imports.filter((line) => /-> (store|engine|http|runtime|cli|auth)\//.test(line))).toEqual([]);
+});
+
+test('src/domain imports nothing of ours outside it', () => {
+  expect(importsUnder('domain').filter((line) => !/-> domain\//.test(line))).toEqual([]);
+});
