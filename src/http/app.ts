@@ -13,7 +13,7 @@ import { AnswerBatch } from './batch.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
 import { commandRoutes } from './routes/commands.js';
 import { iamRoutes } from './routes/iam.js';
@@ -45,6 +45,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     // Calls arriving while it closes are refused in CPH's format (see the onRequest hook), not Fastify's.
     return503OnClosing: false,
+    // Answers made outside the request cycle, in CPH's format too.
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   const checkProject = projectChecker(o.db);
