@@ -36,6 +36,10 @@ export interface Config {
   retentionDays: number;
   /** On SIGTERM, how long running jobs get to finish before they are handed back. */
   shutdownGraceMs: number;
+  /** HTTP: how long a client may take to send a request's headers, the whole request, and how long an idle connection stays open. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
@@ -68,6 +72,11 @@ export const DEFAULTS = {
   pollMs: 500,
   retentionDays: 30,
   shutdownGraceMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than the 60 s idle time-out common to load balancers: a proxy in front closes an idle
+  // connection before we do, and never sends a call on one we are closing.
+  keepAliveTimeoutMs: 72_000,
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,
