@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChild, type ChildNode } from '../helpers/child.js';
@@ -64,6 +65,23 @@ describe.each(['off', 'verify'] as const)('slow and idle clients are closed (aut
   });
 });
 
+/** POST `bytes` bytes with node:http as a client does: the answer, or the error the client saw. */
+function postBody(port: number, bytes: number, headers: Record<string, string> = {}): Promise<{ status?: number; connection?: string; body?: any; error?: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: BATCH_STOP, headers: { 'content-type': 'application/json', 'content-length': String(bytes), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end(Buffer.alloc(bytes, 'a'));
+    // A client busy elsewhere for a moment: the answer waits unread in its socket meanwhile.
+    const until = Date.now() + 50;
+    while (Date.now() < until);
+  });
+}
+
 /** `opencph serve` in a process of its own, on a store of its own, stopped after the file's tests. */
 function servePerFile(args: string[], env: Record<string, string> = {}): () => number {
   let child: ChildNode;
@@ -92,5 +110,24 @@ describe('opencph serve', () => {
     const idle = parseAnswer(await untilServerCloses(port(), (s) => s.write('GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')));
     expectCphError(idle, 404, 'APIGW.0101');
     expect(idle.headers['keep-alive']).toBe('timeout=0');
+  });
+});
+
+describe.each(['off', 'verify'] as const)('a body over the limit (auth %s)', (auth) => {
+  // The server in a process of its own: the client below holds up its own event loop.
+  const port = servePerFile(['--auth', auth]);
+
+  it('is answered 413 with Connection: close, and every client reads that answer', async () => {
+    // 2 MiB, as clients send it; 8 MiB more than loopback's socket buffers hold, so the client is
+    // still writing when the answer comes.
+    for (const bytes of [2 * 1024 * 1024, 8 * 1024 * 1024]) {
+      const seen: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await postBody(port(), bytes);
+        seen.push(r.error ?? `${r.status} ${r.connection} ${r.body?.error_code}`);
+        if (r.body) expect(r.body.request_id).toMatch(/^[0-9a-f]{32}$/);
+      }
+      expect(seen).toEqual(Array(20).fill('413 close APIGW.0201'));
+    }
   });
 });

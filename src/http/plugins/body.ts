@@ -75,3 +75,12 @@ export function closeGracefully(socket: Socket): void {
   socket.once('close', () => clearTimeout(timer));
   socket.resume();
 }
+
+/**
+ * Once the answer on `socket` is written, close it gracefully rather than destroy it. node:http
+ * ends a connection whose answer says `Connection: close` with `socket.destroySoon()`; this socket's
+ * own one is replaced.
+ */
+export function closeAfterAnswer(socket: Socket | null): void {
+  if (socket) socket.destroySoon = () => closeGracefully(socket);
+}

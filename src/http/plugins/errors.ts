@@ -4,7 +4,7 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { CphError, Errors, invalidParameter, type CatalogueEntry } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { closeGracefully } from './body.js';
+import { closeAfterAnswer, closeGracefully } from './body.js';
 
 export interface Rendered {
   status: number;
@@ -81,6 +81,12 @@ function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
+  // A body too large is refused before it is read: the connection closes after the answer, and
+  // closes gently so that the rest of the body still on its way does not reset it first.
+  if (e.status === Errors.bodyTooLarge.status) {
+    reply.header('Connection', 'close');
+    if (!req.raw.complete) closeAfterAnswer(req.raw.socket);
+  }
   return reply.code(e.status).type('application/json').send(errorAnswer(req.id, e));
 }
 
