@@ -54,11 +54,12 @@ async function readAll(stream: AsyncIterable<unknown>, limit: number): Promise<B
  */
 export const LINGER = { ms: 5_000, bytes: 16 * 1024 * 1024 } as const;
 
+const lingering = new WeakSet<Socket>();
+
 /**
  * End our side of the connection (after whatever is written), read and drop what the client still
  * sends until it ends its side or LINGER runs out, then destroy the socket.
  */
-const lingering = new WeakSet<Socket>();
 export function closeGracefully(socket: Socket): void {
   if (lingering.has(socket)) return;
   lingering.add(socket);
