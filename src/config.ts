@@ -39,6 +39,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long each kind of job may run before it fails with CPS.0904 (ms). */
   timeLimits: TimeLimits;
+  /** HTTP: how long a client may take to send a request's headers, the whole request, and how long an idle connection stays open. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   logLevel: string;
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
@@ -72,6 +76,11 @@ export const DEFAULTS = {
   retentionDays: 30,
   shutdownGraceMs: 10_000,
   timeLimits: DEFAULT_TIME_LIMITS,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than the 60 s idle time-out common to load balancers: a proxy in front closes an idle
+  // connection before we do, and never sends a call on one we are closing.
+  keepAliveTimeoutMs: 72_000,
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,

@@ -71,3 +71,25 @@ export function timeLimitOptions(): Option[] {
 export function timeLimitConfig(opts: Record<string, unknown>): TimeLimits {
   return Object.fromEntries(TIME_LIMIT_KINDS.map((kind) => [kind, opts[`${kind}TimeLimit`] as number])) as Record<TimeLimitKind, number>;
 }
+
+/** How long a client may take to send a request, and keep an idle connection (see README, Limits and time-outs). */
+export function httpTimeoutOptions(): Option[] {
+  return [
+    new Option('--headers-timeout <ms>', 'a request whose headers have not all arrived by then answers 408 and its connection closes')
+      .env('OPENCPH_HEADERS_TIMEOUT_MS')
+      .default(DEFAULTS.headersTimeoutMs)
+      .argParser(int('headers-timeout', 100, MAX_TIMER_MS)),
+    new Option('--request-timeout <ms>', 'a request (headers and body) not received in full by then answers 408 and its connection closes')
+      .env('OPENCPH_REQUEST_TIMEOUT_MS')
+      .default(DEFAULTS.requestTimeoutMs)
+      .argParser(int('request-timeout', 100, MAX_TIMER_MS)),
+    new Option('--keep-alive-timeout <ms>', 'an idle connection between two requests closes after this')
+      .env('OPENCPH_KEEP_ALIVE_TIMEOUT_MS')
+      .default(DEFAULTS.keepAliveTimeoutMs)
+      .argParser(int('keep-alive-timeout', 100, MAX_TIMER_MS)),
+  ];
+}
+
+export function httpTimeoutConfig(opts: Record<string, unknown>): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'> {
+  return { headersTimeoutMs: opts.headersTimeout as number, requestTimeoutMs: opts.requestTimeout as number, keepAliveTimeoutMs: opts.keepAliveTimeout as number };
+}

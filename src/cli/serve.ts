@@ -3,7 +3,7 @@ import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
 import type { Logger } from 'pino';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
-import { authOption, countOrAuto, databaseOption, dataDirOption, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
+import { authOption, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -90,6 +90,7 @@ export function serveCommand(): Command {
         logLevel: opts.logLevel,
         auth: opts.auth,
         ...identityConfig(opts),
+        ...httpTimeoutConfig(opts),
       } satisfies Partial<Config>);
       // Signals are handled from the start: one that comes while the node starts (migrations, API
       // processes coming up) stops it as soon as it is up, and the banner comes after.
@@ -119,7 +120,7 @@ export function serveCommand(): Command {
       if (node.url) printBanner(node.url, config);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
-  for (const option of [...timeLimitOptions(), ...identityOptions()]) cmd.addOption(option);
+  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }
 

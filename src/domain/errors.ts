@@ -48,6 +48,10 @@ export const Errors = {
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   bodyTooLarge: entry(413, 'APIGW.0201', 'Request entity too large.'),
   unsupportedMediaType: entry(415, 'APIGW.0201', 'Unsupported media type.'),
+  badRequest: entry(400, 'APIGW.0201', 'Bad request.'),
+  requestTimeout: entry(408, 'APIGW.0201', 'Request timeout.'),
+  uriTooLong: entry(414, 'APIGW.0201', 'Request URI too long.'),
+  headersTooLarge: entry(431, 'APIGW.0201', 'Request headers too large.'),
   unauthorized: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information.'),
   // API gateway: why a credential was refused (the gateway's own phrases where its FAQ documents them)
   credentialsMissing: entry(401, 'APIGW.0301', 'Incorrect IAM authentication information: x-auth-token not found. Send X-Auth-Token or an SDK-HMAC-SHA256 Authorization header.'),

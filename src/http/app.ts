@@ -13,7 +13,7 @@ import { AnswerBatch } from './batch.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
 import { commandRoutes } from './routes/commands.js';
 import { iamRoutes } from './routes/iam.js';
@@ -32,6 +32,18 @@ export interface AppOptions {
   /** Where the one line per request goes (see log.ts); by default beside `logger`. */
   accessLog?: AccessLog;
   version: string;
+  /** How long a client may take to send a request, and keep an idle connection; see HttpTimeouts. */
+  timeouts: HttpTimeouts;
+}
+
+/** In milliseconds. A slow or idle client cannot hold a connection longer than these. */
+export interface HttpTimeouts {
+  /** From the start of a request to the end of its headers. */
+  headersMs: number;
+  /** From the start of a request to the end of its body. */
+  requestMs: number;
+  /** An idle connection between two requests. */
+  keepAliveMs: number;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -45,6 +57,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     // Calls arriving while it closes are refused in CPH's format (see the onRequest hook), not Fastify's.
     return503OnClosing: false,
+    // Time-outs: node:http answers 408 (clientErrorHandler) and closes the connection.
+    requestTimeout: o.timeouts.requestMs,
+    keepAliveTimeout: o.timeouts.keepAliveMs,
+    http: {
+      // node:http refuses a headers time-out longer than the request's.
+      headersTimeout: Math.min(o.timeouts.headersMs, o.timeouts.requestMs),
+      // How often node:http looks for requests past their time-outs (30 s by default, as long as a time-out).
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(o.timeouts.headersMs, o.timeouts.requestMs) / 4))),
+    },
+    // Answers made outside the request cycle, in CPH's format too.
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   const checkProject = projectChecker(o.db);

@@ -1,6 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { CphError, Errors, invalidParameter, type CatalogueEntry } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import { closeAfterAnswer, closeGracefully } from './body.js';
 
 export interface Rendered {
   status: number;
@@ -60,6 +64,10 @@ function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
     return render(entryFor(fieldOf(err), req));
   }
   switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return render(Errors.badRequest, 'The path is not valid percent-encoded UTF-8.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return render(Errors.uriTooLong);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return render(Errors.bodyTooLarge);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -73,6 +81,12 @@ function toRendered(err: FastifyError, req: FastifyRequest): Rendered {
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, e: Rendered): FastifyReply {
+  // A body too large is refused before it is read: the connection closes after the answer, and
+  // closes gently so that the rest of the body still on its way does not reset it first.
+  if (e.status === Errors.bodyTooLarge.status) {
+    reply.header('Connection', 'close');
+    if (!req.raw.complete) closeAfterAnswer(req.raw.socket);
+  }
   return reply.code(e.status).type('application/json').send(errorAnswer(req.id, e));
 }
 
@@ -95,12 +109,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toRendered(err, req);
+    // Fastify reads the body of a call with no route before its not-found handler: a body it cannot
+    // read (no content type, one it does not take, not JSON) still answers that the API is not there.
+    if (req.is404 && e.status >= 400 && e.status < 500 && e.status !== Errors.bodyTooLarge.status) return notFound(req, reply);
     // A CphError is an answer we chose (a 503 while shutting down, say): the access line says it.
     if (e.status >= 500 && !(err instanceof CphError)) req.log.error({ err }, 'request failed');
     return sendError(req, reply, e);
   });
 
-  app.setNotFoundHandler((req, reply) => {
+  const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = req.url.split('?')[0] ?? '/';
     const other = (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter((m) => m !== req.method && routes.find(m, path));
     if (other.length > 0) {
@@ -108,5 +125,37 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return errorResponder(req, reply, Errors.methodNotAllowed, `${req.method} is not allowed here; use ${other.join(' or ')}.`);
     }
     return errorResponder(req, reply, Errors.apiNotFound);
-  });
+  };
+  app.setNotFoundHandler(notFound);
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path the router cannot decode (`%FF`, `%zz`) or a path parameter
+ * past its length limit. These calls never reach the hooks, so the request id header is set here.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('X-Request-Id', req.id);
+  void sendError(req, reply, toRendered(err, req));
+}
+
+/**
+ * Fastify's `clientErrorHandler`, for what node:http refuses before any request exists: a
+ * malformed request, headers too large, a request not received within the time-outs. Answered in
+ * CPH's format on the raw socket, with a request id of its own; then the connection closes.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  this.log.debug({ err }, 'client error');
+  // An answer already under way (a request that timed out while its answer was being written) is not interrupted.
+  const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !started) {
+    const entry = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? Errors.requestTimeout : err.code === 'HPE_HEADER_OVERFLOW' ? Errors.headersTooLarge : Errors.badRequest;
+    const id = newId();
+    const body = JSON.stringify(errorAnswer(id, render(entry)));
+    socket.end(
+      `HTTP/1.1 ${entry.status} ${STATUS_CODES[entry.status]}\r\nX-Request-Id: ${id}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  closeGracefully(socket);
 }

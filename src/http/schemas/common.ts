@@ -29,11 +29,26 @@ export const errorResponses = {
   500: { description: 'Internal error', ...errorBody },
 } as const;
 
+/**
+ * How a number is written in a query string or a path: decimal digits, an optional minus sign, no
+ * exponent, sign `+`, space, hex or `Infinity`. Every integer field there is held to it (validation.ts).
+ */
+export const DECIMAL_INTEGER = '^-?[0-9]+$';
+
+/**
+ * An integer in a query string. The bounds default to the integers JavaScript holds exactly
+ * (±(2^53−1)): both stores take 64-bit integers, so no value that passes reaches them as a
+ * datatype error, and no two texts that pass mean the same number.
+ */
+export function queryInteger(minimum: number = -Number.MAX_SAFE_INTEGER, maximum: number = Number.MAX_SAFE_INTEGER) {
+  return { type: 'integer', minimum, maximum, pattern: DECIMAL_INTEGER } as const;
+}
+
 /** `offset`/`limit` query parameters; violations answer CPS.0002. */
 export function pageQuery(limitMax: number, limitDefault: number) {
   return {
-    offset: { type: 'integer', minimum: 0, default: 0 },
-    limit: { type: 'integer', minimum: 1, maximum: limitMax, default: limitDefault },
+    offset: { ...queryInteger(0), default: 0 },
+    limit: { ...queryInteger(1, limitMax), default: limitDefault },
   } as const;
 }
 

@@ -1,5 +1,5 @@
 import { Limits } from '../../domain/limits.js';
-import { pageQuery } from './common.js';
+import { pageQuery, queryInteger } from './common.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -62,8 +62,8 @@ export const listPhonesQuery = {
     ...pageQuery(Limits.listPhones.limitMax, Limits.listPhones.limitDefault),
     phone_name: { type: 'string', maxLength: 65, description: 'Substring of the phone name' },
     server_id: { type: 'string', maxLength: 32 },
-    status: { type: 'integer' },
-    type: { type: 'integer', enum: [0, 1] },
+    status: queryInteger(),
+    type: { ...queryInteger(0, 1), enum: [0, 1] },
   },
 } as const;
 
@@ -117,9 +117,9 @@ export const listServersQuery = {
     server_id: { type: 'string', maxLength: 32 },
     network_version: { type: 'string', enum: ['v1', 'v2'] },
     phone_model_name: { type: 'string', maxLength: 64 },
-    create_since: { type: 'integer', description: 'Created at or after, milliseconds since the epoch' },
-    create_until: { type: 'integer', description: 'Created at or before, milliseconds since the epoch' },
-    status: { type: 'integer' },
+    create_since: { ...queryInteger(), description: 'Created at or after, milliseconds since the epoch' },
+    create_until: { ...queryInteger(), description: 'Created at or before, milliseconds since the epoch' },
+    status: queryInteger(),
   },
 } as const;
 
