@@ -14,10 +14,12 @@ import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.
 /**
  * Generated bad input on every route of the running app, with authentication off and verified:
  * whatever arrives, the answer is below 500, an error is `{request_id, error_code, error_msg}` with
- * the `X-Request-Id` it came with and a code of the catalogue, the node still answers afterwards
- * and every job the calls made finishes. Routes come from the app's own route table, so a new route
- * is fuzzed without a change here. Every failure found in a run is listed at the end, once per kind
- * and route, with the seed. OPENCPH_FUZZ_SEED and OPENCPH_FUZZ_RUNS change the run.
+ * the `X-Request-Id` it came with and a code of the catalogue, a method a routed path does not take
+ * answers 405, a correctly signed call never counts as a signature failure, the node still answers
+ * afterwards and every job the calls made finishes. Routes come from the app's own route table, so
+ * a new route is fuzzed without a change here. Every failure found in a run is listed at the end,
+ * once per kind, with the routes it showed on, a call to replay and the seed.
+ * OPENCPH_FUZZ_SEED and OPENCPH_FUZZ_RUNS change the run.
  */
 
 const SEED = Number(process.env.OPENCPH_FUZZ_SEED ?? 20261207);
