@@ -16,6 +16,7 @@ import { registerJsonBody } from './plugins/body.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
 import { commandRoutes } from './routes/commands.js';
+import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
 import { jobRoutes, listJobsLane } from './routes/jobs.js';
 import { phoneRoutes } from './routes/phones.js';
@@ -123,6 +124,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   // IAM lives beside CPH, outside its project scope: these calls have no project in the path.
   await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator });
+  await app.register(healthRoutes);
 
   await app.register(
     async (cph) => {
