@@ -472,8 +472,8 @@ describe.each(['off', 'verify'] as const)('fuzz: bad input on every route (--aut
     const servers = (await db.selectFrom('servers').select('server_id').execute()).map((r) => r.server_id);
     const submitted = await sendSigned(t.node.port, DEFAULT_KEY, 'POST', `/v1/${PROJECT}/cloud-phone/phones/batch-restart`, { body: { phones: [{ phone_id: phones[0] }] } });
     expect(submitted.status, submitted.text).toBe(200);
-    requestIds.add(submitted.json.request_id);
-    const known = [...phones, ...servers, submitted.json.request_id as string, submitted.json.jobs[0].job_id as string, PROJECT];
+    requestIds.add(submitted.body.request_id);
+    const known = [...phones, ...servers, submitted.body.request_id as string, submitted.body.jobs[0].job_id as string, PROJECT];
     const token = auth === 'verify' ? (await getToken(t.node.port, passwordAuth(DEFAULTS.defaultUser, DEFAULTS.defaultPassword, DEFAULTS.defaultAccount, { id: PROJECT }))).token! : 'not-a-token';
     const otherKey = await createAccessKey({ db, clock: { now: Date.now }, ids: newId }, { account: DEFAULTS.defaultAccount, user: DEFAULTS.defaultUser });
     const ids = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 2, arbitrary: hex(32) }, { weight: 1, arbitrary: badSegment });
@@ -526,7 +526,7 @@ describe.each(['off', 'verify'] as const)('fuzz: bad input on every route (--aut
   it('still answers a normal call afterwards', async () => {
     const r = await sendSigned(t.node.port, DEFAULT_KEY, 'GET', `/v1/${PROJECT}/cloud-phone/phones`);
     expect(r.status, r.text).toBe(200);
-    expect(r.json.phones.length).toBe(6);
+    expect(r.body.phones.length).toBe(6);
   });
 
   it('leaves no job running once the calls have been answered', async () => {
@@ -540,7 +540,7 @@ describe.each(['off', 'verify'] as const)('fuzz: bad input on every route (--aut
     for (let i = 0; i < ids.length; i += Limits.listJobs.maxRequestIds) {
       const r = await sendSigned(t.node.port, DEFAULT_KEY, 'GET', `/v1/${PROJECT}/cloud-phone/jobs?request_ids=${ids.slice(i, i + Limits.listJobs.maxRequestIds).join(',')}`);
       expect(r.status, r.text).toBe(200);
-      expect(r.json.jobs.filter((j: { status: number }) => j.status === 1)).toEqual([]);
+      expect(r.body.jobs.filter((j: { status: number }) => j.status === 1)).toEqual([]);
     }
   });
 });
