@@ -47,6 +47,9 @@ export interface HttpTimeouts {
   keepAliveMs: number;
 }
 
+/** How paths are matched; the error handler's mirror of the route table matches the same way. */
+const ROUTER_OPTIONS = { maxParamLength: 8192, ignoreTrailingSlash: true };
+
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
@@ -55,7 +58,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     genReqId: () => newId(),
     bodyLimit: Limits.bodyBytes,
     // Ids in paths are at most 32 bytes; longer paths are still answered, in CPH's error format.
-    routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
+    routerOptions: ROUTER_OPTIONS,
     // Calls arriving while it closes are refused in CPH's format (see the onRequest hook), not Fastify's.
     return503OnClosing: false,
     // Time-outs: node:http answers 408 (clientErrorHandler) and closes the connection.
@@ -73,7 +76,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
 
   const checkProject = projectChecker(o.db);
-  registerErrorHandling(app);
+  registerErrorHandling(app, ROUTER_OPTIONS);
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
 

@@ -21,11 +21,11 @@ export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void 
     }
   });
 
-  // GET bodies are never parsed, yet a client may send and sign one (the SDK's own IAM calls send
+  // GET and HEAD bodies are never parsed, yet a client may send and sign one (the SDK's own IAM calls send
   // "{}" with GET): keep the bytes for the signature check. A callback hook: it runs on every
   // request, and nearly all of them pass straight through.
   app.addHook('preParsing', (req, _reply, payload, done) => {
-    if (req.method !== 'GET' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return done(null, payload);
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return done(null, payload);
     readAll(payload, bodyLimit).then(
       (bytes) => {
         req.rawBody = bytes;

@@ -98,9 +98,10 @@ function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: Catalog
  * One place renders every error as CPH does: `{request_id, error_code, error_msg}`, never a stack.
  * Unknown paths answer 404 and known paths with another method 405, both in the gateway's words.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
-  // A mirror of the route table, to tell "no such API" from "not with this method".
-  const routes = FindMyWay();
+export function registerErrorHandling(app: FastifyInstance, routerOptions: { maxParamLength: number; ignoreTrailingSlash: boolean }): void {
+  // A mirror of the route table, to tell "no such API" from "not with this method"; it must match
+  // paths as the app's router does (a trailing slash, a long id), or a 405 would answer 404.
+  const routes = FindMyWay(routerOptions);
   app.addHook('onRoute', (route) => {
     for (const m of [route.method].flat()) {
       if (!routes.hasRoute(m as HTTPMethod, route.url)) routes.on(m as HTTPMethod, route.url, () => undefined);
