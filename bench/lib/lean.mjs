@@ -1,12 +1,11 @@
 // The reference for ListJobs: OpenCPH's own signature check, job read and ListJobs body (from
-// dist/), answered through bare node:http and written in batches as OpenCPH writes them, one process
+// dist/), answered through bare node:http, one process
 // per usable core as `--api-processes auto` runs. There is no routing, no hooks, no validation beyond
 // the request id and no log line. Beside the bare baseline it shows what this machine allows for the
 // work a ListJobs must do; OpenCPH beside it shows what its HTTP layer costs.
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { credentialVerifier } from '../../dist/auth/verify.js';
-import { AnswerBatch } from '../../dist/http/batch.js';
 import { usableCores } from '../../dist/runtime/cores.js';
 import { CphError, Errors } from '../../dist/domain/errors.js';
 import { isMintedId, newId } from '../../dist/domain/ids.js';
@@ -41,12 +40,10 @@ if (cluster.isPrimary) {
   const verify = credentialVerifier({ db: store.db, sqlite: store.sqlite, clock: systemClock });
   const PATH = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs$/;
 
-  const answers = new AnswerBatch((err) => console.error(err));
-  const answer = (res, status, requestId, text) =>
-    answers.add(() => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': requestId });
-      res.end(text);
-    });
+  const answer = (res, status, requestId, text) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': requestId });
+    res.end(text);
+  };
 
   const server = createServer(async (req, res) => {
     const requestId = newId();
