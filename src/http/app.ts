@@ -102,8 +102,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async (cph) => {
       registerAuth(cph, o.authenticator, checkProject);
       await cph.register(jobRoutes, { store });
-      await cph.register(phoneRoutes, { db: o.db, engine: o.engine });
-      await cph.register(serverRoutes, { db: o.db, engine: o.engine });
+      await cph.register(phoneRoutes, { store, engine: o.engine });
+      await cph.register(serverRoutes, { store, engine: o.engine });
       await cph.register(commandRoutes, { engine: o.engine });
     },
     { prefix: '/v1/:project_id/cloud-phone' },
