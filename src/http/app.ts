@@ -46,6 +46,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
 
   const checkProject = projectChecker(o.db);
+  // Declared once, so that every request object has the same shape from the start rather than
+  // growing these properties as the body parser and the auth hook set them.
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('caller', undefined);
   registerErrorHandling(app);
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);

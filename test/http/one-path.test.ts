@@ -107,14 +107,17 @@ describe('ListJobs in every form goes through the one request path', () => {
 describe('the request line of a ListJobs poll', () => {
   const lines: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-  let failAuth = false;
+  let failAuth: false | 'rejects' | 'throws' = false;
   let verify: Authenticator | undefined;
   let t: TestNode;
 
   beforeAll(async () => {
     // The node's own verifier, made once its store exists; until then (and while failAuth) the call fails.
     const authenticator: Authenticator = {
-      authenticate: (c) => (failAuth || !verify ? Promise.reject(new Error('the identity store is gone')) : verify.authenticate(c)),
+      authenticate: (c) => {
+        if (failAuth === 'throws') throw new Error('the identity store is gone');
+        return failAuth || !verify ? Promise.reject(new Error('the identity store is gone')) : verify.authenticate(c);
+      },
     };
     t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1, logLevel: 'info' }, { logger, authenticator });
     verify = authenticatorFor('verify', { db: t.node.handle.db, sqlite: t.node.handle.sqlite, clock: systemClock }, PROJECT);
@@ -127,24 +130,27 @@ describe('the request line of a ListJobs poll', () => {
     lines.length = 0;
     const ok = await sendSigned(t.node.port, KEY, 'GET', target);
     const refused = await send(t.node.port, 'GET', target);
-    failAuth = true;
     let failed: Reply;
+    let thrown: Reply;
     try {
+      failAuth = 'rejects';
       failed = await sendSigned(t.node.port, KEY, 'GET', target);
+      // An authenticator that throws before it answers a promise fails the call the same way.
+      failAuth = 'throws';
+      thrown = await sendSigned(t.node.port, KEY, 'GET', target);
     } finally {
       failAuth = false;
     }
-    expect([ok.status, refused.status, failed.status]).toEqual([200, 401, 500]);
-    expect(failed.json.error_code).toBe('CPS.0003');
+    expect([ok.status, refused.status, failed.status, thrown.status]).toEqual([200, 401, 500, 500]);
+    expect([failed.json.error_code, thrown.json.error_code]).toEqual(['CPS.0003', 'CPS.0003']);
     const logged = lines.map((l) => JSON.parse(l));
     const requests = logged.filter((l) => l.msg === 'request');
     expect(requests.map((e) => [e.reqId, e.method, e.path, e.status])).toEqual(
-      [ok, refused, failed].map((r) => [r.headers['x-request-id'], 'GET', target, r.status]),
+      [ok, refused, failed, thrown].map((r) => [r.headers['x-request-id'], 'GET', target, r.status]),
     );
     for (const e of requests) expect(e.ms).toBeGreaterThanOrEqual(0);
     // The unexpected failure is logged by the app's error handler with the id the client was given.
-    const failure = logged.find((l) => l.msg === 'request failed');
-    expect(failure?.reqId).toBe(failed.headers['x-request-id']);
-    expect(failure?.err?.message).toBe('the identity store is gone');
+    const failures = logged.filter((l) => l.msg === 'request failed');
+    expect(failures.map((l) => [l.reqId, l.err?.message])).toEqual([failed, thrown].map((r) => [r.headers['x-request-id'], 'the identity store is gone']));
   });
 });
