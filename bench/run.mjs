@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark with its baseline measured in the same run.
 // Results are printed and written to bench/results/latest.json. BENCH_QUICK=1 shortens every run
-// (for trying the harness, not for figures); BENCH_PROFILE=<dir> makes the servers write CPU profiles.
+// (for trying the harness, not for figures); BENCH_PROFILE=<dir> makes the servers write CPU profiles;
+// BENCH_ROUTES=listPhones,showJob measures only those read routes.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,44 +37,28 @@ try {
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 
-const { listJobs, listJobsReference, showJob, scale, engine } = results;
-
-/**
- * The server CPU per call that 0.6 of the baseline would allow on this machine: the cores it may
- * use (a CPU quota counted), fully used, carry that many calls of the load generator (measured in
- * the same run) plus the server. An upper bound: processes taking turns on the cores lose some of it.
- */
-function cpuBudget({ baseline, result }, cores) {
-  if (result.cpuMicrosPerCall === undefined) return undefined;
-  const callsPerSecond = Math.round(0.6 * baseline.rps);
-  return { cores, callsPerSecond, loadCpuMicrosPerCall: result.loadCpuMicrosPerCall, serverMicrosPerCall: Math.round((cores * 1e6) / callsPerSecond - result.loadCpuMicrosPerCall) };
-}
+const { routes, scale, engine } = results;
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
-results.targets = {
-  listJobsThroughput: { target: '≥ 0.6 of the baseline', value: listJobs.ratio, met: listJobs.ratio >= 0.6 },
-  listJobsP99: { target: '≤ 10 ms', value: listJobs.result.p99, met: listJobs.result.p99 <= 10 },
-  scale: { target: 'p50 at 1M ≤ 1.25 × p50 at 1k', value: scale.ratio, met: scale.ratio <= 1.25 },
-  engineSqlite: { target: '≥ 5,000 jobs/s', value: engine.sqlite.result.jobsPerSecond, met: engine.sqlite.result.jobsPerSecond >= 5000 },
-};
-console.log('\nTargets');
-console.log(`  ListJobs throughput ${listJobs.ratio} of the baseline (≥ 0.6): ${verdict(results.targets.listJobsThroughput.met)}`);
-console.log(`  ListJobs p99 ${listJobs.result.p99} ms at ${results.connections} connections (≤ 10 ms): ${verdict(results.targets.listJobsP99.met)}`);
-console.log(`  Scale: ListJobs p50 at ${scale.storedJobs[1].toLocaleString('en')} jobs ${scale.ratio} × p50 at 1,000 (≤ 1.25): ${verdict(results.targets.scale.met)}`);
-console.log(`  Engine on SQLite ${engine.sqlite.result.jobsPerSecond} jobs/s (≥ 5,000): ${verdict(results.targets.engineSqlite.met)}`);
-console.log(`  (ShowJob throughput ${showJob.ratio} of its baseline)`);
-const budget = cpuBudget(listJobs, results.cores);
-if (budget) {
-  results.targets.listJobsThroughput.serverCpuBudget = budget;
+results.targets = {};
+console.log('\nTargets (each route against its floor, a one-route Fastify app answering the same bytes, in the same run)');
+console.log(`  ${'route'.padEnd(34)} ${'req/s'.padStart(7)} ${'floor'.padStart(7)} ${'bare'.padStart(7)}  ratio  target   p99 ms  floor p99  ×p99  CPU µs/call (floor)`);
+for (const [key, r] of Object.entries(routes)) {
+  const met = r.ratio >= r.target && r.p99Ratio <= 2;
+  results.targets[key] = { target: `≥ ${r.target} of the floor's req/s, p99 ≤ 2 × the floor's`, value: r.ratio, p99Ratio: r.p99Ratio, met };
   console.log(
-    `  (0.6 of the baseline is ${budget.callsPerSecond} calls/s: on ${budget.cores} cores beside the load generator's ${budget.loadCpuMicrosPerCall} µs per call, ` +
-      `that leaves the server at most ${budget.serverMicrosPerCall} µs per call; it used ${listJobs.result.cpuMicrosPerCall})`,
+    `  ${r.name.padEnd(34)} ${String(r.opencph.rps).padStart(7)} ${String(r.floor.rps).padStart(7)} ${String(r.bare.rps).padStart(7)}  ${r.ratio.toFixed(3)}  ≥ ${r.target.toFixed(2)}  ${r.opencph.p99.toFixed(2).padStart(6)}  ${r.floor.p99.toFixed(2).padStart(9)}  ${r.p99Ratio.toFixed(2).padStart(4)}  ${r.opencph.cpuMicrosPerCall ?? '?'} (${r.floor.cpuMicrosPerCall ?? '?'})   ${verdict(met)}`,
   );
 }
-console.log(
-  `  (the same work behind bare node:http, bench/lib/lean.mjs: ${listJobsReference.ratio} of the baseline, p99 ${listJobsReference.result.p99} ms; ` +
-    `OpenCPH answered ${ratio(listJobs.result.rps, listJobsReference.result.rps)} of its calls)`,
-);
-console.log(`  (read figures above: ${results.deployment}; as one process ListJobs is ${results.runs[0].listJobs.ratio} of the baseline, p99 ${results.runs[0].listJobs.result.p99} ms)`);
+if (routes.listJobs && routes.listJobsLimit) {
+  const [a, b] = [routes.listJobs.opencph.rps, routes.listJobsLimit.opencph.rps];
+  const forms = ratio(Math.min(a, b), Math.max(a, b));
+  results.targets.listJobsForms = { target: 'the two ListJobs forms within 10% of each other', value: forms, met: forms >= 0.9 };
+  console.log(`  The two ListJobs forms: the slower answered ${forms} of the faster's calls (≥ 0.9): ${verdict(forms >= 0.9)}`);
+}
+results.targets.scale = { target: 'p50 at 1M ≤ 1.25 × p50 at 1k', value: scale.ratio, met: scale.ratio <= 1.25 };
+results.targets.engineSqlite = { target: '≥ 5,000 jobs/s', value: engine.sqlite.result.jobsPerSecond, met: engine.sqlite.result.jobsPerSecond >= 5000 };
+console.log(`  Scale: ListJobs p50 at ${scale.storedJobs[1].toLocaleString('en')} jobs ${scale.ratio} × p50 at 1,000 (≤ 1.25): ${verdict(results.targets.scale.met)}`);
+console.log(`  Engine on SQLite ${engine.sqlite.result.jobsPerSecond} jobs/s (≥ 5,000): ${verdict(results.targets.engineSqlite.met)}`);
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');

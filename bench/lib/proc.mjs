@@ -79,8 +79,8 @@ export async function startBare({ bodyFile, headers, logFile }) {
   return runChild(join(ROOT, 'bench/lib/bare.mjs'), [String(port), bodyFile, JSON.stringify(headers)], { logFile, port, name: 'bare' });
 }
 
-/** The ListJobs reference (lean.mjs): OpenCPH's own read path behind bare node:http, on a store's file. */
-export async function startLean({ dataDir, logFile }) {
+/** The framework's floor (floor.mjs): a one-route Fastify app answering every call on `route` with the given bytes. */
+export async function startFloor({ route, bodyFile, headers, logFile }) {
   const port = await freePort();
-  return runChild(join(ROOT, 'bench/lib/lean.mjs'), [String(port), join(dataDir, 'opencph.db')], { logFile, port, name: 'lean' });
+  return runChild(join(ROOT, 'bench/lib/floor.mjs'), [String(port), route, bodyFile, JSON.stringify(headers)], { logFile, port, name: 'floor' });
 }

@@ -30,18 +30,23 @@ export function authenticatorFor(mode: AuthMode, deps: AuthDeps, defaultProjectI
 
 const PROJECT_ID = /^[0-9a-f]{32}$/;
 
-/** Whether a caller may use the project a path names; throws a CphError if not. */
-export type ProjectCheck = (caller: Caller, projectId: string) => Promise<void>;
+/** Whether a caller may use the project a path names; throws a CphError if not, or answers a promise that rejects with one. */
+export type ProjectCheck = (caller: Caller, projectId: string) => Promise<void> | void;
 
-/** The project check of one app: a project found once is known for good (projects are never deleted). */
+/**
+ * The project check of one app: a project found once is known for good (projects are never
+ * deleted), and then the check answers at once, without a promise.
+ */
 export function projectChecker(db: Db): ProjectCheck {
   const knownProjects = new Set<string>();
-  return async (caller, projectId) => {
+  return (caller, projectId) => {
     if (!PROJECT_ID.test(projectId)) throw new CphError(Errors.invalidProjectId);
     if (caller.projects !== 'any' && !caller.projects.has(projectId)) throw new CphError(Errors.noPermission);
     if (knownProjects.has(projectId)) return;
-    if (!(await getProjectView(db, projectId))) throw new CphError(Errors.invalidProjectId, 'No such project.');
-    knownProjects.add(projectId);
+    return getProjectView(db, projectId).then((project) => {
+      if (!project) throw new CphError(Errors.invalidProjectId, 'No such project.');
+      knownProjects.add(projectId);
+    });
   };
 }
 

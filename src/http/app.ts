@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,7 +8,6 @@ import { Limits } from '../domain/limits.js';
 import type { Engine } from '../engine/engine.js';
 import { accessLogBeside, tenthsOfMs, type AccessLog } from '../runtime/log.js';
 import type { Db, DbHandle } from '../store/db.js';
-import { AnswerBatch } from './batch.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
@@ -18,7 +16,7 @@ import { registerValidation } from './plugins/validation.js';
 import { commandRoutes } from './routes/commands.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
-import { jobRoutes, listJobsLane } from './routes/jobs.js';
+import { jobRoutes } from './routes/jobs.js';
 import { phoneRoutes } from './routes/phones.js';
 import { serverRoutes } from './routes/servers.js';
 import './types.js';
@@ -76,6 +74,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
 
   const checkProject = projectChecker(o.db);
+  // Declared once, so that every request object has the same shape from the start rather than
+  // growing these properties as the body parser and the auth hook set them.
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('caller', undefined);
   registerErrorHandling(app, ROUTER_OPTIONS);
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
@@ -133,22 +135,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async (cph) => {
       registerAuth(cph, o.authenticator, checkProject);
       await cph.register(jobRoutes, { store });
-      await cph.register(phoneRoutes, { db: o.db, engine: o.engine });
-      await cph.register(serverRoutes, { db: o.db, engine: o.engine });
+      await cph.register(phoneRoutes, { store, engine: o.engine });
+      await cph.register(serverRoutes, { store, engine: o.engine });
       await cph.register(commandRoutes, { engine: o.engine });
     },
     { prefix: '/v1/:project_id/cloud-phone' },
   );
-  const answers = new AnswerBatch((err) => o.logger.error({ err }, 'writing an answer failed'));
-  const lane = listJobsLane({ store, authenticator: o.authenticator, checkProject, accessLog, logger: o.logger, answers, closing: () => closing });
-  // The lane in front of Fastify on its server: Fastify's handler (app.routing), the server's
-  // request listener, hears only the calls the lane leaves. (A server Fastify adds for another
-  // address of the host, `localhost` as ::1 beside 127.0.0.1, answers every call through Fastify.)
-  if (!app.server.listeners('request').includes(app.routing)) throw new Error("Fastify's server does not answer through app.routing");
-  app.server.removeListener('request', app.routing);
-  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!lane(req, res)) app.routing(req, res);
-  });
-
   return app;
 }

@@ -1,5 +1,5 @@
 import { formatUtc, formatUtcOrNull } from '../domain/time.js';
-import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
+import type { PhoneView, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
 
 /** The one mapping from stored rows to CPH's wire objects. */
@@ -49,14 +49,14 @@ export function showJob(j: JobView, requestId: string) {
   };
 }
 
-export function phone(p: PhoneRow, image: ImageRow | undefined, server: ServerRow | undefined) {
+export function phone(p: PhoneView) {
   return {
     phone_name: p.phone_name,
     server_id: p.server_id,
     phone_id: p.phone_id,
     phone_model_name: p.phone_model_name,
     image_id: p.image_id,
-    image_version: image?.image_version ?? '',
+    image_version: p.image_version ?? '',
     vnc_enable: 'false',
     status: p.status,
     type: p.type,
@@ -64,27 +64,27 @@ export function phone(p: PhoneRow, image: ImageRow | undefined, server: ServerRo
     traffic_type: p.traffic_type,
     volume_mode: p.volume_mode,
     availability_zone: p.availability_zone,
-    metadata: { order_id: server?.order_id ?? '', product_id: server?.product_id ?? '' },
+    metadata: { order_id: p.order_id ?? '', product_id: p.product_id ?? '' },
     has_encrypt: p.has_encrypt === 1,
     create_time: formatUtc(p.create_time),
     update_time: formatUtc(p.update_time),
   };
 }
 
-export function phoneDetail(p: PhoneRow, image: ImageRow | undefined, server: ServerRow | undefined, requestId: string) {
+export function phoneDetail(p: PhoneView, requestId: string) {
   return {
     request_id: requestId,
-    ...phone(p, image, server),
+    ...phone(p),
     access_infos: [
       {
         type: 'adb',
         device_ip: p.phone_ip,
         phone_ip: p.phone_ip,
         listen_port: p.listen_port,
-        access_ip: server?.public_ip ?? '',
+        access_ip: p.public_ip ?? '',
         public_ip: '',
-        intranet_ip: server?.server_ip ?? '',
-        server_ip: server?.server_ip ?? '',
+        intranet_ip: p.server_ip ?? '',
+        server_ip: p.server_ip ?? '',
         access_port: p.listen_port,
         phone_ipv6: '',
         server_ipv6: '',

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Compilable, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
@@ -71,6 +71,44 @@ export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, shape
     byText.set(sql, stmt);
   }
   return stmt;
+}
+
+/** A statement that answers rows as arrays, and the function that makes each one an object by column name. */
+interface RowReader {
+  stmt: SqliteDatabase.Statement;
+  row: (values: unknown[]) => unknown;
+}
+const readers = new WeakMap<SqliteDatabase.Database, Map<string, RowReader>>();
+
+/**
+ * `sql` prepared once on this connection, its rows read as arrays and made objects by a function
+ * written for its columns: better-sqlite3 builds each row object property by property, which for
+ * a page of 100 phones of 24 columns took 40% of the read; a literal of known keys is cheaper.
+ */
+function rowReader(sqlite: SqliteDatabase.Database, sql: string): RowReader {
+  let bySql = readers.get(sqlite);
+  if (!bySql) readers.set(sqlite, (bySql = new Map()));
+  let reader = bySql.get(sql);
+  if (!reader) {
+    const stmt = sqlite.prepare(sql);
+    const columns = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`);
+    reader = { stmt: stmt.raw(true), row: new Function('v', `return { ${columns.join(', ')} };`) as RowReader['row'] };
+    bySql.set(sql, reader);
+  }
+  return reader;
+}
+
+/**
+ * The rows of a read Kysely built: on SQLite, outside a transaction, its statement (prepared once
+ * per text) runs straight on the connection (see directSqlite); otherwise Kysely runs it. The text
+ * is what Kysely compiles, so both ways run the same statement and answer the same row objects.
+ */
+export async function readRows<R>(store: ReadStore, query: Compilable<R>): Promise<R[]> {
+  const compiled = query.compile();
+  const sqlite = directSqlite(store);
+  if (!sqlite) return (await store.db.executeQuery(compiled)).rows;
+  const { stmt, row } = rowReader(sqlite, compiled.sql);
+  return (stmt.all(compiled.parameters) as unknown[][]).map(row) as R[];
 }
 
 const SQLITE_MMAP_BYTES = 2 ** 30;

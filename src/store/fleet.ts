@@ -1,6 +1,6 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { FleetEffects } from '../domain/fleet.js';
-import type { Db } from './db.js';
+import { readRows, type Db, type ReadStore } from './db.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
 
 export type PhoneRow = Selectable<PhoneTable>;
@@ -37,17 +37,52 @@ function fuzzy(column: string, value: string) {
   return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
 }
 
-export async function listPhones(db: Db, projectId: string, filter: PhoneFilter, page: Page) {
-  let q = db.selectFrom('phones').where('project_id', '=', projectId);
-  if (filter.phoneName) q = q.where(fuzzy('phone_name', filter.phoneName));
-  if (filter.serverId !== undefined) q = q.where('server_id', '=', filter.serverId);
-  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-  const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('create_time', 'desc').orderBy('phone_id').limit(page.limit).offset(page.offset).execute(),
-    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, count: Number(total.n) };
+/**
+ * A phone as the phone routes show it: its row, with what it shows of its image and server (null
+ * when they are gone), read in one statement with the phone.
+ */
+export type PhoneView = PhoneRow & {
+  image_version: string | null;
+  order_id: string | null;
+  product_id: string | null;
+  server_ip: string | null;
+  public_ip: string | null;
+};
+
+function phoneViews(db: Db) {
+  return db
+    .selectFrom('phones as p')
+    .leftJoin('images as i', 'i.image_id', 'p.image_id')
+    .leftJoin('servers as s', 's.server_id', 'p.server_id')
+    .selectAll('p')
+    .select(['i.image_version', 's.order_id', 's.product_id', 's.server_ip', 's.public_ip']);
+}
+
+/** The project's phones that match `filter`, in a query on `phones as p`. */
+function phoneMatches(projectId: string, filter: PhoneFilter) {
+  return (eb: ExpressionBuilder<{ p: PhoneTable }, 'p'>) => {
+    const c: Expression<SqlBool>[] = [eb('p.project_id', '=', projectId)];
+    if (filter.phoneName) c.push(fuzzy('p.phone_name', filter.phoneName));
+    if (filter.serverId !== undefined) c.push(eb('p.server_id', '=', filter.serverId));
+    if (filter.status !== undefined) c.push(eb('p.status', '=', filter.status));
+    if (filter.type !== undefined) c.push(eb('p.type', '=', filter.type));
+    return eb.and(c);
+  };
+}
+
+/** A page of the project's phones, newest first, and how many match in all. */
+export async function listPhones(store: ReadStore, projectId: string, filter: PhoneFilter, page: Page): Promise<{ rows: PhoneView[]; count: number }> {
+  const matches = phoneMatches(projectId, filter);
+  // The limit is written into the text, not bound: a bound LIMIT makes SQLite compile the statement anew each time.
+  const rows = await readRows(store, phoneViews(store.db).where(matches).orderBy('p.create_time', 'desc').orderBy('p.phone_id').limit(sql.lit(page.limit)).offset(page.offset));
+  const [total] = await readRows(store, store.db.selectFrom('phones as p').where(matches).select((eb) => eb.fn.countAll<number>().as('n')));
+  return { rows, count: Number(total!.n) };
+}
+
+/** One of the project's phones as the phone routes show it. */
+export async function getPhoneView(store: ReadStore, projectId: string, phoneId: string): Promise<PhoneView | undefined> {
+  const [row] = await readRows(store, phoneViews(store.db).where('p.project_id', '=', projectId).where('p.phone_id', '=', phoneId));
+  return row;
 }
 
 export async function getPhone(db: Db, projectId: string, phoneId: string): Promise<PhoneRow | undefined> {
@@ -81,24 +116,29 @@ export async function renamePhone(db: Db, projectId: string, phoneId: string, na
   return Number(r.numUpdatedRows) > 0;
 }
 
-export async function listServers(db: Db, projectId: string, filter: ServerFilter, page: Page) {
-  let q = db.selectFrom('servers').where('project_id', '=', projectId);
-  if (filter.serverName) q = q.where(fuzzy('server_name', filter.serverName));
-  if (filter.serverId !== undefined) q = q.where('server_id', '=', filter.serverId);
-  if (filter.networkVersion !== undefined) q = q.where('network_version', '=', filter.networkVersion);
-  if (filter.phoneModelName !== undefined) q = q.where('phone_model_name', '=', filter.phoneModelName);
-  if (filter.createSince !== undefined) q = q.where('create_time', '>=', filter.createSince);
-  if (filter.createUntil !== undefined) q = q.where('create_time', '<=', filter.createUntil);
-  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('create_time', 'desc').orderBy('server_id').limit(page.limit).offset(page.offset).execute(),
-    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, count: Number(total.n) };
+/** A page of the project's servers, newest first, and how many match in all. */
+export async function listServers(store: ReadStore, projectId: string, filter: ServerFilter, page: Page): Promise<{ rows: ServerRow[]; count: number }> {
+  const matches = (eb: ExpressionBuilder<{ servers: ServerTable }, 'servers'>) => {
+    const c: Expression<SqlBool>[] = [eb('project_id', '=', projectId)];
+    if (filter.serverName) c.push(fuzzy('server_name', filter.serverName));
+    if (filter.serverId !== undefined) c.push(eb('server_id', '=', filter.serverId));
+    if (filter.networkVersion !== undefined) c.push(eb('network_version', '=', filter.networkVersion));
+    if (filter.phoneModelName !== undefined) c.push(eb('phone_model_name', '=', filter.phoneModelName));
+    if (filter.createSince !== undefined) c.push(eb('create_time', '>=', filter.createSince));
+    if (filter.createUntil !== undefined) c.push(eb('create_time', '<=', filter.createUntil));
+    if (filter.status !== undefined) c.push(eb('status', '=', filter.status));
+    return eb.and(c);
+  };
+  const q = store.db.selectFrom('servers').where(matches);
+  // The limit is written into the text, as in listPhones.
+  const rows = await readRows(store, q.selectAll().orderBy('create_time', 'desc').orderBy('server_id').limit(sql.lit(page.limit)).offset(page.offset));
+  const [total] = await readRows(store, q.select((eb) => eb.fn.countAll<number>().as('n')));
+  return { rows, count: Number(total!.n) };
 }
 
-export async function getServer(db: Db, projectId: string, serverId: string): Promise<ServerRow | undefined> {
-  return db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', '=', serverId).executeTakeFirst();
+export async function getServer(store: ReadStore, projectId: string, serverId: string): Promise<ServerRow | undefined> {
+  const [row] = await readRows(store, store.db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', '=', serverId));
+  return row;
 }
 
 export async function getServersByIds(db: Db, serverIds: readonly string[]): Promise<ServerRow[]> {
@@ -125,11 +165,6 @@ export async function renameServer(db: Db, projectId: string, serverId: string, 
 
 export async function getImage(db: Db, imageId: string): Promise<ImageRow | undefined> {
   return db.selectFrom('images').selectAll().where('image_id', '=', imageId).executeTakeFirst();
-}
-
-export async function getImages(db: Db, imageIds: readonly string[]): Promise<ImageRow[]> {
-  if (imageIds.length === 0) return [];
-  return db.selectFrom('images').selectAll().where('image_id', 'in', [...new Set(imageIds)]).execute();
 }
 
 export async function applyEffects(db: Db, effects: FleetEffects, now: number): Promise<void> {

@@ -190,11 +190,33 @@ describe('request log lines', () => {
     expect(lines.map((l) => JSON.parse(l).reqId)).toEqual(['r0']);
   });
 
-  it('to a pipe or anything else that is not a file go through the node logger, as they come', () => {
-    const log = capture();
-    const access = createAccessLog(log.logger, openSync('/dev/null', 'w'));
-    access.write(line(0));
-    expect(log.text()).toContain('"reqId":"r0"');
+  it('to a pipe are written as the turn ends, in writes of whole lines of at most 4 KiB', () => {
+    const log = fileURLToPath(new URL('../../dist/runtime/log.js', import.meta.url));
+    // The child's stdout is a pipe to this process; it reports the sizes of its writes to it on stderr.
+    const script = `const fs = (await import('node:fs')).default;
+      const { createAccessLog, createLogger } = await import(${JSON.stringify(log)});
+      const sizes = [];
+      const write = fs.writeSync;
+      fs.writeSync = (fd, ...rest) => { const n = write(fd, ...rest); if (fd === 1) sizes.push(n); return n; };
+      const access = createAccessLog(createLogger('info'), 1);
+      for (let i = 0; i < 200; i++) access.write({ reqId: 'r' + i, method: 'GET', path: '/v1/' + 'x'.repeat(i % 50), status: 200, ms: 1 });
+      const inTurn = sizes.length;
+      await new Promise((r) => setImmediate(r));
+      access.write({ reqId: 'r200', method: 'GET', path: '/', status: 200, ms: 1 });
+      await new Promise((r) => setImmediate(r));
+      process.stderr.write(JSON.stringify({ inTurn, sizes }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const { inTurn, sizes } = JSON.parse(child.stderr) as { inTurn: number; sizes: number[] };
+    expect(inTurn).toBe(0);
+    const lines = child.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.reqId)).toEqual(Array.from({ length: 201 }, (_, i) => `r${i}`));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(Buffer.byteLength(child.stdout));
+    for (const n of sizes) expect(n).toBeLessThanOrEqual(4096);
+    // Whole lines in every write, and far fewer writes than lines.
+    let at = 0;
+    for (const n of sizes) expect(child.stdout[(at += n) - 1]).toBe('\n');
+    expect(sizes.length).toBeLessThan(30);
   });
 
   it('are not written at a level above info', () => {

@@ -8,7 +8,7 @@ import { recoverExpired } from '../../src/engine/recovery.js';
 import { ADB_OPERATIONS } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
-import { getPhonesOfServers, getServersByIds, loadPhones, projectServerIds, serversOfPhones } from '../../src/store/fleet.js';
+import { getPhonesOfServers, getPhoneView, getServer, getServersByIds, listPhones, listServers, loadPhones, projectServerIds, serversOfPhones } from '../../src/store/fleet.js';
 import {
   claimJobs,
   expireLeasesOf,
@@ -26,7 +26,7 @@ import { makeDataDir, PROJECT } from '../helpers/node.js';
 import { seedFleetStore } from '../helpers/store.js';
 
 /**
- * Every statement the job store and the batch path run, as SQLite plans it: none may read the whole
+ * Every statement the job store, the fleet's read routes and the batch path run, as SQLite plans it: none may read the whole
  * of a table that grows (or the whole of an index on it), and lookups by id go through the primary
  * key. Jobs and requests grow to millions of rows, fleets to thousands of phones, and SQLite runs
  * on the event loop: one full scan of a million jobs blocks every request for a quarter second.
@@ -61,6 +61,15 @@ beforeAll(async () => {
   await getPhonesOfServers(h.db, serverIds);
   await loadPhones(h.db, phoneIds);
   await getServersByIds(h.db, serverIds);
+  // The fleet's read routes, run straight on the connection and through Kysely.
+  for (const store of [{ db: h.db, sqlite: h.sqlite }, { db: h.db }]) {
+    await listPhones(store, PROJECT, {}, { offset: 0, limit: 100 });
+    await listPhones(store, PROJECT, { phoneName: 'x', serverId: serverIds[0], status: 2, type: 0 }, { offset: 5, limit: 10 });
+    await getPhoneView(store, PROJECT, phoneIds[0]!);
+    await listServers(store, PROJECT, {}, { offset: 0, limit: 100 });
+    await listServers(store, PROJECT, { serverName: 'x', serverId: serverIds[0], networkVersion: 'v2', phoneModelName: 'm', createSince: 0, createUntil: now, status: 5 }, { offset: 5, limit: 10 });
+    await getServer(store, PROJECT, serverIds[0]!);
+  }
   const requestIds = [newId(), newId()];
   const jobIds: string[] = [];
   for (const requestId of requestIds) {

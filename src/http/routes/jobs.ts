@@ -1,15 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { CphError, Errors } from '../../domain/errors.js';
-import { isMintedId, newId } from '../../domain/ids.js';
+import { isMintedId } from '../../domain/ids.js';
 import { Limits } from '../../domain/limits.js';
-import { tenthsOfMs, type AccessLog } from '../../runtime/log.js';
 import type { ReadStore } from '../../store/db.js';
 import { getJob, listJobItems } from '../../store/jobs.js';
-import type { AnswerBatch } from '../batch.js';
-import { headerIn, type Authenticator, type ProjectCheck } from '../../auth/authenticator.js';
-import { errorAnswer, renderThrown } from '../plugins/errors.js';
 import { errorResponses, projectParams } from '../schemas/common.js';
 import { listJobsQuery, listJobsResponse, showJobParams, showJobResponse } from '../schemas/jobs.js';
 import { listJobsBody, showJob } from '../wire.js';
@@ -77,81 +71,4 @@ export async function jobRoutes(app: FastifyInstance, { store }: { store: ReadSt
       return showJob(job, req.id);
     },
   );
-}
-
-export interface ListJobsLaneDeps {
-  store: ReadStore;
-  authenticator: Authenticator;
-  checkProject: ProjectCheck;
-  accessLog: AccessLog;
-  logger: Logger;
-  /** Where the answers wait for the rest of their turn's (see batch.ts). */
-  answers: AnswerBatch;
-  /** True once the app has begun to close: calls then go to Fastify, which refuses them. */
-  closing: () => boolean;
-}
-
-/** The one form of ListJobs the lane takes: a project and a single minted request id, nothing else. */
-const POLL_TARGET = /^\/v1\/([0-9a-f]{32})\/cloud-phone\/jobs\?request_id=([0-9a-f]{32})$/;
-
-/**
- * ListJobs as clients poll it, `GET /v1/{project}/cloud-phone/jobs?request_id={id}` with no body,
- * answered straight on node:http: the call clients repeat hardest, and Fastify's request cycle
- * (routing, hooks, validation, reply) was a sixth of its CPU. It takes only targets whose every
- * part is already valid, so nothing is left to validate: the same authenticator and project check
- * as the routes, the same read and body, the same error answers and request line; the answers are
- * written together at the end of the event loop's turn (batch.ts). Anything else
- * (other parameters, a body, HEAD, a trailing slash, a closing app) answers false, untouched, and
- * goes to Fastify. test/http/jobs-lane.test.ts holds the two to the same answers.
- */
-export function listJobsLane(d: ListJobsLaneDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  return (req, res) => {
-    if (req.method !== 'GET' || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined || d.closing()) return false;
-    const target = POLL_TARGET.exec(req.url!);
-    if (target === null) return false;
-    const started = performance.now();
-    const id = newId();
-    let ms = 0;
-    const send = (status: number, body: string) =>
-      d.answers.add(
-        () => {
-          const headers: Record<string, string | number> = { 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
-          // As the app's onSend hook does for calls in flight when it begins to close.
-          if (d.closing()) headers['connection'] = 'close';
-          ms = tenthsOfMs(performance.now() - started);
-          try {
-            res.writeHead(status, headers);
-            res.end(body);
-          } catch (err) {
-            // Only a socket gone wrong fails here: end the connection.
-            d.logger.error({ reqId: id, err }, 'request failed');
-            res.destroy();
-          }
-        },
-        // The request line once every answer of the batch is out: a log written line by line
-        // (to a pipe) would otherwise come between them.
-        () => d.accessLog.write({ reqId: id, method: 'GET', path: req.url!, status, ms }),
-      );
-    const projectId = target[1]!;
-    // Started in a promise, so that an authenticator that throws at once still answers 500.
-    Promise.resolve()
-      .then(() => d.authenticator.authenticate({ method: 'GET', url: req.url!, header: headerIn(req.headers), body: undefined, pathProjectId: projectId }))
-      .then((caller) => d.checkProject(caller, projectId))
-      .then(() => listJobItems(d.store, projectId, [target[2]!], 0, Limits.listJobs.limitDefault))
-      .then(
-        (items) => send(200, listJobsBody(id, items)),
-        (err: unknown) => {
-          const e = renderThrown(err);
-          if (!(err instanceof CphError)) d.logger.error({ reqId: id, err }, 'request failed');
-          send(e.status, JSON.stringify(errorAnswer(id, e)));
-        },
-      )
-      // Nothing past the read is expected to fail; should building an answer throw, the
-      // connection ends rather than hangs.
-      .catch((err: unknown) => {
-        d.logger.error({ reqId: id, err }, 'request failed');
-        res.destroy();
-      });
-    return true;
-  };
 }

@@ -6,8 +6,8 @@ import { isValidName } from '../../domain/text.js';
 import type { Engine } from '../../engine/engine.js';
 import { Operations, type OperationDef } from '../../engine/operations.js';
 import type { PhoneTarget } from '../../engine/submit.js';
-import type { Db } from '../../store/db.js';
-import { getImage, getImages, getPhone, getServersByIds, listPhones, renamePhone, type PhoneRow } from '../../store/fleet.js';
+import type { ReadStore } from '../../store/db.js';
+import { getImage, getPhoneView, listPhones, renamePhone } from '../../store/fleet.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import {
   listPhonesQuery,
@@ -38,13 +38,8 @@ function propertyTarget(phoneId: string, text: string | undefined, params: Recor
   };
 }
 
-/** Images and servers the given phones refer to, for their wire form. */
-async function phoneContext(db: Db, phones: PhoneRow[]) {
-  const [images, servers] = await Promise.all([getImages(db, phones.map((p) => p.image_id)), getServersByIds(db, phones.map((p) => p.server_id))]);
-  return { images: new Map(images.map((i) => [i.image_id, i])), servers: new Map(servers.map((s) => [s.server_id, s])) };
-}
-
-export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db; engine: Engine }): Promise<void> {
+export async function phoneRoutes(app: FastifyInstance, { store, engine }: { store: ReadStore; engine: Engine }): Promise<void> {
+  const db = store.db;
   const tags = ['phones'];
   const phoneIdErrors = { errorCodes: { phone_id: Errors.invalidPhoneId } };
   const batchErrors = { errorCodes: { phones: Errors.phoneIdsEmpty, phone_ids: Errors.phoneIdsEmpty, 'phone_ids[]': Errors.batchInvalidPhoneId, 'phones[]': Errors.batchInvalidPhoneId, phone_id: Errors.batchInvalidPhoneId, image_id: Errors.invalidImageId } };
@@ -59,13 +54,12 @@ export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db
       const q = req.query;
       if (q.status !== undefined && !PHONE_STATUSES.includes(q.status)) throw new CphError(Errors.invalidStatus);
       const { rows, count } = await listPhones(
-        db,
+        store,
         req.params.project_id,
         { phoneName: q.phone_name, serverId: q.server_id, status: q.status, type: q.type },
         { offset: q.offset, limit: q.limit },
       );
-      const ctx = await phoneContext(db, rows);
-      return { request_id: req.id, count, phones: rows.map((p) => wire.phone(p, ctx.images.get(p.image_id), ctx.servers.get(p.server_id))) };
+      return { request_id: req.id, count, phones: rows.map(wire.phone) };
     },
   );
 
@@ -76,10 +70,9 @@ export async function phoneRoutes(app: FastifyInstance, { db, engine }: { db: Db
       schema: { operationId: 'ShowCloudPhoneDetail', summary: 'One phone', tags, params: phoneParams, response: { 200: phoneDetailSchema, ...errorResponses } },
     },
     async (req) => {
-      const p = await getPhone(db, req.params.project_id, req.params.phone_id);
+      const p = await getPhoneView(store, req.params.project_id, req.params.phone_id);
       if (!p) throw new CphError(Errors.phoneNotFound);
-      const ctx = await phoneContext(db, [p]);
-      return wire.phoneDetail(p, ctx.images.get(p.image_id), ctx.servers.get(p.server_id), req.id);
+      return wire.phoneDetail(p, req.id);
     },
   );
 

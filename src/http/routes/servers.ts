@@ -4,7 +4,7 @@ import { SERVER_STATUSES } from '../../domain/status.js';
 import { isValidName } from '../../domain/text.js';
 import type { Engine } from '../../engine/engine.js';
 import { Operations } from '../../engine/operations.js';
-import type { Db } from '../../store/db.js';
+import type { ReadStore } from '../../store/db.js';
 import { getServer, listServers, renameServer } from '../../store/fleet.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import { listServersQuery, listServersResponse, restartServersBody, serverDetailSchema, serverNameBody, serverParams } from '../schemas/fleet.js';
@@ -24,7 +24,8 @@ interface ListServersQuery {
   status?: number;
 }
 
-export async function serverRoutes(app: FastifyInstance, { db, engine }: { db: Db; engine: Engine }): Promise<void> {
+export async function serverRoutes(app: FastifyInstance, { store, engine }: { store: ReadStore; engine: Engine }): Promise<void> {
+  const db = store.db;
   const tags = ['servers'];
 
   app.get<{ Params: ProjectParams; Querystring: ListServersQuery }>(
@@ -37,7 +38,7 @@ export async function serverRoutes(app: FastifyInstance, { db, engine }: { db: D
       const q = req.query;
       if (q.status !== undefined && !SERVER_STATUSES.includes(q.status)) throw new CphError(Errors.invalidStatus);
       const { rows, count } = await listServers(
-        db,
+        store,
         req.params.project_id,
         {
           serverName: q.server_name,
@@ -61,7 +62,7 @@ export async function serverRoutes(app: FastifyInstance, { db, engine }: { db: D
       schema: { operationId: 'ShowCloudPhoneServerDetail', summary: 'One server', tags, params: serverParams, response: { 200: serverDetailSchema, ...errorResponses } },
     },
     async (req) => {
-      const s = await getServer(db, req.params.project_id, req.params.server_id);
+      const s = await getServer(store, req.params.project_id, req.params.server_id);
       if (!s) throw new CphError(Errors.serverNotFound);
       return wire.serverDetail(s, req.id);
     },
