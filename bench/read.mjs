@@ -1,7 +1,7 @@
 // Read routes, each against the framework's floor: a one-route Fastify app answering the same bytes
 // (lib/floor.mjs), measured in the same run beside it, and bare node:http answering them too
 // (lib/bare.mjs). Then Scale: ListJobs with 1,000 stored jobs against 1,000,000.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
@@ -105,10 +105,15 @@ async function measure(label, server, next, seconds, quick) {
   await load({ url, connections: CONNECTIONS, seconds: quick ? 1 : 3, next }); // warm-up
   const cpu0 = cpuMicros(server.pid);
   const own0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
   const r = await load({ url, connections: CONNECTIONS, seconds, next });
+  const t1 = process.hrtime.bigint();
   const own = process.cpuUsage(own0);
   const cpu1 = cpuMicros(server.pid);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} answers were not 2xx and ${r.errors} failed`);
+  // The measured window in µs of the monotonic clock V8's CPU profiles also use: bench/lib/profile.mjs
+  // cuts a server's profile to it.
+  r.window = { pid: server.pid, from: Number(t0 / 1000n), to: Number(t1 / 1000n) };
   if (cpu0 !== undefined && cpu1 !== undefined) r.cpuMicrosPerCall = Math.round((cpu1 - cpu0) / r.requests);
   // The load generator runs in this process: what it spends per call is CPU the server cannot have.
   r.loadCpuMicrosPerCall = Math.round((own.user + own.system) / r.requests);
@@ -150,6 +155,7 @@ async function authenticationOn(url, path) {
 
 export async function readBench({ work, quick }) {
   const seconds = quick ? 2 : 10;
+  if (process.env.BENCH_PROFILE) mkdirSync(process.env.BENCH_PROFILE, { recursive: true });
   console.log(`Preparing stores (${quick ? 'quick' : 'full'} run)`);
   const big = await prepare(work, 'big', quick ? 10_000 : 100_000);
   const small = await prepare(work, 'small', 100);
@@ -177,6 +183,7 @@ export async function readBench({ work, quick }) {
       const f = await measure('floor: one-route Fastify', floor, pool(floor.url, ids, r.call), seconds, quick);
       await floor.stop();
       const o = await measure('OpenCPH', server, pool(server.url, ids, r.call), seconds, quick);
+      if (process.env.BENCH_PROFILE) appendFileSync(join(process.env.BENCH_PROFILE, 'windows.jsonl'), JSON.stringify({ route: r.key, ...o.window, requests: o.requests }) + '\n');
       const bare = await startBare({ bodyFile, headers: answer.headers, logFile: join(work, 'bare.log') });
       const b = await measure('bare node:http', bare, pool(bare.url, ids, r.call), seconds, quick);
       await bare.stop();
