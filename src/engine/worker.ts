@@ -178,12 +178,10 @@ export class Worker {
 
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
     const limitMs = this.timeLimitOf(driverJob);
-    // The job's own timer, held until it ends: an AbortSignal.timeout joined through AbortSignal.any
-    // is only weakly held on Node 20, so a garbage collection can drop it and the job runs on.
-    const timer = setTimeout(() => controller.abort(new TimeLimitReached(limitMs)), limitMs);
+    const timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout } = {};
     let outcome: DriverOutcome;
     try {
-      outcome = tooLate(driverJob, this.deps.clock.now()) ?? (await this.runDriver(driverJob, controller));
+      outcome = tooLate(driverJob, this.deps.clock.now()) ?? (await this.runDriver(driverJob, controller, limitMs, timers));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
       if (limit) outcome = timedOutOutcome(limit.limitMs);
@@ -200,7 +198,8 @@ export class Worker {
         outcome = { ok: false, errorCode: Errors.internal.code, errorMsg: `${Errors.internal.message} ${(err as Error).message}` };
       }
     } finally {
-      clearTimeout(timer);
+      clearTimeout(timers.limit);
+      clearTimeout(timers.abandon);
     }
     this.finished.push({
       result: {
@@ -218,24 +217,28 @@ export class Worker {
     this.scheduleFlush();
   }
 
-  /** The driver's outcome; once the job is past its time limit, at most ABANDON_AFTER_MS later. */
-  private runDriver(driverJob: DriverJob, controller: AbortController): Promise<DriverOutcome> {
-    const run = this.driver.run(driverJob, {
-      clock: this.deps.clock,
-      worker: this.options.owner,
-      signal: controller.signal,
-      transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-    });
+  /**
+   * The driver's outcome; once the job is past its time limit, at most ABANDON_AFTER_MS later. The
+   * job's own timers (in `timers`, for the caller to clear when the job ends) do both: an
+   * AbortSignal.timeout joined through AbortSignal.any is only weakly held on Node 20, so a garbage
+   * collection can drop it and the job runs on; and starting the abandon timer from the limit's own
+   * callback spares every job an abort listener to add and remove.
+   */
+  private runDriver(driverJob: DriverJob, controller: AbortController, limitMs: number, timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout }): Promise<DriverOutcome> {
     return new Promise((resolve, reject) => {
-      let abandon: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        if (timeLimitReached(controller.signal)) abandon = setTimeout(() => reject(controller.signal.reason), ABANDON_AFTER_MS);
-      };
-      controller.signal.addEventListener('abort', onAbort, { once: true });
-      void run.then(resolve, reject).finally(() => {
-        clearTimeout(abandon);
-        controller.signal.removeEventListener('abort', onAbort);
-      });
+      timers.limit = setTimeout(() => {
+        const reason = new TimeLimitReached(limitMs);
+        controller.abort(reason);
+        timers.abandon = setTimeout(() => reject(reason), ABANDON_AFTER_MS);
+      }, limitMs);
+      this.driver
+        .run(driverJob, {
+          clock: this.deps.clock,
+          worker: this.options.owner,
+          signal: controller.signal,
+          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        })
+        .then(resolve, reject);
     });
   }
 
