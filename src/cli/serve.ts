@@ -205,8 +205,8 @@ function authBanner(url: string, config: Config): string[] {
     '  (created on the first start of an empty database; manage them with `opencph admin`)',
     '',
     'Try:',
-    `  TOKEN=$(curl -si ${url}/v3/auth/tokens?nocatalog=true -H 'Content-Type: application/json' \\`,
-    `    -d '${body}' | tr -d '\\r' | sed -n 's/^x-subject-token: //Ip')`,
-    `  curl -s -H "X-Auth-Token: $TOKEN" ${phones}`,
+    `  TOKEN=$(curl -sSf -o /dev/null -D - '${url}/v3/auth/tokens?nocatalog=true' -H 'Content-Type: application/json' \\`,
+    `    -d '${body}' | tr -d '\\r' | awk 'tolower($1) == "x-subject-token:" { print $2 }')`,
+    `  curl -sSf -H "X-Auth-Token: $TOKEN" ${phones}`,
   ];
 }
