@@ -73,29 +73,24 @@ export function preparedOnce(sqlite: SqliteDatabase.Database, sql: string, shape
   return stmt;
 }
 
-/** A statement that answers rows as arrays, and the function that makes each one an object by column name. */
-interface RowReader {
-  stmt: SqliteDatabase.Statement;
-  row: (values: unknown[]) => unknown;
-}
-const readers = new WeakMap<SqliteDatabase.Database, Map<string, RowReader>>();
+/** Per connection, by statement text: the function that makes a row, read as an array, an object by column name. */
+const rowMakers = new WeakMap<SqliteDatabase.Database, Map<string, (values: unknown[]) => unknown>>();
 
 /**
- * `sql` prepared once on this connection, its rows read as arrays and made objects by a function
- * written for its columns: better-sqlite3 builds each row object property by property, which for
- * a page of 100 phones of 24 columns took 40% of the read; a literal of known keys is cheaper.
+ * `sql` prepared once on this connection (preparedOnce), its rows read as arrays and made objects by
+ * a function written for its columns: better-sqlite3 builds each row object property by property,
+ * which for a page of 100 phones of 24 columns took 40% of the read; a literal of known keys is cheaper.
  */
-function rowReader(sqlite: SqliteDatabase.Database, sql: string): RowReader {
-  let bySql = readers.get(sqlite);
-  if (!bySql) readers.set(sqlite, (bySql = new Map()));
-  let reader = bySql.get(sql);
-  if (!reader) {
-    const stmt = sqlite.prepare(sql);
+function rowReader(sqlite: SqliteDatabase.Database, sql: string): { stmt: SqliteDatabase.Statement; row: (values: unknown[]) => unknown } {
+  const stmt = preparedOnce(sqlite, sql, 'arrays');
+  let bySql = rowMakers.get(sqlite);
+  if (!bySql) rowMakers.set(sqlite, (bySql = new Map()));
+  let row = bySql.get(sql);
+  if (!row) {
     const columns = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`);
-    reader = { stmt: stmt.raw(true), row: new Function('v', `return { ${columns.join(', ')} };`) as RowReader['row'] };
-    bySql.set(sql, reader);
+    bySql.set(sql, (row = new Function('v', `return { ${columns.join(', ')} };`) as (values: unknown[]) => unknown));
   }
-  return reader;
+  return { stmt, row };
 }
 
 /**
