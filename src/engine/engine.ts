@@ -6,7 +6,7 @@ import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { commandOperation, type OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
-import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type Submitted } from './submit.js';
+import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
 import { runSyncCommand, type CommandTargets, type SyncCommandAnswer } from './syncCommands.js';
 import { waitForJobs } from './wait.js';
 import { Worker, type WorkerOptions } from './worker.js';
@@ -71,8 +71,9 @@ export class Engine {
     return runSyncCommand(this.deps, projectId, command, targets, (params, maxPhones) => this.submitCommand(requestId, projectId, command, targets, params, maxPhones));
   }
 
-  submitServers(requestId: string, projectId: string, op: OperationDef, serverIds: readonly string[]): Promise<Submitted> {
-    return submitServerBatch(this.deps, requestId, projectId, op, serverIds, this.submitted);
+  /** A batch on servers: one job per server, by id or with its own parameters. */
+  submitServers(requestId: string, projectId: string, op: OperationDef, targets: readonly (string | ServerTarget)[]): Promise<Submitted> {
+    return submitServerBatch(this.deps, requestId, projectId, op, targets, this.submitted);
   }
 
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */

@@ -6,15 +6,18 @@ import type { TimeLimitKind } from '../domain/limits.js';
  * simply run again (power actions converge to the same state) or must fail instead (a shell command
  * may already have had its effect).
  */
+export type OperationScope = 'phone' | 'server' | 'encode-server';
+
 export interface OperationDef {
   readonly name: string;
-  readonly scope: 'phone' | 'server';
+  /** What one job acts on: a phone, a server, or an encode server (its job answers with `encode_server_id`). */
+  readonly scope: OperationScope;
   readonly retryable: boolean;
   /** Which of the node's time limits its jobs run under. */
   readonly timeLimit: TimeLimitKind;
 }
 
-const def = (name: string, scope: 'phone' | 'server', retryable: boolean, timeLimit: TimeLimitKind = 'operation'): OperationDef => ({ name, scope, retryable, timeLimit });
+const def = (name: string, scope: OperationScope, retryable: boolean, timeLimit: TimeLimitKind = 'operation'): OperationDef => ({ name, scope, retryable, timeLimit });
 
 export const Operations = {
   restartPhone: def('phone.restart', 'phone', true),
@@ -27,6 +30,24 @@ export const Operations = {
   uninstall: def('phone.uninstall', 'phone', false, 'uninstall'),
   push: def('phone.push', 'phone', false, 'push'),
   shell: def('phone.shell', 'phone', false, 'shell'),
+  // Phones: volumes, traffic, data export and restore (an export or restore written twice ends the same).
+  expandVolume: def('phone.expand-volume', 'phone', true),
+  importTraffic: def('phone.import-traffic', 'phone', true),
+  exportData: def('phone.export-data', 'phone', true),
+  importData: def('phone.import-data', 'phone', true),
+  // Server lifecycle: a bought server's provisioning, deletion, change of physical server or model, key pair.
+  createServer: def('server.create', 'server', true),
+  deleteServer: def('server.delete', 'server', true),
+  changeServer: def('server.change', 'server', true),
+  changeServerModel: def('server.change-model', 'server', true),
+  updateKeypair: def('server.update-keypair', 'server', true),
+  // Shared storage and shared apps of a server, seen by all its phones.
+  pushShareFiles: def('server.push-share-files', 'server', false, 'push'),
+  deleteShareFiles: def('server.delete-share-files', 'server', true),
+  listShareFiles: def('server.list-share-files', 'server', true),
+  pushShareApps: def('server.push-share-apps', 'server', false, 'install'),
+  deleteShareApps: def('server.delete-share-apps', 'server', true),
+  restartEncodeServer: def('encode-server.restart', 'encode-server', true),
 } as const satisfies Record<string, OperationDef>;
 
 const BY_COMMAND: Record<CommandName, OperationDef> = {

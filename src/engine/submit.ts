@@ -84,22 +84,30 @@ export async function submitServerPhonesBatch(
   return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
-/** A batch on servers: one job per server id. */
+/** One server of a server batch, with what its job needs and, when found before submission, why it cannot run. */
+export interface ServerTarget {
+  serverId: string;
+  params?: Record<string, unknown>;
+  error?: TargetError;
+}
+
+/** A batch on servers: one job per server (an id alone, or a ServerTarget with its parameters). */
 export async function submitServerBatch(
   deps: EngineDeps,
   requestId: string,
   projectId: string,
   op: OperationDef,
-  serverIds: readonly string[],
+  targets: readonly (string | ServerTarget)[],
   onSubmitted?: OnSubmitted,
 ): Promise<Submitted> {
-  const known = await projectServerIds(deps.db, projectId, serverIds.filter(isResourceId));
-  const jobs: NewJob[] = serverIds.map((id) => ({
+  const items = targets.map((t): ServerTarget => (typeof t === 'string' ? { serverId: t } : t));
+  const known = await projectServerIds(deps.db, projectId, items.map((t) => t.serverId).filter(isResourceId));
+  const jobs: NewJob[] = items.map((t) => ({
     jobId: deps.ids(),
     phoneId: null,
-    serverId: id,
-    params: {},
-    failed: known.has(id) ? undefined : targetError(Errors.batchInvalidServerId),
+    serverId: t.serverId,
+    params: t.params ?? {},
+    failed: known.has(t.serverId) ? t.error : targetError(Errors.batchInvalidServerId),
   }));
   return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }

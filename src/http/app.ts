@@ -13,12 +13,22 @@ import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerValidation } from './plugins/validation.js';
+import { bandwidthRoutes } from './routes/bandwidths.js';
+import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
+import { encodeServerRoutes } from './routes/encodeServers.js';
+import { imageRoutes } from './routes/images.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
 import { jobRoutes } from './routes/jobs.js';
+import { phoneDataRoutes } from './routes/phoneData.js';
+import { phoneExtraRoutes } from './routes/phoneExtras.js';
 import { phoneRoutes } from './routes/phones.js';
+import { serverLifecycleRoutes, serverOrderRoutes } from './routes/serverLifecycle.js';
 import { serverRoutes } from './routes/servers.js';
+import { shareRoutes } from './routes/share.js';
+import { tagRoutes } from './routes/tags.js';
+import type { RouteDeps, RoutePlugin } from './types.js';
 import './types.js';
 
 export interface AppOptions {
@@ -131,15 +141,31 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator });
   await app.register(healthRoutes);
 
-  await app.register(
-    async (cph) => {
-      registerAuth(cph, o.authenticator, checkProject);
-      await cph.register(jobRoutes, { store });
-      await cph.register(phoneRoutes, { store, engine: o.engine });
-      await cph.register(serverRoutes, { store, engine: o.engine });
-      await cph.register(commandRoutes, { engine: o.engine });
-    },
-    { prefix: '/v1/:project_id/cloud-phone' },
-  );
+  // CPH's routes, each scope behind authentication and the project check. Most live under
+  // /v1/{project_id}/cloud-phone; server orders under /v2 and /v2.1, tags under /v1/{project_id}/{resource_type}.
+  const deps: RouteDeps = { store, engine: o.engine };
+  const cphScope = (prefix: string, routes: RoutePlugin[]) =>
+    app.register(
+      async (scope) => {
+        registerAuth(scope, o.authenticator, checkProject);
+        for (const r of routes) await scope.register(r, deps);
+      },
+      { prefix },
+    );
+  await cphScope('/v1/:project_id/cloud-phone', [
+    jobRoutes,
+    phoneRoutes,
+    phoneExtraRoutes,
+    phoneDataRoutes,
+    commandRoutes,
+    serverRoutes,
+    serverLifecycleRoutes,
+    shareRoutes,
+    catalogueRoutes,
+    imageRoutes,
+    encodeServerRoutes,
+    bandwidthRoutes,
+  ]);
+  await cphScope('', [serverOrderRoutes, tagRoutes]);
   return app;
 }

@@ -14,3 +14,11 @@ declare module 'fastify' {
     errorCodes?: Record<string, CatalogueEntry>;
   }
 }
+
+/** What every CPH route plugin is given: the store to read and the engine to submit to. */
+export interface RouteDeps {
+  store: import('../store/db.js').ReadStore;
+  engine: import('../engine/engine.js').Engine;
+}
+
+export type RoutePlugin = (app: import('fastify').FastifyInstance, deps: RouteDeps) => Promise<void>;

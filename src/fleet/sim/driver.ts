@@ -8,6 +8,7 @@ import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type
 import { timedOutOutcome } from '../outcome.js';
 import { runAdb } from './adb.js';
 import { SimPhone } from './android.js';
+import { SIM_HANDLERS, type SimEnv } from './handlers.js';
 import type { AndroidState } from './state.js';
 
 export interface SimOptions {
@@ -79,7 +80,11 @@ const fail = (entry: { code: string; message: string }, detail: string): DriverO
 export class SimDriver implements Driver {
   readonly name = 'sim';
 
-  constructor(private readonly options: SimOptions) {}
+  private readonly env: SimEnv;
+
+  constructor(private readonly options: SimOptions) {
+    this.env = { options, work: (ctx, weight, transition) => this.wait(ctx, options.delayMs * weight, transition) };
+  }
 
   async run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     const journal = this.options.journal;
@@ -98,6 +103,8 @@ export class SimDriver implements Driver {
   }
 
   private async execute(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
+    const handler = SIM_HANDLERS[job.operation];
+    if (handler) return handler(job, ctx, this.env);
     if (job.operation === 'server.restart') return this.restartServer(job, ctx);
     const phone = job.phone;
     const server = job.server;
@@ -158,8 +165,11 @@ export class SimDriver implements Driver {
   }
 
   /** Take the operation's time, showing its transitional state if it has one; instant mode skips both. */
-  private async work(operation: string, ctx: DriverContext, transition?: Parameters<DriverContext['transition']>[0]): Promise<void> {
-    const ms = this.options.delayMs * (WEIGHT[operation] ?? 1);
+  private work(operation: string, ctx: DriverContext, transition?: FleetEffects): Promise<void> {
+    return this.wait(ctx, this.options.delayMs * (WEIGHT[operation] ?? 1), transition);
+  }
+
+  private async wait(ctx: DriverContext, ms: number, transition?: FleetEffects): Promise<void> {
     if (ms <= 0) return;
     if (transition) await ctx.transition(transition);
     await sleep(ms, undefined, { signal: ctx.signal });

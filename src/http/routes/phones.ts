@@ -3,10 +3,9 @@ import { CphError, Errors, invalidParameter, targetError } from '../../domain/er
 import { parseProperty } from '../../domain/property.js';
 import { PHONE_STATUSES } from '../../domain/status.js';
 import { isValidName } from '../../domain/text.js';
-import type { Engine } from '../../engine/engine.js';
+import type { RouteDeps } from '../types.js';
 import { Operations, type OperationDef } from '../../engine/operations.js';
 import type { PhoneTarget } from '../../engine/submit.js';
-import type { ReadStore } from '../../store/db.js';
 import { getImage, getPhoneView, listPhones, renamePhone } from '../../store/fleet.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import {
@@ -38,7 +37,7 @@ function propertyTarget(phoneId: string, text: string | undefined, params: Recor
   };
 }
 
-export async function phoneRoutes(app: FastifyInstance, { store, engine }: { store: ReadStore; engine: Engine }): Promise<void> {
+export async function phoneRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
   const db = store.db;
   const tags = ['phones'];
   const phoneIdErrors = { errorCodes: { phone_id: Errors.invalidPhoneId } };

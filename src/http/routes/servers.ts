@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { CphError, Errors, invalidParameter } from '../../domain/errors.js';
 import { SERVER_STATUSES } from '../../domain/status.js';
 import { isValidName } from '../../domain/text.js';
-import type { Engine } from '../../engine/engine.js';
+import type { RouteDeps } from '../types.js';
 import { Operations } from '../../engine/operations.js';
-import type { ReadStore } from '../../store/db.js';
 import { getServer, listServers, renameServer } from '../../store/fleet.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import { listServersQuery, listServersResponse, restartServersBody, serverDetailSchema, serverNameBody, serverParams } from '../schemas/fleet.js';
@@ -24,7 +23,7 @@ interface ListServersQuery {
   status?: number;
 }
 
-export async function serverRoutes(app: FastifyInstance, { store, engine }: { store: ReadStore; engine: Engine }): Promise<void> {
+export async function serverRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
   const db = store.db;
   const tags = ['servers'];
 

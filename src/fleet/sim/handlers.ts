@@ -1,0 +1,19 @@
+import type { DriverContext, DriverJob, DriverOutcome } from '../driver.js';
+import type { FleetEffects } from '../../domain/fleet.js';
+import type { SimOptions } from './driver.js';
+
+/**
+ * What a simulated operation's handler gets besides its job: the driver's options (state, OBS
+ * stand-in) and `work`, which takes the operation's simulated time (`weight` base delays), showing
+ * `transition` meanwhile; with no delay configured it is instant and shows nothing.
+ */
+export interface SimEnv {
+  options: SimOptions;
+  work(ctx: DriverContext, weight: number, transition?: FleetEffects): Promise<void>;
+}
+
+/** One simulated operation. */
+export type SimHandler = (job: DriverJob, ctx: DriverContext, env: SimEnv) => Promise<DriverOutcome>;
+
+/** Handlers by operation name, one module per group of operations; the driver looks here first. */
+export const SIM_HANDLERS: Readonly<Record<string, SimHandler>> = {};

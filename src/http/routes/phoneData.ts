@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../types.js';
+
+export async function phoneDataRoutes(_app: FastifyInstance, _deps: RouteDeps): Promise<void> {}
