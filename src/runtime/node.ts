@@ -21,6 +21,7 @@ import { listenJobs } from '../store/notify.js';
 import { seedSimProject } from '../store/seed.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
 import { countProjects } from '../store/projects.js';
+import { ensureCatalogue } from '../store/catalogue.js';
 
 export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const DEFAULT_PROJECT_NAME = 'cn-north-4';
@@ -117,6 +118,8 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
   await withStartupLock(handle, async () => {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    const models = await ensureCatalogue(handle.db);
+    if (models) log.info({ models }, 'wrote the model catalogue');
     await seedIfEmpty(handle, config, clock, ids, log);
     await seedDefaultIdentity(
       { db: handle.db, clock, ids, log },

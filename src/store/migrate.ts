@@ -8,6 +8,7 @@ import * as m005 from './migrations/005_job_indexes.js';
 import * as m006 from './migrations/006_job_list_json.js';
 import * as m007 from './migrations/007_job_items.js';
 import * as m008 from './migrations/008_user_lockout.js';
+import * as m009 from './migrations/009_catalogue.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '006_job_list_json': m006,
   '007_job_items': m007,
   '008_user_lockout': m008,
+  '009_catalogue': m009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -18,6 +18,50 @@ export interface ImageTable {
   image_label: string;
 }
 
+/** A server model of the catalogue (cph-api.md §4.3 ServerModel). */
+export interface ServerModelTable {
+  server_model_name: string;
+  server_type: string;
+  cpu: number;
+  /** GiB. */
+  memory: number;
+  /** ServerModel.extend_spec as JSON text. */
+  extend_spec: string;
+  /** 0: local disks only. */
+  disk_max_num: number;
+  /** 0 cloud phone, 1 cloud gaming. */
+  product_type: number;
+  free_size: number;
+}
+
+/** A phone model of the catalogue (cph-api.md §4.3 PhoneModel): which server model holds it, and how many. */
+export interface PhoneModelTable {
+  phone_model_name: string;
+  server_model_name: string;
+  /** 1 normal, 0 offline (cannot be bought). */
+  status: number;
+  cpu: number;
+  /** MB. */
+  memory: number;
+  /** GiB. */
+  disk: number;
+  resolution: string;
+  /** A JSON string; holds max_share_disk_size_g when the spec supports shared storage. */
+  extend_spec: string;
+  spec_code: string;
+  /** Phones per server. */
+  phone_capacity: number;
+  image_label: string;
+  product_type: number;
+  /** 0 spec 1.0, 1 spec 2.0. */
+  phone_model_version: number;
+  dpi: number;
+  fps: string;
+  volume_mode: number;
+  render_fps: number;
+  stream_fps: number;
+}
+
 export interface ServerTable {
   server_id: string;
   project_id: string;
@@ -203,6 +247,8 @@ export interface Database {
   project_members: ProjectMemberTable;
   access_keys: AccessKeyTable;
   tokens: TokenTable;
+  server_models: ServerModelTable;
+  phone_models: PhoneModelTable;
   images: ImageTable;
   servers: ServerTable;
   phones: PhoneTable;

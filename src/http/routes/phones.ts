@@ -6,7 +6,8 @@ import { isValidName } from '../../domain/text.js';
 import type { RouteDeps } from '../types.js';
 import { Operations, type OperationDef } from '../../engine/operations.js';
 import type { PhoneTarget } from '../../engine/submit.js';
-import { getImage, getPhoneView, listPhones, renamePhone } from '../../store/fleet.js';
+import { getPhoneView, listPhones, renamePhone } from '../../store/fleet.js';
+import { usableImage } from '../../store/images.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import {
   listPhonesQuery,
@@ -98,7 +99,7 @@ export async function phoneRoutes(app: FastifyInstance, { store, engine }: Route
       },
       async (req) => {
         const imageId = req.body.image_id;
-        if (imageId !== undefined && !(await getImage(db, imageId))) throw new CphError(Errors.invalidImageId);
+        if (imageId !== undefined && !(await usableImage(db, req.params.project_id, imageId))) throw new CphError(Errors.invalidImageId);
         const targets = req.body.phones.map((item) => propertyTarget(item.phone_id, item.property, { imageId }));
         const r = await engine.submitPhones(req.id, req.params.project_id, op, targets);
         return { request_id: r.requestId, jobs: r.jobs };
