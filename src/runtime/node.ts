@@ -94,7 +94,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** First start: the default project, the public images and the simulated fleet, in one transaction. */
+/** First start: the default project and its simulated fleet, in one transaction (the catalogue is written before). */
 async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: IdGenerator, log: Logger): Promise<boolean> {
   if ((await countProjects(handle.db)) > 0) return false;
   const fleet = await seedSimProject(handle.db, {
@@ -104,7 +104,6 @@ async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: 
     phonesPerServer: config.phonesPerServer,
     now: clock.now(),
     ids,
-    withImages: true,
   });
   log.info({ projectId: DEFAULT_PROJECT_ID, servers: fleet.servers.length, phones: fleet.phones.length }, 'seeded the default project and its simulated fleet');
   return true;

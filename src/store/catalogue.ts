@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
+import { SIM_IMAGES } from './seed.js';
 import type { PhoneModelTable, ServerModelTable } from './schema.js';
 
 export type ServerModelRow = Selectable<ServerModelTable>;
@@ -109,15 +110,21 @@ export const PHONE_MODELS: PhoneModelRow[] = [
   }),
 ];
 
-/** Write the catalogue's models a store does not hold yet; models it holds (changed by an admin or not) stay. */
+/**
+ * Write the catalogue's models and public images a store does not hold yet; those it holds
+ * (changed by an admin or not) stay.
+ */
 export async function ensureCatalogue(db: Db): Promise<number> {
+  const haveImages = new Set((await db.selectFrom('images').select('image_id').execute()).map((r) => r.image_id));
+  const images = SIM_IMAGES.filter((i) => !haveImages.has(i.image_id));
+  if (images.length) await db.insertInto('images').values(images).execute();
   const haveServers = new Set((await db.selectFrom('server_models').select('server_model_name').execute()).map((r) => r.server_model_name));
   const havePhones = new Set((await db.selectFrom('phone_models').select('phone_model_name').execute()).map((r) => r.phone_model_name));
   const servers = SERVER_MODELS.filter((m) => !haveServers.has(m.server_model_name));
   const phones = PHONE_MODELS.filter((m) => !havePhones.has(m.phone_model_name));
   if (servers.length) await db.insertInto('server_models').values(servers).execute();
   if (phones.length) await db.insertInto('phone_models').values(phones).execute();
-  return servers.length + phones.length;
+  return images.length + servers.length + phones.length;
 }
 
 export async function getPhoneModel(db: Db, name: string): Promise<PhoneModelRow | undefined> {

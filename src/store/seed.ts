@@ -1,13 +1,18 @@
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../domain/status.js';
 import type { Db } from './db.js';
-import { insertImages, insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from './fleet.js';
+import { insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from './fleet.js';
 import { insertProject } from './projects.js';
 
-/** The public images every simulated project can reset to. */
+/** The public images every project can use: Android 11 and 12 for each image label of the catalogue. */
 export const SIM_IMAGES: ImageRow[] = [
   { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a10', image_name: 'CloudPhone_Android11', image_version: 'CPH_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_phone' },
   { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a12', image_name: 'CloudPhone_Android12', image_version: 'CPH_Android12_24.2.0', os_name: 'Android 12', os_type: 'Android', image_label: 'cloud_phone' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2b11', image_name: 'CloudPhone1620_Android11', image_version: 'CPH1620_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_phone_1620' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2b12', image_name: 'CloudPhone1620_Android12', image_version: 'CPH1620_Android12_24.2.0', os_name: 'Android 12', os_type: 'Android', image_label: 'cloud_phone_1620' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2c11', image_name: 'CloudGame_Android11', image_version: 'CG_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_game' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2d11', image_name: 'CloudGame1620_Android11', image_version: 'CG1620_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_game_1620' },
+  { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2e11', image_name: 'QemuPhone_Android11', image_version: 'QEMU_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'qemu_phone' },
 ];
 
 export const DEFAULT_IMAGE_ID = SIM_IMAGES[0]!.image_id;
@@ -84,8 +89,6 @@ export interface NewSimProject {
   phonesPerServer: number;
   now: number;
   ids?: IdGenerator;
-  /** Also write the public images (a first start does, once). */
-  withImages?: boolean;
 }
 
 /** A project and its simulated fleet, written in one transaction. */
@@ -93,7 +96,6 @@ export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFlee
   const fleet = buildFleet(p.projectId, p.servers, p.phonesPerServer, p.now, p.ids);
   await db.transaction().execute(async (trx) => {
     await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
-    if (p.withImages) await insertImages(trx, SIM_IMAGES);
     await insertServers(trx, fleet.servers);
     await insertPhones(trx, fleet.phones);
   });

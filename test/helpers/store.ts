@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { buildFleet, SIM_IMAGES, type SeedFleet } from '../../src/store/seed.js';
+import { buildFleet, type SeedFleet } from '../../src/store/seed.js';
+import { ensureCatalogue } from '../../src/store/catalogue.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
-import { insertImages, insertPhones, insertServers } from '../../src/store/fleet.js';
+import { insertPhones, insertServers } from '../../src/store/fleet.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { insertProject } from '../../src/store/projects.js';
 import { makeDataDir, PROJECT, removeDataDir, storeOf } from './node.js';
@@ -21,7 +22,7 @@ export async function seedFleetStore(h: DbHandle): Promise<SeedFleet> {
   await migrateToLatest(h.db);
   const fleet = buildFleet(PROJECT, 2, 3, Date.now());
   await insertProject(h.db, { project_id: PROJECT, name: 'p', created_at: 0 });
-  await insertImages(h.db, SIM_IMAGES);
+  await ensureCatalogue(h.db);
   await insertServers(h.db, fleet.servers);
   await insertPhones(h.db, fleet.phones);
   return fleet;
