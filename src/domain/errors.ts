@@ -43,6 +43,11 @@ export const Errors = {
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
   shuttingDown: entry(503, 'CPS.0905', 'The node is shutting down; send the call again.'),
+  // Data export/restore and shared storage (CPS.0940–0949).
+  sharedStorageUnsupported: entry(400, 'CPS.0940', "Shared storage is not supported by the server's phone model."),
+  newerAndroidData: entry(400, 'CPS.0941', 'The data comes from a newer Android version than the phone runs.'),
+  unusableTar: entry(400, 'CPS.0942', 'The OBS object is not a tar file that can be used here.'),
+  sharedAppNotFound: entry(400, 'CPS.0943', 'The app is not shared on this server.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -102,3 +102,8 @@ export async function wipeUserState(db: Db, phoneId: string, roots: readonly str
     }
   });
 }
+
+/** Every file and directory written on a phone, by path (what an export chooses from). */
+export async function listFiles(db: Db, phoneId: string): Promise<FileRow[]> {
+  return db.selectFrom('android_files').selectAll().where('phone_id', '=', phoneId).orderBy('path').execute();
+}

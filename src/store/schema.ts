@@ -176,6 +176,33 @@ export interface AndroidFileTable {
   content: Buffer | null;
 }
 
+/** A file or directory of a server's shared storage, seen by every phone of the server. */
+export interface SharedFileTable {
+  server_id: string;
+  /** Absolute, normalized: `/data/share/a.txt`. */
+  path: string;
+  /** The directory holding it, so a listing is one indexed lookup. */
+  parent: string;
+  kind: 'file' | 'dir';
+  mode: number;
+  size: number;
+  mtime: number;
+  /** The first bytes of a file; null for directories. */
+  content: Buffer | null;
+}
+
+/** An app shared with every phone of a server (PushShareApps). */
+export interface SharedAppTable {
+  server_id: string;
+  package_name: string;
+  version_code: number;
+  version_name: string;
+  apk_path: string;
+  /** PushShareApps' pre_install_app: 0 or 1. */
+  pre_install: number;
+  installed_at: number;
+}
+
 /** `settings put` values of a simulated phone, by namespace (system, secure, global). */
 export interface AndroidSettingTable {
   phone_id: string;
@@ -259,4 +286,6 @@ export interface Database {
   android_files: AndroidFileTable;
   android_settings: AndroidSettingTable;
   call_log: CallLogTable;
+  shared_files: SharedFileTable;
+  shared_apps: SharedAppTable;
 }

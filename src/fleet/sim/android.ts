@@ -3,13 +3,15 @@ import { posix } from 'node:path';
 import { parseProperty, type Properties } from '../../domain/property.js';
 import type { Clock } from '../../domain/time.js';
 import type { Image, Phone } from '../../domain/fleet.js';
-import type { AndroidState, StoredFile, StoredPackage } from './state.js';
+import type { AndroidState, SharedApp, StoredFile, StoredPackage } from './state.js';
 import type { TarEntry } from '../tarball.js';
 
 /**
  * A simulated Android phone: what its image gives it (system properties, system packages, a file
  * tree), overlaid with what happened to it since, kept in the database (user packages, pushed files,
  * settings; custom properties live in `phones.property`). A factory reset drops all of the latter.
+ * On a server with shared storage, the server's shared files and apps show on every phone beneath
+ * the phone's own (a file or app the phone has itself hides the shared one).
  */
 
 export interface DisplaySpec {
@@ -208,6 +210,10 @@ export class SimPhone {
     return { name: p.packageName, system: false, apkPath: p.apkPath, versionCode: p.versionCode, versionName: p.versionName };
   }
 
+  private sharedPackage(a: SharedApp): InstalledPackage {
+    return { name: a.packageName, system: false, apkPath: a.apkPath, versionCode: a.versionCode, versionName: a.versionName };
+  }
+
   private systemPackage(name: string): InstalledPackage | undefined {
     const entry = SYSTEM_PACKAGES.find(([n]) => n === name);
     return entry ? { name, system: true, apkPath: entry[1], versionCode: this.android.sdk, versionName: this.android.release } : undefined;
@@ -217,13 +223,16 @@ export class SimPhone {
   async packages(): Promise<InstalledPackage[]> {
     const byName = new Map<string, InstalledPackage>();
     for (const [name] of SYSTEM_PACKAGES) byName.set(name, this.systemPackage(name)!);
+    for (const a of await this.state.sharedApps(this.phone.serverId)) byName.set(a.packageName, this.sharedPackage(a));
     for (const p of await this.state.packages(this.id)) byName.set(p.packageName, this.userPackage(p));
     return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async installed(name: string): Promise<InstalledPackage | undefined> {
     const p = await this.state.package(this.id, name);
-    return p ? this.userPackage(p) : this.systemPackage(name);
+    if (p) return this.userPackage(p);
+    const shared = await this.state.sharedApp(this.phone.serverId, name);
+    return shared ? this.sharedPackage(shared) : this.systemPackage(name);
   }
 
   async install(app: AppToInstall): Promise<InstalledPackage> {
@@ -285,12 +294,20 @@ export class SimPhone {
 
   async stat(path: string): Promise<FileNode | undefined> {
     const f = await this.state.file(this.id, path);
-    return f ? this.fromStored(f) : this.imageTree().get(path);
+    if (f) return this.fromStored(f);
+    const shared = this.imageTree().get(path) ? undefined : await this.state.sharedFile(this.phone.serverId, path);
+    return shared ? this.fromStored(shared) : this.imageTree().get(path);
+  }
+
+  /** The files and directories written on this phone itself (what an export chooses from). */
+  ownFiles(): Promise<StoredFile[]> {
+    return this.state.files(this.id);
   }
 
   /** The entries of a directory, by name; what was written there hides the image's own. */
   async list(dir: string): Promise<FileNode[]> {
     const byPath = new Map<string, FileNode>();
+    for (const f of await this.state.sharedChildren(this.phone.serverId, dir)) byPath.set(f.path, this.fromStored(f));
     for (const n of this.imageTree().values()) if (n.path !== '/' && parentOf(n.path) === dir) byPath.set(n.path, n);
     for (const f of await this.state.children(this.id, dir)) byPath.set(f.path, this.fromStored(f));
     return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
