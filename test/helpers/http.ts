@@ -15,8 +15,11 @@ export interface Reply<T = any> {
  * that would change how the server answers (a `Connection: close` would make it close every time).
  */
 export function request<T = any>(url: string, method: string, init: { body?: string | Buffer; headers?: Record<string, string>; agent?: Agent } = {}): Promise<Reply<T>> {
+  // node:http neither chunks nor measures a DELETE body (it does so for POST and PUT): say its length, as clients do.
+  const lengthless = method === 'DELETE' && init.body !== undefined && !Object.keys(init.headers ?? {}).some((h) => /^(content-length|transfer-encoding)$/i.test(h));
+  const headers = lengthless ? { ...init.headers, 'content-length': String(Buffer.byteLength(init.body!)) } : init.headers;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: init.headers, ...(init.agent ? { agent: init.agent } : {}) }, (res) => {
+    const req = httpRequest(url, { method, headers, ...(init.agent ? { agent: init.agent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
