@@ -101,6 +101,13 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['GET', `${base}/servers/${server}`],
       ['PUT', `${base}/servers/${server}`, { server_name: 'taken-over' }],
       ['POST', `${base}/servers/batch-restart`, { server_ids: [server] }],
+      ['POST', `${base}/phones/batch-storage`, { storage_infos: [{ phone_id: phone, include_files: ['/data'], bucket_name: 'stolen', object_path: 'data.tar' }] }],
+      ['POST', `${base}/phones/batch-restore`, { restore_infos: [{ phone_id: phone, bucket_name: 'stolen', object_path: 'data.tar' }] }],
+      ['POST', `${base}/phones/share-files`, { bucket_name: 'stolen', object_path: 'files.tar', server_ids: [server] }],
+      ['POST', `${base}/phones/share-files`, { file_paths: ['/data/share'], server_ids: [server] }],
+      ['GET', `${base}/servers/share-files?server_ids=${server}&path=/data`],
+      ['POST', `${base}/phones/share-apps`, { package_name: 'com.example.app', bucket_name: 'stolen', object_path: 'app.tar', server_ids: [server] }],
+      ['DELETE', `${base}/phones/share-apps`, { package_name: 'com.example.app', server_ids: [server] }],
       ['GET', `${base}/jobs?request_id=${victim.requestId}`],
       ['GET', `${base}/jobs?request_ids=${victim.requestId}`],
       ['GET', `${base}/jobs/${victim.jobIds[0]}`],
@@ -163,6 +170,22 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       expect(r.status, r.text).toBe(200);
       expect(r.body.jobs).toHaveLength(1);
       expect(r.body.jobs[0].error_code, `${path}: ${r.text}`).toMatch(/^CPS\.(0005|0097)$/);
+    }
+    // Data export/restore and shared storage: B's phones are not found, B's servers are not A's
+    // (CPS.0097, not the CPS.0940 an rx1 server of A's own would answer).
+    for (const [method, path, body, code] of [
+      ['POST', 'phones/batch-storage', { storage_infos: [{ phone_id: bPhone, include_files: ['/data'], bucket_name: 'stolen', object_path: 'data.tar' }] }, 'CPS.0005'],
+      ['POST', 'phones/batch-restore', { restore_infos: [{ phone_id: bPhone, bucket_name: 'stolen', object_path: 'data.tar' }] }, 'CPS.0005'],
+      ['POST', 'phones/share-files', { bucket_name: 'stolen', object_path: 'files.tar', server_ids: [bServer] }, 'CPS.0097'],
+      ['POST', 'phones/share-files', { file_paths: ['/data/share'], server_ids: [bServer] }, 'CPS.0097'],
+      ['GET', `servers/share-files?server_ids=${bServer}&path=/data`, undefined, 'CPS.0097'],
+      ['POST', 'phones/share-apps', { package_name: 'com.example.app', bucket_name: 'stolen', object_path: 'app.tar', server_ids: [bServer] }, 'CPS.0097'],
+      ['DELETE', 'phones/share-apps', { package_name: 'com.example.app', server_ids: [bServer] }, 'CPS.0097'],
+    ] as const) {
+      const r = await call(method, `${base}/${path}`, body);
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.jobs).toHaveLength(1);
+      expect(r.body.jobs[0].error_code, `${method} ${path}: ${r.text}`).toBe(code);
     }
 
     const polled = await call('GET', `${base}/jobs?request_id=${b.requestId}`);
