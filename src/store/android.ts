@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { AndroidFileTable, AndroidPackageTable, AndroidSettingTable } from './schema.js';
+import type { AndroidFileTable, AndroidPackageTable, AndroidSettingTable, SharedFileTable } from './schema.js';
 
 /** What a simulated phone keeps between commands: user packages, pushed files, settings. */
 
@@ -41,13 +41,22 @@ export async function listChildren(db: Db, phoneId: string, dir: string): Promis
 
 /** Write files and directories; an existing path is replaced, as unpacking a tar over it would. */
 export async function putFiles(db: Db, rows: readonly FileRow[]): Promise<void> {
+  await upsertFileRows(db, 'android_files', 'phone_id', rows);
+}
+
+/**
+ * Insert or replace file rows of a phone (android_files) or of a server's shared storage
+ * (shared_files): the two tables differ only in their owner column.
+ */
+export async function upsertFileRows(db: Db, table: 'android_files' | 'shared_files', owner: 'phone_id' | 'server_id', rows: readonly (FileRow | Selectable<SharedFileTable>)[]): Promise<void> {
   // 8 columns × 100 rows stays inside SQLite's bound-parameter limit.
   for (let i = 0; i < rows.length; i += 100) {
     await db
-      .insertInto('android_files')
-      .values(rows.slice(i, i + 100))
+      .insertInto(table)
+      // The caller's rows are those of the table it names.
+      .values(rows.slice(i, i + 100) as FileRow[])
       .onConflict((oc) =>
-        oc.columns(['phone_id', 'path']).doUpdateSet((eb) => ({
+        oc.columns([owner as 'phone_id', 'path']).doUpdateSet((eb) => ({
           kind: eb.ref('excluded.kind'),
           mode: eb.ref('excluded.mode'),
           size: eb.ref('excluded.size'),

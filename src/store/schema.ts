@@ -176,19 +176,9 @@ export interface AndroidFileTable {
   content: Buffer | null;
 }
 
-/** A file or directory of a server's shared storage, seen by every phone of the server. */
-export interface SharedFileTable {
+/** A file or directory of a server's shared storage (`/data/share/a.txt`), seen by every phone of the server. */
+export interface SharedFileTable extends Omit<AndroidFileTable, 'phone_id'> {
   server_id: string;
-  /** Absolute, normalized: `/data/share/a.txt`. */
-  path: string;
-  /** The directory holding it, so a listing is one indexed lookup. */
-  parent: string;
-  kind: 'file' | 'dir';
-  mode: number;
-  size: number;
-  mtime: number;
-  /** The first bytes of a file; null for directories. */
-  content: Buffer | null;
 }
 
 /** An app shared with every phone of a server (PushShareApps). */

@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import { upsertFileRows } from './android.js';
 import type { Db } from './db.js';
 import { supportsSharedStorage } from './catalogue.js';
 import type { SharedAppTable, SharedFileTable } from './schema.js';
@@ -42,22 +43,7 @@ export async function countSharedChildren(db: Db, serverId: string, dir: string)
 
 /** Write shared files and directories; an existing path is replaced. */
 export async function putSharedFiles(db: Db, rows: readonly SharedFileRow[]): Promise<void> {
-  // 8 columns × 100 rows stays inside SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 100) {
-    await db
-      .insertInto('shared_files')
-      .values(rows.slice(i, i + 100))
-      .onConflict((oc) =>
-        oc.columns(['server_id', 'path']).doUpdateSet((eb) => ({
-          kind: eb.ref('excluded.kind'),
-          mode: eb.ref('excluded.mode'),
-          size: eb.ref('excluded.size'),
-          mtime: eb.ref('excluded.mtime'),
-          content: eb.ref('excluded.content'),
-        })),
-      )
-      .execute();
-  }
+  await upsertFileRows(db, 'shared_files', 'server_id', rows);
 }
 
 /** Remove a shared path and everything below it (`rm -rf`); how many entries went. */

@@ -4,7 +4,7 @@ import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '..
 import { exportSelects, underDataRoots } from '../../domain/storage.js';
 import type { DriverContext, DriverJob, DriverOutcome } from '../driver.js';
 import { findObject, objectFile } from '../obs.js';
-import { readTar, writeTar, type TarEntry } from '../tarball.js';
+import { readTar, writeTar, type TarContents, type TarEntry } from '../tarball.js';
 import { KEPT_FILE_BYTES, MAX_PUSH_ENTRIES } from './adb.js';
 import { SimPhone } from './android.js';
 import type { SimEnv, SimHandler } from './handlers.js';
@@ -39,6 +39,17 @@ async function runningPhone(job: DriverJob, ctx: DriverContext, env: SimEnv): Pr
   if (server.status !== ServerStatus.Normal) return failOutcome(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
   if (phone.status !== PhoneStatus.Running) return failOutcome(Errors.phoneNotAvailable, `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); its data can be moved only while it runs.`);
   return SimPhone.load(env.options.state, phone, ctx.clock);
+}
+
+/** The entries of a tar in the OBS stand-in, or the failure: no such object (CPS.0903), not a tar (CPS.0942). */
+export async function readObjectTar(obsDir: string, ref: ObsRef): Promise<TarContents | DriverOutcome> {
+  const file = await findObject(obsDir, ref);
+  if (!file) return failOutcome(Errors.objectNotFound, `${ref.uri} was not found.`);
+  try {
+    return await readTar(file, { keepBytes: KEPT_FILE_BYTES, maxEntries: MAX_PUSH_ENTRIES });
+  } catch (err) {
+    return failOutcome(Errors.unusableTar, `${ref.uri}: ${(err as Error).message}.`);
+  }
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -86,14 +97,8 @@ const importData: SimHandler = async (job, ctx, env) => {
   if (!(sim instanceof SimPhone)) return sim;
   const p = job.params as { bucket: string; objectPath: string };
   const ref = obsRef(p.bucket, p.objectPath);
-  const file = await findObject(env.options.obsDir, ref);
-  if (!file) return failOutcome(Errors.objectNotFound, `${ref.uri} was not found.`);
-  let contents;
-  try {
-    contents = await readTar(file, { keepBytes: KEPT_FILE_BYTES, maxEntries: MAX_PUSH_ENTRIES });
-  } catch (err) {
-    return failOutcome(Errors.unusableTar, `${ref.uri}: ${(err as Error).message}.`);
-  }
+  const contents = await readObjectTar(env.options.obsDir, ref);
+  if (!('entries' in contents)) return contents;
   const manifest = manifestOf(contents.entries);
   if (manifest && manifest.android_sdk > sim.android.sdk) {
     return failOutcome(

@@ -6,10 +6,9 @@ import { trimSlash, underDataRoots } from '../../domain/storage.js';
 import { readApk, type ApkInfo } from '../apk.js';
 import type { DriverJob, DriverOutcome } from '../driver.js';
 import { findObject } from '../obs.js';
-import { readTar, withExtracted } from '../tarball.js';
-import { KEPT_FILE_BYTES, MAX_PUSH_ENTRIES } from './adb.js';
+import { withExtracted } from '../tarball.js';
 import type { SimHandler } from './handlers.js';
-import { failOutcome, obsRef } from './phoneData.js';
+import { failOutcome, obsRef, readObjectTar } from './phoneData.js';
 import type { StoredFile } from './state.js';
 
 /**
@@ -33,14 +32,8 @@ const pushShareFiles: SimHandler = async (job, ctx, env) => {
   if (typeof serverId !== 'string') return serverId;
   const p = job.params as { bucket: string; objectPath: string };
   const ref = obsRef(p.bucket, p.objectPath);
-  const file = await findObject(env.options.obsDir, ref);
-  if (!file) return failOutcome(Errors.objectNotFound, `${ref.uri} was not found.`);
-  let contents;
-  try {
-    contents = await readTar(file, { keepBytes: KEPT_FILE_BYTES, maxEntries: MAX_PUSH_ENTRIES });
-  } catch (err) {
-    return failOutcome(Errors.unusableTar, `${ref.uri}: ${(err as Error).message}.`);
-  }
+  const contents = await readObjectTar(env.options.obsDir, ref);
+  if (!('entries' in contents)) return contents;
   const outside = contents.entries.find((e) => !underDataRoots(e.path));
   if (outside) return failOutcome(Errors.unusableTar, `${ref.uri}: ${outside.path} is outside /data and /cache; shared files go there only.`);
   await env.work(ctx, 2);
