@@ -46,7 +46,7 @@ async function sharingNode() {
 
 describe('shared storage and shared apps of a server', () => {
   test('files pushed to shared storage show on every phone of the server, list, and delete', async () => {
-    const { t, call, run, shellOn, spec2, rx1 } = await sharingNode();
+    const { t, call, run, shellOn, spec2, rx1, phones } = await sharingNode();
     const tar = await buildTar({ 'data/share/docs/readme.txt': 'shared hello\n', 'data/share/docs/sub/deep.txt': 'deep\n', 'cache/shared/c.txt': 'cached\n' });
     putObject(t.node.config.obsDir, 'shared', 'set/docs.tar', tar);
     const [pushed] = await run('POST', '/phones/share-files', { bucket_name: 'shared', object_path: 'set/docs.tar', server_ids: [spec2] });
@@ -69,6 +69,13 @@ describe('shared storage and shared apps of a server', () => {
     const bare = await call('GET', '/servers/share-files');
     expect(bare.status, bare.text).toBe(400);
     expect(bare.body.error_code).toBe('CPS.0034');
+
+    // They are the server's: a factory reset of a phone leaves them, an export of the phone leaves them out.
+    const [phone] = phones as [string];
+    expect((await run('POST', '/phones/batch-reset', { phones: [{ phone_id: phone }] }))[0].status).toBe(2);
+    expect(await shellOn(spec2, 'cat /data/share/docs/sub/deep.txt')).toEqual(Array(3).fill('deep\n'));
+    const [exported] = await run('POST', '/phones/batch-storage', { storage_infos: [{ phone_id: phone, include_files: ['/data', '/cache'], bucket_name: 'backups', object_path: 'spec2.tar' }] });
+    expect(exported).toMatchObject({ status: 2, execute_msg: 'obs://backups/spec2.tar: 0 files and 0 directories of Android 11\n' });
 
     const [deleted] = await run('POST', '/phones/share-files', { server_ids: [spec2], file_paths: ['/data/share/docs/sub', '/data/share/none'] });
     expect(deleted).toMatchObject({ status: 2, execute_msg: 'deleted /data/share/docs/sub (2 entries)\n/data/share/none: no such shared file\n' });
