@@ -43,6 +43,10 @@ export const Errors = {
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
   shuttingDown: entry(503, 'CPS.0905', 'The node is shutting down; send the call again.'),
+  imageInUse: entry(400, 'CPS.0920', 'The image is in use by phones.'),
+  imageMembersFull: entry(400, 'CPS.0921', 'The image is shared with 10 projects already.'),
+  imageMemberExists: entry(400, 'CPS.0922', 'The image is shared with this project already.'),
+  imageNotProduction: entry(400, 'CPS.0923', 'The image is not in production.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
