@@ -111,12 +111,15 @@ export async function getOwnImage(db: Db, projectId: string, imageId: string): P
 
 export type DeleteImageResult = 'deleted' | 'unknown' | 'in-use';
 
-/** Delete one of the project's private images with its shares; refused while any phone (of any project) runs it. */
+/** Delete one of the project's private images with its shares; refused while any phone (of any project) runs it or a job is to put it on one. */
 export async function deleteOwnImage(db: Db, projectId: string, imageId: string): Promise<DeleteImageResult> {
   return db.transaction().execute(async (trx) => {
     if (!(await lockOwnImage(trx, projectId, imageId))) return 'unknown';
     const inUse = await trx.selectFrom('phones').select('phone_id').where('image_id', '=', imageId).limit(1).executeTakeFirst();
-    if (inUse) return 'in-use';
+    // A reset or restart still to run would put it on a phone after it is gone. The state is written
+    // into the text so that the unfinished jobs' partial index serves (see jobs.ts).
+    const queued = await trx.selectFrom('jobs').select('job_id').where(sql<SqlBool>`state <> 'done'`).where('params', 'like', `%"imageId":"${imageId}"%`).limit(1).executeTakeFirst();
+    if (inUse || queued) return 'in-use';
     await trx.deleteFrom('image_members').where('image_id', '=', imageId).execute();
     await trx.deleteFrom('images').where('image_id', '=', imageId).execute();
     return 'deleted';

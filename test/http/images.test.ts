@@ -246,3 +246,23 @@ describe('custom images: import, list, share, accept, use, delete', () => {
     expect((await call(a, 'GET', `/images?image_id=${golden}`)).body.total).toBe(0);
   });
 });
+
+describe('an image a queued reset will put on a phone', () => {
+  it('cannot be deleted until that job is done', async () => {
+    // Simulated work long enough that the reset is still running when DeleteImage comes.
+    const t = await startTestNode({ servers: 1, phonesPerServer: 1, simDelayMs: 60_000 });
+    try {
+      const out = await admin(t.dataDir, 'images', 'import', '--project', DEFAULT_PROJECT_ID, '--name', 'golden', '--from-image', PUBLIC);
+      const image = /\(([0-9a-f]{32})\) into project/.exec(out[0]!)![1]!;
+      const phoneId = (await t.get('/phones')).body.phones[0].phone_id;
+      const reset = await t.post('/phones/batch-reset', { image_id: image, phones: [{ phone_id: phoneId }] });
+      expect(reset.body.jobs[0].error_code, reset.text).toBeUndefined();
+      const refused = await t.send('DELETE', `/v1/${DEFAULT_PROJECT_ID}/cloud-phone/images/${image}`);
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.error_code).toBe('CPS.0920');
+      expect((await t.get(`/v1/${DEFAULT_PROJECT_ID}/cloud-phone/images?image_id=${image}`)).body.total).toBe(1);
+    } finally {
+      await t.close(0);
+    }
+  });
+});
