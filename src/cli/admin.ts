@@ -21,11 +21,13 @@ import { createProject } from '../runtime/projects.js';
 import { openDb } from '../store/db.js';
 import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../store/identity.js';
 import { listProjectViews } from '../store/projects.js';
+import { catalogueCommand, imagesCommand } from './adminCatalogue.js';
 import { databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 type Out = (line: string) => void;
 type Action = (deps: AdminDeps, out: Out, args: string[], opts: Record<string, string | number>) => Promise<void>;
-
+export type Runner = ReturnType<typeof runner>;
+export type Table = typeof table;
 
 /** Columns padded to their widest cell. */
 function table(out: Out, header: string[], rows: string[][]): void {
@@ -249,12 +251,14 @@ function keys(run: ReturnType<typeof runner>): Command {
 export function adminCommand(out: Out = (line) => process.stdout.write(line + '\n')): Command {
   const run = runner(out);
   const cmd = new Command('admin')
-    .description('Manage accounts, users, projects and access keys, directly in the database (also while a server runs).')
+    .description('Manage accounts, users, projects, access keys, images and the model catalogue, directly in the database (also while a server runs).')
     .addHelpText('after', `\n${ACCOUNT_RULE}`)
     .addCommand(accounts(run))
     .addCommand(users(run))
     .addCommand(projects(run))
-    .addCommand(keys(run));
+    .addCommand(keys(run))
+    .addCommand(imagesCommand(run))
+    .addCommand(catalogueCommand(run, table));
   for (const option of [dataDirOption(), databaseOption(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }

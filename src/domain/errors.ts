@@ -48,6 +48,10 @@ export const Errors = {
   newerAndroidData: entry(400, 'CPS.0941', 'The data comes from a newer Android version than the phone runs.'),
   unusableTar: entry(400, 'CPS.0942', 'The OBS object is not a tar file that can be used here.'),
   sharedAppNotFound: entry(400, 'CPS.0943', 'The app is not shared on this server.'),
+  imageInUse: entry(400, 'CPS.0920', 'The image is in use by phones.'),
+  imageMembersFull: entry(400, 'CPS.0921', 'The image is shared with 10 projects already.'),
+  imageMemberExists: entry(400, 'CPS.0922', 'The image is shared with this project already.'),
+  imageNotProduction: entry(400, 'CPS.0923', 'The image is not in production.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -144,3 +144,58 @@ export function supportsSharedStorage(model: Pick<PhoneModelRow, 'extend_spec'>)
     return false;
   }
 }
+
+/** The image labels CPH knows (cph-api.md §4.3); cloud_game* are for gaming (product_type 1). */
+export const IMAGE_LABELS = ['qemu_phone', 'cloud_phone', 'cloud_phone_1620', 'cloud_game', 'cloud_game_1620'] as const;
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message);
+}
+
+const fits = (value: string, max: number) => value.length >= 1 && value.length <= max;
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** Add a server model (`opencph admin catalogue add-server-model`), refusing what CPH's model would not hold. */
+export async function addServerModel(db: Db, m: ServerModelRow): Promise<void> {
+  check(fits(m.server_model_name, 64), 'The server model name must be 1 to 64 characters.');
+  check(fits(m.server_type, 32), 'The server type must be 1 to 32 characters.');
+  check(m.product_type === 0 || m.product_type === 1, 'The product type must be 0 (cloud phone) or 1 (cloud gaming).');
+  check(isJsonObject(m.extend_spec), 'extend_spec must be a JSON object.');
+  check(!(await getServerModel(db, m.server_model_name)), `The server model ${m.server_model_name} exists already.`);
+  await db.insertInto('server_models').values(m).execute();
+}
+
+/** Add a phone model to a server model of the catalogue (`opencph admin catalogue add-phone-model`). */
+export async function addPhoneModel(db: Db, m: PhoneModelRow): Promise<void> {
+  check(fits(m.phone_model_name, 64), 'The phone model name must be 1 to 64 characters.');
+  check(fits(m.spec_code, 64), 'The spec code must be 1 to 64 characters.');
+  check(/^\d{2,5}\*\d{2,5}$/.test(m.resolution), 'The resolution must be <width>*<height>, e.g. 720*1280.');
+  check(fits(m.extend_spec, 512) && isJsonObject(m.extend_spec), 'extend_spec must be a JSON object of at most 512 characters.');
+  check((IMAGE_LABELS as readonly string[]).includes(m.image_label), `The image label must be one of ${IMAGE_LABELS.join(', ')}.`);
+  check(m.status === 0 || m.status === 1, 'The status must be 1 (normal) or 0 (offline).');
+  check(m.phone_model_version === 0 || m.phone_model_version === 1, 'The phone model version must be 0 (spec 1.0) or 1 (spec 2.0).');
+  check(m.volume_mode === 0 || m.volume_mode === 1, 'The volume mode must be 0 or 1.');
+  check(fits(m.fps, 16), 'fps must be 1 to 16 characters.');
+  const server = await getServerModel(db, m.server_model_name);
+  check(server !== undefined, `No server model ${m.server_model_name}: add it first (opencph admin catalogue add-server-model).`);
+  check(m.product_type === server!.product_type, `The product type must be that of server model ${m.server_model_name} (${server!.product_type}).`);
+  check(m.image_label.startsWith('cloud_game') === (m.product_type === 1), 'A cloud_game* image label goes with product type 1 (gaming), the others with 0.');
+  check(!(await getPhoneModel(db, m.phone_model_name)), `The phone model ${m.phone_model_name} exists already.`);
+  await db.insertInto('phone_models').values(m).execute();
+}
+
+export async function listServerModels(db: Db): Promise<ServerModelRow[]> {
+  return db.selectFrom('server_models').selectAll().orderBy('server_model_name').execute();
+}
+
+export async function listPhoneModels(db: Db): Promise<PhoneModelRow[]> {
+  return db.selectFrom('phone_models').selectAll().orderBy('server_model_name').orderBy('phone_model_name').execute();
+}

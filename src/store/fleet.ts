@@ -32,7 +32,7 @@ export interface ServerFilter {
 export type { FleetEffects };
 
 /** Case-insensitive substring match, with LIKE's wildcards in the input taken literally. */
-function fuzzy(column: string, value: string) {
+export function fuzzy(column: string, value: string) {
   const pattern = '%' + value.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%';
   return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
 }

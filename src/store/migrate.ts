@@ -10,6 +10,7 @@ import * as m007 from './migrations/007_job_items.js';
 import * as m008 from './migrations/008_user_lockout.js';
 import * as m009 from './migrations/009_catalogue.js';
 import * as m013 from './migrations/013_shared_storage.js';
+import * as m011 from './migrations/011_images.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '008_user_lockout': m008,
   '009_catalogue': m009,
   '013_shared_storage': m013,
+  '011_images': m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

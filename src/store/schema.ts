@@ -16,6 +16,25 @@ export interface ImageTable {
   os_name: string;
   os_type: string;
   image_label: string;
+  /** Null for a public image; else the project owning this private image, and its account (migration 011). */
+  project_id: ColumnType<string | null, string | null | undefined, string | null>;
+  domain_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0 CREATING, 1 PRODUCTION, 2 CREATE_FAILED. */
+  status: ColumnType<number, number | undefined, number>;
+  /** Bytes. */
+  image_size: ColumnType<number, number | undefined, number>;
+  create_time: ColumnType<number, number | undefined, number>;
+  update_time: ColumnType<number, number | undefined, number>;
+  is_support_encrypt: ColumnType<number, number | undefined, number>;
+}
+
+/** A project a private image is shared to (migration 011); only an accepted share makes it usable. */
+export interface ImageMemberTable {
+  image_id: string;
+  project_id: string;
+  status: 'pending' | 'accepted' | 'rejected';
+  create_time: number;
+  update_time: number;
 }
 
 /** A server model of the catalogue (cph-api.md §4.3 ServerModel). */
@@ -267,6 +286,7 @@ export interface Database {
   server_models: ServerModelTable;
   phone_models: PhoneModelTable;
   images: ImageTable;
+  image_members: ImageMemberTable;
   servers: ServerTable;
   phones: PhoneTable;
   requests: RequestTable;

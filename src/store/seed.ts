@@ -1,11 +1,16 @@
+import type { Insertable } from 'kysely';
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../domain/status.js';
 import type { Db } from './db.js';
-import { insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from './fleet.js';
+import { insertPhones, insertServers, type PhoneRow, type ServerRow } from './fleet.js';
 import { insertProject } from './projects.js';
+import type { ImageTable } from './schema.js';
 
-/** The public images every project can use: Android 11 and 12 for each image label of the catalogue. */
-export const SIM_IMAGES: ImageRow[] = [
+/**
+ * The public images every project can use: Android 11 and 12 for each image label of the catalogue.
+ * The columns of custom images (owner, status, size, times) take their defaults: public, in production.
+ */
+export const SIM_IMAGES: Insertable<ImageTable>[] = [
   { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a10', image_name: 'CloudPhone_Android11', image_version: 'CPH_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_phone' },
   { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a12', image_name: 'CloudPhone_Android12', image_version: 'CPH_Android12_24.2.0', os_name: 'Android 12', os_type: 'Android', image_label: 'cloud_phone' },
   { image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2b11', image_name: 'CloudPhone1620_Android11', image_version: 'CPH1620_Android11_23.1.0', os_name: 'Android 11', os_type: 'Android', image_label: 'cloud_phone_1620' },

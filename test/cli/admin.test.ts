@@ -3,18 +3,9 @@ import { KEY_CACHE_MS } from '../../src/auth/keys.js';
 import { adminCommand } from '../../src/cli/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
+import { admin } from '../helpers/admin.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken } from '../helpers/http.js';
-import { makeDataDir, removeDataDir, startTestNode, storeOf, type TestNode } from '../helpers/node.js';
-
-/** Run `opencph admin --data-dir <dir> [--database <url>] …args` in this process; its output lines. */
-async function admin(dataDir: string, ...args: string[]): Promise<string[]> {
-  const database = await storeOf(dataDir);
-  const lines: string[] = [];
-  await adminCommand((line) => lines.push(line))
-    .exitOverride()
-    .parseAsync(['--data-dir', dataDir, ...(database ? ['--database', database] : []), ...args], { from: 'user' });
-  return lines;
-}
+import { makeDataDir, removeDataDir, startTestNode, type TestNode } from '../helpers/node.js';
 
 describe('opencph admin', () => {
   let dataDir: string;

@@ -4,6 +4,8 @@ import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
 import { createProject } from '../../src/runtime/projects.js';
+import { importImage } from '../../src/store/images.js';
+import { SIM_IMAGES } from '../../src/store/seed.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
@@ -18,6 +20,8 @@ interface Tenant {
   serverNames: string[];
   requestId: string;
   jobIds: string[];
+  /** A private image of the project, shared with no one. */
+  imageId: string;
 }
 
 type Caller = (method: string, target: string, body?: unknown) => Promise<Reply>;
@@ -44,7 +48,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   }
 
   async function describeTenant(projectId: string, key: Key, token: string): Promise<Tenant> {
-    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], requestId: '', jobIds: [] };
+    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], requestId: '', jobIds: [], imageId: '' };
     const call = viaKey(t);
     const phones = (await call('GET', `/v1/${projectId}/cloud-phone/phones`)).body.phones;
     const servers = (await call('GET', `/v1/${projectId}/cloud-phone/servers`)).body.servers;
@@ -59,6 +63,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     t.requestId = batch.body.request_id;
     t.jobIds = batch.body.jobs.map((j: { job_id: string }) => j.job_id);
     await waitForJobs(call, projectId, t.requestId);
+    t.imageId = (await importImage(node.handle.db, { projectId, name: 'golden', fromImageId: SIM_IMAGES[0]!.image_id, sizeBytes: 1 << 30 }, Date.now(), newId)).image_id;
     return t;
   }
 
@@ -111,6 +116,13 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['GET', `${base}/jobs?request_id=${victim.requestId}`],
       ['GET', `${base}/jobs?request_ids=${victim.requestId}`],
       ['GET', `${base}/jobs/${victim.jobIds[0]}`],
+      ['GET', `${base}/phone-images?image_type=private`],
+      ['GET', `${base}/images`],
+      ['DELETE', `${base}/images/${victim.imageId}`],
+      ['POST', `${base}/images/${victim.imageId}/members`, { member: victim.projectId }],
+      ['GET', `${base}/images/${victim.imageId}/members`],
+      ['PUT', `${base}/images/${victim.imageId}/members`, { status: 'accepted' }],
+      ['DELETE', `${base}/images/${victim.imageId}/members/${victim.projectId}`],
     ];
   }
 
@@ -194,6 +206,36 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     const mixed = await call('GET', `${base}/jobs?request_ids=${a.requestId},${b.requestId}`);
     expect(mixed.body.jobs.map((j: { job_id: string }) => j.job_id).sort()).toEqual([...a.jobIds].sort());
     for (const jobId of b.jobIds) expect((await call('GET', `${base}/jobs/${jobId}`)).status).toBe(404);
+  });
+
+  it("A cannot list, use, delete, share or accept B's private image, nor manage its members", async () => {
+    const a = tenants.a;
+    const b = tenants.b;
+    const call = viaKey(a);
+    const base = `/v1/${a.projectId}/cloud-phone`;
+    const image = b.imageId;
+    const expectImageInvalid = (r: Reply, what: string) => {
+      expect(r.status, `${what}: ${r.text}`).toBe(400);
+      expect(r.body.error_code, what).toBe('CPS.0030');
+    };
+    for (const type of ['all', 'private', 'share']) expect((await call('GET', `${base}/phone-images?image_type=${type}`)).text).not.toContain(image);
+    const listed = await call('GET', `${base}/images`);
+    expect(listed.body.image_infos.map((i: { image_id: string }) => i.image_id)).toEqual([a.imageId]);
+    expect((await call('GET', `${base}/images?image_id=${image}`)).body.total).toBe(0);
+    expect((await call('GET', `${base}/images?src_project_id=${b.projectId}`)).body.total).toBe(0);
+    expectImageInvalid(await call('POST', `${base}/phones/batch-reset`, { image_id: image, phones: [{ phone_id: a.phoneIds[0] }] }), 'reset');
+    expectImageInvalid(await call('DELETE', `${base}/images/${image}`), 'DeleteImage');
+    // Sharing B's image with A itself, or with a third party: refused as an unknown image.
+    expectImageInvalid(await call('POST', `${base}/images/${image}/members`, { member: a.projectId }), 'AddImageMember');
+    expectImageInvalid(await call('GET', `${base}/images/${image}/members`), 'ListImageMembers');
+    expectImageInvalid(await call('PUT', `${base}/images/${image}/members`, { status: 'accepted' }), 'UpdateImageMember');
+    expectImageInvalid(await call('DELETE', `${base}/images/${image}/members/${a.projectId}`), 'DeleteImageMember');
+
+    // B's image is still B's, shared with no one.
+    const own = await viaKey(b)('GET', `/v1/${b.projectId}/cloud-phone/images/${image}/members`);
+    expect(own.status, own.text).toBe(200);
+    expect(own.body.members).toEqual([]);
+    expect((await viaKey(b)('GET', `/v1/${b.projectId}/cloud-phone/images?image_id=${image}`)).body.total).toBe(1);
   });
 
   it("B's fleet and jobs are untouched by all of the above", async () => {
