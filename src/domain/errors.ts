@@ -43,6 +43,9 @@ export const Errors = {
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
   shuttingDown: entry(503, 'CPS.0905', 'The node is shutting down; send the call again.'),
+  batchInvalidEncodeServerId: entry(400, 'CPS.0930', 'Parameter: encode_server_id is invalid.'),
+  encodeServerNotAvailable: entry(400, 'CPS.0931', 'Not available encode server.'),
+  volumeSizeTooSmall: entry(400, 'CPS.0932', 'Parameter: new_size is smaller than the current volume size.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

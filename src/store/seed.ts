@@ -1,6 +1,7 @@
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../domain/status.js';
 import type { Db } from './db.js';
+import { buildEncodeServers, insertEncodeServers, type EncodeServerRow } from './encodeServers.js';
 import { insertPhones, insertServers, type ImageRow, type PhoneRow, type ServerRow } from './fleet.js';
 import { insertProject } from './projects.js';
 
@@ -20,6 +21,7 @@ export const DEFAULT_IMAGE_ID = SIM_IMAGES[0]!.image_id;
 export interface SeedFleet {
   servers: ServerRow[];
   phones: PhoneRow[];
+  encodeServers: EncodeServerRow[];
 }
 
 function imei(n: number): string {
@@ -28,7 +30,7 @@ function imei(n: number): string {
 
 /** A simulated fleet: `servers` servers of `phonesPerServer` phones each, all running. */
 export function buildFleet(projectId: string, servers: number, phonesPerServer: number, now: number, ids: IdGenerator = newId): SeedFleet {
-  const out: SeedFleet = { servers: [], phones: [] };
+  const out: SeedFleet = { servers: [], phones: [], encodeServers: [] };
   for (let s = 1; s <= servers; s++) {
     const serverId = ids();
     // Creation times step by one second so "newest first" has a defined order.
@@ -52,6 +54,7 @@ export function buildFleet(projectId: string, servers: number, phonesPerServer: 
       create_time: created,
       update_time: created,
     });
+    out.encodeServers.push(...buildEncodeServers(out.servers[out.servers.length - 1]!, ids));
     for (let p = 1; p <= phonesPerServer; p++) {
       const n = (s - 1) * phonesPerServer + p;
       out.phones.push({
@@ -98,6 +101,7 @@ export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFlee
     await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
     await insertServers(trx, fleet.servers);
     await insertPhones(trx, fleet.phones);
+    await insertEncodeServers(trx, fleet.encodeServers);
   });
   return fleet;
 }
