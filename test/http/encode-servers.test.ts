@@ -1,5 +1,7 @@
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
+import { listJobsResponse, showJobResponse } from '../../src/http/schemas/jobs.js';
 import { sendSigned, type Reply } from '../helpers/http.js';
 import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
@@ -91,6 +93,13 @@ describe('encode servers', () => {
     expect(Object.keys(jobs[0])).toEqual(['encode_server_id', 'job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg']);
     const show = await call('GET', `/jobs/${jobs[0].job_id}`);
     expect(show.status, show.text).toBe(200);
+    // The routes' response schemas (the OpenAPI document) describe these answers, and refuse an encode job without its id.
+    const ajv = new Ajv({ allowUnionTypes: true });
+    const [validList, validShow] = [ajv.compile(listJobsResponse), ajv.compile(showJobResponse)];
+    expect(validList((await call('GET', `/jobs?request_id=${r.body.request_id}`)).body), JSON.stringify(validList.errors)).toBe(true);
+    expect(validShow(show.body), JSON.stringify(validShow.errors)).toBe(true);
+    const { encode_server_id: _, ...anonymous } = show.body;
+    expect(validShow(anonymous)).toBe(false);
     expect(show.body).toMatchObject({ job_id: jobs[0].job_id, encode_server_id: target, status: 2, error_code: null });
     expect(show.body).not.toHaveProperty('phone_id');
     expect(show.body).not.toHaveProperty('server_id');

@@ -73,6 +73,8 @@ export const showJobParams = {
 export const showJobResponse = {
   type: 'object',
   required: ['request_id', ...JOB_FIELDS],
+  // A phone or server job names both of those, an encode-server job its encode server.
+  anyOf: [{ required: ['phone_id', 'server_id'] }, { required: ['encode_server_id'] }],
   additionalProperties: false,
   properties: {
     request_id: { type: 'string' },
