@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { listJobsResponse, showJobResponse } from '../../src/http/schemas/jobs.js';
 import { sendSigned, type Reply } from '../helpers/http.js';
-import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { makeDataDir, PROJECT, removeDataDir, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 const ID = /^[0-9a-f]{32}$/;
 const key = { ak: DEFAULTS.defaultAk, sk: DEFAULTS.defaultSk };
@@ -129,10 +129,45 @@ describe('encode servers', () => {
     expect(Number(other!.started_at)).toBeLessThan(Number(a!.ended_at));
   });
 
+  it('documents its operations, and the phone extras, in the OpenAPI document', async () => {
+    const doc = await t.get('/openapi.json');
+    const ops = Object.values(doc.body.paths as Record<string, Record<string, any>>).flatMap((p) => Object.values(p).map((o) => o.operationId));
+    for (const op of ['ListEncodeServers', 'RestartEncodeServer', 'BatchShowPhoneConnectInfos', 'ExpandPhoneDataVolumeSize', 'ImportTraffic']) expect(ops, op).toContain(op);
+  });
+
   it('refuses an empty or oversized list', async () => {
     for (const body of [{ encode_server_ids: [] }, { encode_server_ids: Array.from({ length: 101 }, () => 'a'.repeat(32)) }, {}]) {
       const r = await call('POST', '/encode-servers/batch-restart', body);
       expect([r.status, r.body.error_code], r.text).toEqual([400, 'CPS.0034']);
+    }
+  });
+});
+
+describe('an encode-server restart interrupted by a shutdown', () => {
+  it('is handed back and runs again on the next start: the encode server ends running', async () => {
+    const dataDir = makeDataDir();
+    try {
+      const first = await startTestNode({ dataDir, servers: 1, phonesPerServer: 1, simDelayMs: 60_000 });
+      const [target] = (await first.get(`${first.cph}/encode-servers`)).body.encode_servers;
+      const r = await first.post(`${first.cph}/encode-servers/batch-restart`, { encode_server_ids: [target.encode_server_id] });
+      const statusOn = async (t: TestNode) => (await t.get(`${t.cph}/encode-servers`)).body.encode_servers[0].status;
+      await waitFor(async () => ((await statusOn(first)) === 3 ? true : undefined));
+      await first.close(0);
+      const second = await startTestNode({ dataDir, simDelayMs: 0 });
+      try {
+        const [job] = await waitFor(async () => {
+          const jobs = (await second.get(`/jobs?request_id=${r.body.request_id}`)).body.jobs;
+          return jobs[0].status !== 1 ? jobs : undefined;
+        });
+        expect([job.encode_server_id, job.status]).toEqual([target.encode_server_id, 2]);
+        expect(await statusOn(second)).toBe(1);
+        const [row] = await second.node.handle.db.selectFrom('jobs').select('attempts').where('job_id', '=', job.job_id).execute();
+        expect(row!.attempts).toBe(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await removeDataDir(dataDir);
     }
   });
 });
