@@ -74,7 +74,10 @@ export const showJobResponse = {
   type: 'object',
   required: ['request_id', ...JOB_FIELDS],
   // A phone or server job names both of those, an encode-server job its encode server.
-  anyOf: [{ required: ['phone_id', 'server_id'] }, { required: ['encode_server_id'] }],
+  anyOf: [
+    { type: 'object', required: ['phone_id', 'server_id'] },
+    { type: 'object', required: ['encode_server_id'] },
+  ],
   additionalProperties: false,
   properties: {
     request_id: { type: 'string' },
