@@ -52,6 +52,9 @@ export const Errors = {
   imageMembersFull: entry(400, 'CPS.0921', 'The image is shared with 10 projects already.'),
   imageMemberExists: entry(400, 'CPS.0922', 'The image is shared with this project already.'),
   imageNotProduction: entry(400, 'CPS.0923', 'The image is not in production.'),
+  batchInvalidEncodeServerId: entry(400, 'CPS.0930', 'Parameter: encode_server_id is invalid.'),
+  encodeServerNotAvailable: entry(400, 'CPS.0931', 'Not available encode server.'),
+  volumeSizeTooSmall: entry(400, 'CPS.0932', 'Parameter: new_size is smaller than the current volume size.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -18,12 +18,29 @@ export interface Phone {
   ip: string;
   listenPort: number;
   createTime: number;
+  /** Its data volume, GiB. */
+  volumeSize: number;
+  /** `direct` or `routing` (through its server's encode container). */
+  trafficType: string;
 }
 
 export interface Server {
   serverId: string;
   name: string;
   /** ServerStatus. */
+  status: number;
+  ip: string;
+}
+
+/** An encode server (a container or a server of its own) that encodes its phones' streams. */
+export interface EncodeServer {
+  encodeServerId: string;
+  /** The server it belongs to. */
+  serverId: string;
+  name: string;
+  /** 0 server, 1 container. */
+  type: number;
+  /** EncodeServerStatus (the model's values). */
   status: number;
   ip: string;
 }
@@ -38,6 +55,7 @@ export interface Image {
 
 /** What a finished (or starting) operation does to the fleet, applied in the job's transaction. */
 export interface FleetEffects {
-  phones?: { phoneId: string; status?: number; imageId?: string; property?: string }[];
+  phones?: { phoneId: string; status?: number; imageId?: string; property?: string; volumeSize?: number; trafficType?: string }[];
   servers?: { serverId: string; status?: number }[];
+  encodeServers?: { encodeServerId: string; status?: number }[];
 }

@@ -10,6 +10,11 @@ export const Limits = {
   /** Batch bodies: CPH documents no cap on phone lists; 1000 keeps one transaction bounded. */
   batchTargetsMax: 1000,
   propertyBytes: 2048,
+  /** BatchShowPhoneConnectInfos phones per call; ImportTraffic phones per call (cph-api.md §3.1). */
+  connectionPhones: 10,
+  trafficPhones: 100,
+  /** A phone's data volume, GiB: new_size stays under this (cph-api.md §3.1). */
+  volumeSizeMax: 32768,
   /** /phones/commands `content` (cph-api.md §3.2). */
   commandContentBytes: 1024,
   installMultipleContentBytes: 8100,

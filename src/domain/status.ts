@@ -71,3 +71,36 @@ const SERVER_STATUS_NAMES: Record<number, string> = {
 export function serverStatusName(status: number): string {
   return SERVER_STATUS_NAMES[status] ?? 'unknown';
 }
+
+/**
+ * Encode-server status as EncodeServer.status shows it (cph-api.md §4.5, the model's values). The
+ * ListEncodeServers `status` filter uses other values (§9 item 8): see encodeServerStatusesFor.
+ */
+export const EncodeServerStatus = { Creating: 0, Running: 1, Abnormal: 2, Restarting: 3 } as const;
+export type EncodeServerStatus = (typeof EncodeServerStatus)[keyof typeof EncodeServerStatus];
+
+/**
+ * The query's values (1 running, 2 abnormal, 3 restarting, 4 frozen, 5 shut down, 100/1014/0
+ * creating) mapped to the model's (1, 2, 3, and 0/4/5 creating). Frozen and shut down have no model
+ * value: OpenCPH's encode servers are never in them, so those filters match nothing.
+ */
+const ENCODE_SERVER_QUERY: Record<number, readonly number[]> = {
+  1: [1],
+  2: [2],
+  3: [3],
+  4: [],
+  5: [],
+  0: [0, 4, 5],
+  100: [0, 4, 5],
+  1014: [0, 4, 5],
+};
+
+/** Model statuses a query `status` matches; undefined when the query value is not one CPH defines. */
+export function encodeServerStatusesFor(queryStatus: number): readonly number[] | undefined {
+  return ENCODE_SERVER_QUERY[queryStatus];
+}
+
+/** Model encode-server status in words, for messages. */
+export function encodeServerStatusName(status: number): string {
+  return { 0: 'creating', 1: 'running', 2: 'abnormal', 3: 'restarting', 4: 'creating', 5: 'creating' }[status] ?? 'unknown';
+}

@@ -1,4 +1,5 @@
-import type { Image, Phone, Server } from '../domain/fleet.js';
+import type { EncodeServer, Image, Phone, Server } from '../domain/fleet.js';
+import type { EncodeServerRow } from '../store/encodeServers.js';
 import type { ImageRow, PhoneRow, ServerRow } from '../store/fleet.js';
 
 /** Stored fleet rows as drivers see them (src/domain/fleet.ts). */
@@ -15,7 +16,13 @@ export function phoneOf(r: PhoneRow): Phone {
     ip: r.phone_ip,
     listenPort: r.listen_port,
     createTime: r.create_time,
+    volumeSize: r.volume_size,
+    trafficType: r.traffic_type,
   };
+}
+
+export function encodeServerOf(r: EncodeServerRow): EncodeServer {
+  return { encodeServerId: r.encode_server_id, serverId: r.server_id, name: r.encode_server_name, type: r.type, status: r.status, ip: r.encode_server_ip };
 }
 
 export function serverOf(r: ServerRow): Server {

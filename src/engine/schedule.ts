@@ -6,6 +6,8 @@ import type { ActiveJob } from '../store/jobs.js';
  *  - a phone job waits for every older unfinished job on the same phone (per-phone FIFO) and for
  *    every older unfinished server-level job on its server;
  *  - a server-level job waits for every older unfinished job on its server, phone or server level;
+ *  - an encode-server job waits for every older unfinished job on the same encode server (FIFO per
+ *    encode server) and for nothing else: an encode server is not one of its server's phones;
  *  - adb work (install, push, shell…) also needs one of its server's adb slots: it starts only while
  *    fewer than `serverAdbConcurrency` older adb jobs on that server are unfinished (CPH documents that
  *    batch adb work on a server blocks the server's other adb tasks).
@@ -25,9 +27,16 @@ export function pickRunnable(active: readonly ActiveJob[], max: number, slots: S
   const busyPhones = new Set<string>();
   const serversWithJobs = new Set<string>();
   const serversWithServerJobs = new Set<string>();
+  const busyEncodeServers = new Set<string>();
   const picked: number[] = [];
   for (const job of active) {
     if (picked.length >= max) break;
+    const encodeServer = job.encodeServerId;
+    if (encodeServer != null) {
+      if (job.state === 'pending' && !busyEncodeServers.has(encodeServer)) picked.push(job.seq);
+      busyEncodeServers.add(encodeServer);
+      continue;
+    }
     const server = job.serverId ?? '';
     const isServerJob = job.phoneId === null;
     const isAdb = adb.has(job.operation);

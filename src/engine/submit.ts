@@ -1,5 +1,6 @@
 import { CphError, Errors, invalidParameter, targetError, type TargetError } from '../domain/errors.js';
 import { isResourceId } from '../domain/ids.js';
+import { projectEncodeServerIds } from '../store/encodeServers.js';
 import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
@@ -12,10 +13,11 @@ export interface PhoneTarget {
   error?: TargetError;
 }
 
-/** One entry of a batch answer: CPH's PhoneJob / ServerJob. */
+/** One entry of a batch answer: CPH's PhoneJob / ServerJob / EncodeServerJob. */
 export interface SubmittedJob {
   phone_id?: string;
   server_id?: string;
+  encode_server_id?: string;
   job_id: string;
   error_code?: string;
   error_msg?: string;
@@ -112,6 +114,34 @@ export async function submitServerBatch(
   return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
+/** A batch on encode servers: one job per id; an id that is not one of the project's fails with CPS.0930. */
+export async function submitEncodeServerBatch(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  encodeServerIds: readonly string[],
+  onSubmitted?: OnSubmitted,
+): Promise<Submitted> {
+  const known = await projectEncodeServerIds(deps.db, projectId, encodeServerIds.filter(isResourceId));
+  const jobs: NewJob[] = encodeServerIds.map((id) => ({
+    jobId: deps.ids(),
+    phoneId: null,
+    serverId: null,
+    encodeServerId: id,
+    params: {},
+    failed: known.has(id) ? undefined : targetError(Errors.batchInvalidEncodeServerId),
+  }));
+  return write(deps, requestId, projectId, op, jobs, onSubmitted);
+}
+
+/** The field a job answers by: its phone, else its encode server, else its server (also an unknown server of a phone batch addressed by server). */
+function targetOf(j: NewJob): [keyof SubmittedJob, string] {
+  if (j.phoneId !== null) return ['phone_id', j.phoneId];
+  if (j.encodeServerId != null) return ['encode_server_id', j.encodeServerId];
+  return ['server_id', j.serverId!];
+}
+
 async function write(
   deps: EngineDeps,
   requestId: string,
@@ -127,10 +157,7 @@ async function write(
   return {
     requestId,
     jobs: jobs.map((j) => {
-      // A phone job answers by its phone; a server job, and an unknown server of a phone batch
-      // addressed by server, by the server.
-      const k = j.phoneId !== null ? 'phone_id' : 'server_id';
-      const target = k === 'phone_id' ? j.phoneId! : j.serverId!;
+      const [k, target] = targetOf(j);
       return j.failed
         ? { [k]: target, job_id: j.jobId, error_code: j.failed.code, error_msg: j.failed.message }
         : { [k]: target, job_id: j.jobId };

@@ -3,11 +3,12 @@ import { Limits, MAX_TIMER_MS, type TimeLimits } from '../domain/limits.js';
 import { truncateUtf8 } from '../domain/text.js';
 import { TimeLimitReached, timeLimitReached, type Driver, type DriverJob, type DriverOutcome } from '../fleet/driver.js';
 import { timedOutOutcome } from '../fleet/outcome.js';
+import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
-import { phoneOf, serverOf } from './fleetView.js';
+import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
@@ -143,7 +144,10 @@ export class Worker {
 
   private async launch(claimed: JobRow[]): Promise<void> {
     const phoneIds = claimed.filter((j) => j.phone_id !== null).map((j) => j.phone_id!);
-    const serverJobIds = claimed.filter((j) => j.phone_id === null).map((j) => j.server_id!);
+    const isServerJob = (j: JobRow) => j.phone_id === null && j.encode_server_id === null;
+    const serverJobIds = claimed.filter(isServerJob).map((j) => j.server_id!);
+    const encodeServerIds = claimed.filter((j) => j.encode_server_id !== null).map((j) => j.encode_server_id!);
+    const encodeServers = new Map((await loadEncodeServers(this.deps.db, encodeServerIds)).map((e) => [e.encode_server_id, e]));
     const phones = new Map((await loadPhones(this.deps.db, phoneIds)).map((p) => [p.phone_id, p]));
     const serverIds = [...serverJobIds, ...[...phones.values()].map((p) => p.server_id)];
     const servers = new Map((await getServersByIds(this.deps.db, serverIds)).map((s) => [s.server_id, s]));
@@ -155,13 +159,15 @@ export class Worker {
       const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
       const serverId = phone?.server_id ?? job.server_id ?? undefined;
       const server = serverId ? servers.get(serverId) : undefined;
+      const encodeServer = job.encode_server_id !== null ? encodeServers.get(job.encode_server_id) : undefined;
       const driverJob: DriverJob = {
         jobId: job.job_id,
         operation: job.operation,
         params: JSON.parse(job.params) as Record<string, unknown>,
         phone: phone && phoneOf(phone),
         server: server && serverOf(server),
-        serverPhones: job.phone_id === null ? (serverPhones.get(job.server_id!) ?? []).map(phoneOf) : undefined,
+        serverPhones: isServerJob(job) ? (serverPhones.get(job.server_id!) ?? []).map(phoneOf) : undefined,
+        encodeServer: encodeServer && encodeServerOf(encodeServer),
       };
       const controller = new AbortController();
       this.running.set(job.seq, controller);

@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/time.js';
-import type { FleetEffects, Phone, Server } from '../domain/fleet.js';
+import type { EncodeServer, FleetEffects, Phone, Server } from '../domain/fleet.js';
 
 /** One job handed to a driver: the operation, its parameters, and the phones and servers it acts on. */
 export interface DriverJob {
@@ -12,6 +12,8 @@ export interface DriverJob {
   server?: Server;
   /** Server jobs: every phone of the server. */
   serverPhones?: Phone[];
+  /** Set for encode-server jobs (their target); absent when it no longer exists. */
+  encodeServer?: EncodeServer;
 }
 
 export interface DriverContext {

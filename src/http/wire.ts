@@ -1,4 +1,5 @@
 import { formatUtc, formatUtcOrNull } from '../domain/time.js';
+import type { EncodeServerRow } from '../store/encodeServers.js';
 import type { PhoneView, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
 
@@ -16,12 +17,12 @@ export function listJobsBody(requestId: string, items: readonly string[]): strin
  * ListJobs item, key for key as CPH's ListJobs example: a phone job `phone_id`, `server_id`, a
  * server job `server_id` alone; then `node_id` (the server again), `job_id`, the times (`end_time`
  * null while running), `status`, and `error_code`, `error_msg`, `execute_msg`, each "" when absent.
- * The store keeps this item rendered by the database (src/store/jobItems.ts), which a test holds to
+ * An encode-server job shows `encode_server_id` in place of all three ids (CPH's EncodeServerJob;
+ * the old ListJobs page's Job field). The store keeps this item rendered by the database (src/store/jobItems.ts), which a test holds to
  * the same bytes as this.
  */
 export function listJob(j: JobView) {
-  const item = {
-    node_id: j.server_id,
+  const fields = {
     job_id: j.job_id,
     begin_time: formatUtc(j.begin_time),
     end_time: formatUtcOrNull(j.end_time),
@@ -30,23 +31,20 @@ export function listJob(j: JobView) {
     error_msg: j.error_msg ?? '',
     execute_msg: j.execute_msg ?? '',
   };
+  if (j.encode_server_id != null) return { encode_server_id: j.encode_server_id, ...fields };
+  const item = { node_id: j.server_id, ...fields };
   return j.phone_id !== null ? { phone_id: j.phone_id, server_id: j.server_id, ...item } : { server_id: j.server_id, ...item };
 }
 
-/** ShowJob body: absent values are null, as CPH's ShowJob example shows. */
+/**
+ * ShowJob body: absent values are null, as CPH's ShowJob example shows. An encode-server job has
+ * `encode_server_id` instead of `phone_id` and `server_id`.
+ */
 export function showJob(j: JobView, requestId: string) {
-  return {
-    request_id: requestId,
-    job_id: j.job_id,
-    begin_time: formatUtc(j.begin_time),
-    end_time: formatUtcOrNull(j.end_time),
-    status: j.status,
-    phone_id: j.phone_id,
-    server_id: j.server_id,
-    error_code: j.error_code,
-    error_msg: j.error_msg,
-    execute_msg: j.execute_msg,
-  };
+  const head = { request_id: requestId, job_id: j.job_id, begin_time: formatUtc(j.begin_time), end_time: formatUtcOrNull(j.end_time), status: j.status };
+  const messages = { error_code: j.error_code, error_msg: j.error_msg, execute_msg: j.execute_msg };
+  if (j.encode_server_id != null) return { ...head, encode_server_id: j.encode_server_id, ...messages };
+  return { ...head, phone_id: j.phone_id, server_id: j.server_id, ...messages };
 }
 
 export function phone(p: PhoneView) {
@@ -127,5 +125,31 @@ export function serverDetail(s: ServerRow, requestId: string) {
     volumes: [],
     share_volume_info: { volume_type: 'SSD', size: 0, version: 0 },
     security_groups: [],
+  };
+}
+
+/** EncodeServer (cph-api.md §4.5): its one access info is where its encode service listens. */
+export function encodeServer(e: EncodeServerRow) {
+  return {
+    encode_server_name: e.encode_server_name,
+    encode_server_id: e.encode_server_id,
+    encode_server_ip: e.encode_server_ip,
+    server_id: e.server_id,
+    keypair_name: e.keypair_name,
+    type: e.type,
+    status: e.status,
+    access_infos: [
+      {
+        listen_port: e.listen_port,
+        access_ip: e.public_ip,
+        intranet_ip: e.server_ip,
+        public_ip: e.public_ip,
+        server_ip: e.server_ip,
+        access_port: e.access_port,
+        type: 'cph_app_server',
+        server_ipv6: '',
+      },
+    ],
+    encode_server_ipv6: '',
   };
 }

@@ -1,6 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { FleetEffects } from '../domain/fleet.js';
 import { readRows, type Db, type ReadStore } from './db.js';
+import { applyEncodeServerEffects } from './encodeServers.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
 
 export type PhoneRow = Selectable<PhoneTable>;
@@ -83,6 +84,14 @@ export async function listPhones(store: ReadStore, projectId: string, filter: Ph
 export async function getPhoneView(store: ReadStore, projectId: string, phoneId: string): Promise<PhoneView | undefined> {
   const [row] = await readRows(store, phoneViews(store.db).where('p.project_id', '=', projectId).where('p.phone_id', '=', phoneId));
   return row;
+}
+
+/** The project's phones among `phoneIds` as the phone routes show them (by primary key, the project checked here: see serversOfPhones). */
+export async function getPhoneViews(store: ReadStore, projectId: string, phoneIds: readonly string[]): Promise<Map<string, PhoneView>> {
+  if (phoneIds.length === 0) return new Map();
+  // Not through readRows: its statements are kept per text, and each list length is a text of its own.
+  const rows = await phoneViews(store.db).where('p.phone_id', 'in', [...new Set(phoneIds)]).execute();
+  return new Map(rows.filter((r) => r.project_id === projectId).map((r) => [r.phone_id, r]));
 }
 
 export async function getPhone(db: Db, projectId: string, phoneId: string): Promise<PhoneRow | undefined> {
@@ -173,6 +182,8 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
     if (p.status !== undefined) set.status = p.status;
     if (p.imageId !== undefined) set.image_id = p.imageId;
     if (p.property !== undefined) set.property = p.property;
+    if (p.volumeSize !== undefined) set.volume_size = p.volumeSize;
+    if (p.trafficType !== undefined) set.traffic_type = p.trafficType;
     await db.updateTable('phones').set(set).where('phone_id', '=', p.phoneId).execute();
   }
   for (const s of effects.servers ?? []) {
@@ -180,6 +191,7 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
     if (s.status !== undefined) set.status = s.status;
     await db.updateTable('servers').set(set).where('server_id', '=', s.serverId).execute();
   }
+  await applyEncodeServerEffects(db, effects.encodeServers ?? [], now);
 }
 
 /** Effects on one id, in order: a later one's fields win, the fields it leaves out stay. */
@@ -205,12 +217,17 @@ export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], 
   for (let i = 0; i < phones.length; i += 500) {
     const values = phones
       .slice(i, i + 500)
-      .map((p) => sql`(cast(${p.phoneId} as text), cast(${p.status ?? null} as integer), cast(${p.imageId ?? null} as text), cast(${p.property ?? null} as text))`);
+      .map(
+        (p) =>
+          sql`(cast(${p.phoneId} as text), cast(${p.status ?? null} as integer), cast(${p.imageId ?? null} as text), cast(${p.property ?? null} as text),
+            cast(${p.volumeSize ?? null} as integer), cast(${p.trafficType ?? null} as text))`,
+      );
     await sql`
-      with v (phone_id, status, image_id, property) as (values ${sql.join(values)})
+      with v (phone_id, status, image_id, property, volume_size, traffic_type) as (values ${sql.join(values)})
       update phones
       set status = coalesce(v.status, phones.status), image_id = coalesce(v.image_id, phones.image_id),
-          property = coalesce(v.property, phones.property), update_time = ${now}
+          property = coalesce(v.property, phones.property), volume_size = coalesce(v.volume_size, phones.volume_size),
+          traffic_type = coalesce(v.traffic_type, phones.traffic_type), update_time = ${now}
       from v where phones.phone_id = v.phone_id`.execute(db);
   }
   for (let i = 0; i < servers.length; i += 500) {
@@ -220,6 +237,7 @@ export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], 
       update servers set status = coalesce(v.status, servers.status), update_time = ${now}
       from v where servers.server_id = v.server_id`.execute(db);
   }
+  await applyEncodeServerEffects(db, mergeById(list.flatMap((e) => e.encodeServers ?? []), (e) => e.encodeServerId), now);
 }
 
 export async function insertImages(db: Db, rows: ImageRow[]): Promise<void> {

@@ -19,6 +19,8 @@ export interface NewJob {
   jobId: string;
   phoneId: string | null;
   serverId: string | null;
+  /** Encode-server jobs only; phoneId and serverId are null then. */
+  encodeServerId?: string | null;
   params: unknown;
   /** Set when the target cannot run: the job is written already failed. */
   failed?: { code: string; message: string };
@@ -42,6 +44,7 @@ export async function insertRequest(db: Db, r: NewRequest): Promise<void> {
     operation: r.operation,
     phone_id: j.phoneId,
     server_id: j.serverId,
+    encode_server_id: j.encodeServerId ?? null,
     params: JSON.stringify(j.params ?? {}),
     state: j.failed ? 'done' : 'pending',
     status: j.failed ? JobStatus.Failure : JobStatus.Running,
@@ -54,7 +57,7 @@ export async function insertRequest(db: Db, r: NewRequest): Promise<void> {
     lease_expires_at: null,
     attempts: 0,
   }));
-  // Keep each statement under SQLite's bound-parameter limit (17 columns × 50 rows).
+  // Keep each statement under SQLite's bound-parameter limit (18 columns × 50 rows).
   for (let i = 0; i < rows.length; i += 50) await db.insertInto('jobs').values(rows.slice(i, i + 50)).execute();
 }
 
@@ -69,6 +72,7 @@ const JOB_COLUMNS = [
   'execute_msg',
   'begin_time',
   'end_time',
+  'encode_server_id',
 ] as const;
 
 export type JobView = Pick<JobRow, (typeof JOB_COLUMNS)[number]>;
@@ -108,6 +112,7 @@ const jobView = (r: unknown[]): JobView => ({
   execute_msg: r[6] as string | null,
   begin_time: r[7] as number,
   end_time: r[8] as number | null,
+  encode_server_id: r[9] as string | null,
 });
 
 /**
@@ -159,6 +164,8 @@ export interface ActiveJob {
   operation: string;
   phoneId: string | null;
   serverId: string | null;
+  /** Set for encode-server jobs (absent where a caller builds one without). */
+  encodeServerId?: string | null;
 }
 
 /**
@@ -184,7 +191,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
     const after = active.length > 0 ? active[active.length - 1]!.seq : 0;
     const rows = await db
       .selectFrom('jobs')
-      .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId'])
+      .select(['seq', 'state', 'operation', 'phone_id as phoneId', 'server_id as serverId', 'encode_server_id as encodeServerId'])
       .where('state', '<>', DONE)
       .where('seq', '>', after)
       .orderBy('seq')

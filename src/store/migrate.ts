@@ -11,6 +11,7 @@ import * as m008 from './migrations/008_user_lockout.js';
 import * as m009 from './migrations/009_catalogue.js';
 import * as m013 from './migrations/013_shared_storage.js';
 import * as m011 from './migrations/011_images.js';
+import * as m012 from './migrations/012_encode_servers.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '009_catalogue': m009,
   '013_shared_storage': m013,
   '011_images': m011,
+  '012_encode_servers': m012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

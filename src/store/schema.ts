@@ -124,6 +124,27 @@ export interface PhoneTable {
   update_time: number;
 }
 
+/** An encode server of a server (cph-api.md §4.5): migration 012. */
+export interface EncodeServerTable {
+  encode_server_id: string;
+  project_id: string;
+  server_id: string;
+  encode_server_name: string;
+  encode_server_ip: string;
+  keypair_name: string;
+  /** 0 server, 1 container. */
+  type: number;
+  /** The model's values (domain EncodeServerStatus). */
+  status: number;
+  /** Its one access info: where it listens, on its server's network and publicly. */
+  server_ip: string;
+  public_ip: string;
+  listen_port: number;
+  access_port: number;
+  create_time: number;
+  update_time: number;
+}
+
 export interface RequestTable {
   request_id: string;
   project_id: string;
@@ -141,6 +162,8 @@ export interface JobTable {
   phone_id: string | null;
   /** For phone jobs the phone's server (CPH's node_id); for server jobs the server itself. */
   server_id: string | null;
+  /** Encode-server jobs only (migration 012): their target; phone_id and server_id are null then. */
+  encode_server_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Operation parameters as JSON. */
   params: string;
   state: string;
@@ -289,6 +312,7 @@ export interface Database {
   image_members: ImageMemberTable;
   servers: ServerTable;
   phones: PhoneTable;
+  encode_servers: EncodeServerTable;
   requests: RequestTable;
   jobs: JobTable;
   sim_runs: SimRunTable;

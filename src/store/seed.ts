@@ -3,6 +3,7 @@ import { newId, type IdGenerator } from '../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../domain/status.js';
 import type { Db } from './db.js';
 import { insertPhones, insertServers, type PhoneRow, type ServerRow } from './fleet.js';
+import { buildEncodeServers, insertEncodeServers, type EncodeServerRow } from './encodeServers.js';
 import { insertProject } from './projects.js';
 import type { ImageTable } from './schema.js';
 
@@ -25,6 +26,7 @@ export const DEFAULT_IMAGE_ID = SIM_IMAGES[0]!.image_id;
 export interface SeedFleet {
   servers: ServerRow[];
   phones: PhoneRow[];
+  encodeServers: EncodeServerRow[];
 }
 
 function imei(n: number): string {
@@ -33,7 +35,7 @@ function imei(n: number): string {
 
 /** A simulated fleet: `servers` servers of `phonesPerServer` phones each, all running. */
 export function buildFleet(projectId: string, servers: number, phonesPerServer: number, now: number, ids: IdGenerator = newId): SeedFleet {
-  const out: SeedFleet = { servers: [], phones: [] };
+  const out: SeedFleet = { servers: [], phones: [], encodeServers: [] };
   for (let s = 1; s <= servers; s++) {
     const serverId = ids();
     // Creation times step by one second so "newest first" has a defined order.
@@ -57,6 +59,7 @@ export function buildFleet(projectId: string, servers: number, phonesPerServer: 
       create_time: created,
       update_time: created,
     });
+    out.encodeServers.push(...buildEncodeServers(out.servers[out.servers.length - 1]!, ids));
     for (let p = 1; p <= phonesPerServer; p++) {
       const n = (s - 1) * phonesPerServer + p;
       out.phones.push({
@@ -103,6 +106,7 @@ export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFlee
     await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
     await insertServers(trx, fleet.servers);
     await insertPhones(trx, fleet.phones);
+    await insertEncodeServers(trx, fleet.encodeServers);
   });
   return fleet;
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { whyNotRerun } from '../../src/engine/recovery.js';
+import { Operations } from '../../src/engine/operations.js';
 import { pickRunnable } from '../../src/engine/schedule.js';
 
 const job = (seq: number, state: string, phoneId: string | null, serverId: string, operation = 'phone.restart') => ({ seq, state, operation, phoneId, serverId });
@@ -36,5 +38,22 @@ describe('pickRunnable', () => {
     expect(pickRunnable(active, 10, slots)).toEqual([3, 4]);
     expect(pickRunnable(active, 10, { ...slots, serverAdbConcurrency: 2 })).toEqual([2, 3, 4]);
     expect(pickRunnable(active.slice(1), 10, slots)).toEqual([2, 3, 4]);
+  });
+
+  it('runs the jobs of one encode server first in first out, blocked by nothing else and blocking nothing else', () => {
+    const encode = (seq: number, state: string, encodeServerId: string) => ({ seq, state, operation: Operations.restartEncodeServer.name, phoneId: null, serverId: null, encodeServerId });
+    const active = [
+      encode(1, 'running', 'e1'),
+      job(2, 'pending', null, 's1', 'server.restart'),
+      encode(3, 'pending', 'e1'),
+      encode(4, 'pending', 'e2'),
+      job(5, 'pending', 'p1', 's1'),
+      encode(6, 'pending', 'e2'),
+    ];
+    // e1's second waits for its first; e2's first runs beside a server job; e2's second waits for its first.
+    expect(pickRunnable(active, 10)).toEqual([2, 4]);
+    expect(pickRunnable(active.slice(1), 10)).toEqual([2, 3, 4]);
+    // An interrupted encode-server restart runs again, as a power action does.
+    expect(whyNotRerun({ operation: Operations.restartEncodeServer.name, attempts: 1 })).toBeUndefined();
   });
 });

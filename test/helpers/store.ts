@@ -3,6 +3,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { buildFleet, type SeedFleet } from '../../src/store/seed.js';
 import { ensureCatalogue } from '../../src/store/catalogue.js';
 import { openDb, type DbHandle } from '../../src/store/db.js';
+import { insertEncodeServers } from '../../src/store/encodeServers.js';
 import { insertPhones, insertServers } from '../../src/store/fleet.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { insertProject } from '../../src/store/projects.js';
@@ -25,6 +26,7 @@ export async function seedFleetStore(h: DbHandle): Promise<SeedFleet> {
   await ensureCatalogue(h.db);
   await insertServers(h.db, fleet.servers);
   await insertPhones(h.db, fleet.phones);
+  await insertEncodeServers(h.db, fleet.encodeServers);
   return fleet;
 }
 

@@ -18,10 +18,14 @@ interface Tenant {
   serverIds: string[];
   phoneNames: string[];
   serverNames: string[];
+  encodeServerIds: string[];
   requestId: string;
   jobIds: string[];
   /** A private image of the project, shared with no one. */
   imageId: string;
+  /** A restart of its first encode server. */
+  encodeRequestId: string;
+  encodeJobIds: string[];
 }
 
 type Caller = (method: string, target: string, body?: unknown) => Promise<Reply>;
@@ -48,7 +52,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   }
 
   async function describeTenant(projectId: string, key: Key, token: string): Promise<Tenant> {
-    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], requestId: '', jobIds: [], imageId: '' };
+    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], encodeServerIds: [], requestId: '', jobIds: [], encodeRequestId: '', encodeJobIds: [], imageId: '' };
     const call = viaKey(t);
     const phones = (await call('GET', `/v1/${projectId}/cloud-phone/phones`)).body.phones;
     const servers = (await call('GET', `/v1/${projectId}/cloud-phone/servers`)).body.servers;
@@ -64,6 +68,12 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     t.jobIds = batch.body.jobs.map((j: { job_id: string }) => j.job_id);
     await waitForJobs(call, projectId, t.requestId);
     t.imageId = (await importImage(node.handle.db, { projectId, name: 'golden', fromImageId: SIM_IMAGES[0]!.image_id, sizeBytes: 1 << 30 }, Date.now(), newId)).image_id;
+    t.encodeServerIds = (await call('GET', `/v1/${projectId}/cloud-phone/encode-servers`)).body.encode_servers.map((e: { encode_server_id: string }) => e.encode_server_id);
+    const restart = await call('POST', `/v1/${projectId}/cloud-phone/encode-servers/batch-restart`, { encode_server_ids: t.encodeServerIds.slice(0, 1) });
+    expect(restart.status, restart.text).toBe(200);
+    t.encodeRequestId = restart.body.request_id;
+    t.encodeJobIds = restart.body.jobs.map((j: { job_id: string }) => j.job_id);
+    await waitForJobs(call, projectId, t.encodeRequestId);
     return t;
   }
 
@@ -83,6 +93,8 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     tenants.b = await describeTenant(b.project_id, bKey, bToken);
     expect(tenants.a.phoneIds).toHaveLength(4);
     expect(tenants.b.phoneIds).toHaveLength(6);
+    expect(tenants.a.encodeServerIds).toHaveLength(2);
+    expect(tenants.b.encodeServerIds).toHaveLength(2);
   });
   afterAll(() => harness.close());
 
@@ -91,6 +103,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     const base = `/v1/${victim.projectId}/cloud-phone`;
     const phone = victim.phoneIds[0]!;
     const server = victim.serverIds[0]!;
+    const encodeServer = victim.encodeServerIds[0]!;
     return [
       ['GET', `${base}/phones`],
       ['GET', `${base}/phones/${phone}`],
@@ -123,6 +136,12 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['GET', `${base}/images/${victim.imageId}/members`],
       ['PUT', `${base}/images/${victim.imageId}/members`, { status: 'accepted' }],
       ['DELETE', `${base}/images/${victim.imageId}/members/${victim.projectId}`],
+      ['GET', `${base}/jobs/${victim.encodeJobIds[0]}`],
+      ['GET', `${base}/encode-servers`],
+      ['POST', `${base}/encode-servers/batch-restart`, { encode_server_ids: [encodeServer] }],
+      ['POST', `${base}/phones/batch-connection`, { phone_ids: [phone], client_type: 'ANDROID' }],
+      ['POST', `${base}/phones/expand-volume`, { phones: [{ phone_id: phone, new_size: 999 }] }],
+      ['POST', `${base}/phones-traffic`, { traffic_type: 'routing', phone_ids: [phone] }],
     ];
   }
 
@@ -162,6 +181,13 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     expectNone(servers, ...b.serverIds);
     expect(servers.body.count).toBe(2);
     expect((await call('GET', `${base}/servers?server_id=${bServer}`)).body.count).toBe(0);
+    const encodeServers = await call('GET', `${base}/encode-servers`);
+    expectNone(encodeServers, ...b.encodeServerIds, ...b.serverIds);
+    expect(encodeServers.body.encode_servers).toHaveLength(2);
+    expect((await call('GET', `${base}/encode-servers?server_id=${bServer}`)).body.encode_servers).toEqual([]);
+    const connection = await call('POST', `${base}/phones/batch-connection`, { phone_ids: [bPhone], client_type: 'ANDROID' });
+    expect(connection.body.connect_infos).toEqual([]);
+    expect(connection.body.errors).toEqual([{ phone_id: bPhone, error_code: 'CPS.0005', error_msg: 'Phone is not found.' }]);
 
     expect((await call('GET', `${base}/phones/${bPhone}`)).status).toBe(404);
     expect((await call('PUT', `${base}/phones/${bPhone}`, { phone_name: 'taken-over' })).status).toBe(404);
@@ -177,11 +203,14 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['phones/commands', { command: 'shell', content: 'settings put global opencph_taken yes', server_ids: [bServer] }],
       ['phones/sync-commands', { command: 'shell', content: 'settings put global opencph_taken yes', phone_ids: [bPhone] }],
       ['servers/batch-restart', { server_ids: [bServer] }],
+      ['encode-servers/batch-restart', { encode_server_ids: [b.encodeServerIds[0]] }],
+      ['phones/expand-volume', { phones: [{ phone_id: bPhone, new_size: 999 }] }],
+      ['phones-traffic', { traffic_type: 'routing', phone_ids: [bPhone] }],
     ] as const) {
       const r = await call('POST', `${base}/${path}`, body);
       expect(r.status, r.text).toBe(200);
       expect(r.body.jobs).toHaveLength(1);
-      expect(r.body.jobs[0].error_code, `${path}: ${r.text}`).toMatch(/^CPS\.(0005|0097)$/);
+      expect(r.body.jobs[0].error_code, `${path}: ${r.text}`).toMatch(/^CPS\.(0005|0097|0930)$/);
     }
     // Data export/restore and shared storage: B's phones are not found, B's servers are not A's
     // (CPS.0097, not the CPS.0940 an rx1 server of A's own would answer).
@@ -205,7 +234,8 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     expect(polled.body.jobs).toEqual([]);
     const mixed = await call('GET', `${base}/jobs?request_ids=${a.requestId},${b.requestId}`);
     expect(mixed.body.jobs.map((j: { job_id: string }) => j.job_id).sort()).toEqual([...a.jobIds].sort());
-    for (const jobId of b.jobIds) expect((await call('GET', `${base}/jobs/${jobId}`)).status).toBe(404);
+    for (const jobId of [...b.jobIds, ...b.encodeJobIds]) expect((await call('GET', `${base}/jobs/${jobId}`)).status).toBe(404);
+    expect((await call('GET', `${base}/jobs?request_id=${b.encodeRequestId}`)).body.jobs).toEqual([]);
   });
 
   it("A cannot list, use, delete, share or accept B's private image, nor manage its members", async () => {
@@ -246,11 +276,15 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     expect(phones.map((p: { phone_name: string }) => p.phone_name)).toEqual(b.phoneNames);
     expect(phones.every((p: { status: number }) => p.status === 2)).toBe(true);
     expect((await call('GET', `${base}/phones/${b.phoneIds[0]}`)).body.property).not.toContain('ro.taken');
+    expect(phones.every((p: { traffic_type: string }) => p.traffic_type === 'direct')).toBe(true);
+    expect((await call('GET', `${base}/phones/${b.phoneIds[0]}`)).body.phone_data_volume.volume_size).not.toBe(999);
+    const encodeServers = (await call('GET', `${base}/encode-servers`)).body.encode_servers;
+    expect(encodeServers.map((e: { encode_server_id: string; status: number }) => [e.encode_server_id, e.status])).toEqual(b.encodeServerIds.map((id) => [id, 1]));
     const servers = (await call('GET', `${base}/servers`)).body.servers;
     expect(servers.map((s: { server_name: string }) => s.server_name)).toEqual(b.serverNames);
     expect(servers.every((s: { status: number }) => s.status === 5)).toBe(true);
     const jobs = await node.handle.db.selectFrom('jobs').select(['job_id', 'status']).where('project_id', '=', b.projectId).execute();
-    expect(jobs.map((j) => j.job_id).sort()).toEqual([...b.jobIds].sort());
+    expect(jobs.map((j) => j.job_id).sort()).toEqual([...b.jobIds, ...b.encodeJobIds].sort());
     expect(jobs.every((j) => j.status === 2)).toBe(true);
     const pendingOnB = await node.handle.db.selectFrom('jobs').select('job_id').where('phone_id', 'in', b.phoneIds).where('state', '<>', 'done').execute();
     expect(pendingOnB).toEqual([]);

@@ -7,6 +7,7 @@ import { listJob } from '../../src/http/wire.js';
 import { dropJobItemTriggers, JOB_ITEM_COLUMNS } from '../../src/store/jobItems.js';
 import { claimJobs, expireLeasesOf, failRunning, finishJobs, insertRequest, listJobItems, renewLeases, requeue, type NewJob } from '../../src/store/jobs.js';
 import * as m007 from '../../src/store/migrations/007_job_items.js';
+import * as m012 from '../../src/store/migrations/012_encode_servers.js';
 import { PROJECT } from '../helpers/node.js';
 import { useFleetStore } from '../helpers/store.js';
 
@@ -64,24 +65,31 @@ describe('ListJobs items kept by the database', () => {
     ]);
     const b = await submit([phone(p2)], 0); // requeued after its lease ran out; begins at the epoch
     const c = await submit([{ phoneId: null, serverId: s0!.server_id }], FAR_FUTURE); // never claimed
+    const [e0, e1] = store.fleet.encodeServers;
+    const encode = (e: typeof e0, failed?: NewJob['failed']) => ({ phoneId: null, serverId: null, encodeServerId: e!.encode_server_id, failed });
+    // Encode-server jobs: one finished, one failed at submit (an id that never named one), one behind the first on its encode server.
+    const d = await submit([encode(e0), encode(e1, { code: 'CPS.0930', message: TRICKY }), encode(e0)], 1_700_000_000_500);
     const claimed = await claim('w1');
-    // p3's job waits behind the server job on its server; the one on s0 behind s0's phones.
-    expect(claimed.map((j) => j.request_id)).toEqual([a, a, a, b]);
-    const [j0, j1, j2, j5] = claimed;
+    // p3's job waits behind the server job on its server; the one on s0 behind s0's phones; e0's second behind its first.
+    expect(claimed.map((j) => j.request_id)).toEqual([a, a, a, b, d]);
+    const [j0, j1, j2, j5, je] = claimed;
+    expect(je!.encode_server_id).toBe(e0!.encode_server_id);
     expect(await renewLeases(store.h.db, 'w1', [j0!.seq], Date.now() + 120_000)).toBe(1);
     // Running (claimed, leased) jobs, before anything finishes.
     await expectSameBothWays([a, b, c]);
 
     const cap = ofBytes(1024);
     expect(Buffer.byteLength(cap)).toBe(1024);
+    await expectSameBothWays([d]);
     const finished = await finishJobs(store.h.db, [
+      { seq: je!.seq, owner: 'w1', attempt: je!.attempts, ok: true, endTime: 1_700_000_003_000 },
       { seq: j0!.seq, owner: 'w1', attempt: j0!.attempts, ok: true, executeMsg: cap, endTime: FAR_FUTURE },
       { seq: j1!.seq, owner: 'w1', attempt: j1!.attempts, ok: false, errorCode: 'CPS.0022', errorMsg: TRICKY, executeMsg: '\\"', endTime: 0 },
     ]);
     const [j4] = await claim('w2');
     expect(j4!.phone_id).toBe(p3!.phone_id);
     await finishJobs(store.h.db, [{ seq: j4!.seq, owner: 'w2', attempt: j4!.attempts, ok: true, errorCode: '', errorMsg: '', executeMsg: '', endTime: 1_700_000_001_000 }]);
-    expect(finished.size).toBe(2);
+    expect(finished.size).toBe(3);
     expect(await failRunning(store.h.db, [j2!.seq], { owner: 'w1' }, 'CPS.0003', 'interrupted\r\n"twice"', 1_700_000_120_000)).toBe(1);
     expect(await expireLeasesOf(store.h.db, 'w1')).toBe(1);
     expect(await requeue(store.h.db, [j5!.seq], { expiredBefore: 1 })).toBe(1);
@@ -90,6 +98,15 @@ describe('ListJobs items kept by the database', () => {
       .insertInto('jobs')
       .values({ job_id: newId(), project_id: PROJECT, request_id: c, operation: 'phone.shell', phone_id: p0!.phone_id, server_id: p0!.server_id, params: '{}', state: 'done', status: 2, begin_time: 1, end_time: 999, execute_msg: 'é\n', attempts: 0 })
       .execute();
+
+    const encodeItems = (await expectSameBothWays([d])).read.map((text) => JSON.parse(text) as Record<string, unknown>);
+    const tail = ['job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'];
+    for (const item of encodeItems) expect(Object.keys(item)).toEqual(['encode_server_id', ...tail]);
+    expect(encodeItems.map((i) => [i.encode_server_id, i.status, i.end_time, i.error_msg])).toEqual([
+      [e0!.encode_server_id, 2, '2023-11-14T22:13:23Z', ''],
+      [e1!.encode_server_id, -1, '2023-11-14T22:13:20Z', TRICKY],
+      [e0!.encode_server_id, 1, null, ''],
+    ]);
 
     const { rows, read } = await expectSameBothWays([a, b, c]);
     // The cases above are the ones meant: each kind and value is there.
@@ -125,6 +142,7 @@ describe('ListJobs items kept by the database', () => {
     const job = fc.record({
       phone_id: fc.option(fc.constant(newId()), { nil: null }),
       server_id: fc.option(fc.constant(newId()), { nil: null }),
+      encode_server_id: fc.option(fc.constant(newId()), { nil: null }),
       status: fc.constantFrom(1, 2, -1),
       begin_time: time,
       end_time: fc.option(time, { nil: null }),
@@ -152,6 +170,7 @@ describe('ListJobs items kept by the database', () => {
     const changes = {
       phone_id: 'another-phone',
       server_id: 'another-server',
+      encode_server_id: 'an-encode-server',
       job_id: newId(),
       begin_time: 1_700_000_001_000,
       end_time: 1_700_000_002_000,
@@ -167,7 +186,9 @@ describe('ListJobs items kept by the database', () => {
       const { read } = await expectSameBothWays([requestId]);
       expect(read, column).not.toEqual(before);
     }
-    // A phone job becomes a server job: server_id leads.
+    // An encode-server job becomes a phone job again, then a server job: server_id leads.
+    await store.h.db.updateTable('jobs').set({ encode_server_id: null }).where('request_id', '=', requestId).execute();
+    expect(Object.keys(JSON.parse((await expectSameBothWays([requestId])).read[0]!))[0]).toBe('phone_id');
     await store.h.db.updateTable('jobs').set({ phone_id: null }).where('request_id', '=', requestId).execute();
     const { read } = await expectSameBothWays([requestId]);
     expect(Object.keys(JSON.parse(read[0]!))[0]).toBe('server_id');
@@ -185,5 +206,22 @@ describe('ListJobs items kept by the database', () => {
     await expectSameBothWays([old, unkept]);
     const after = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }]);
     await expectSameBothWays([after]);
+  });
+
+  test('migration 012 back-fills encode servers and keeps the items of phone and server jobs byte for byte', async () => {
+    const [p0, p1] = store.fleet.phones;
+    const a = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }, { phoneId: null, serverId: p1!.server_id, failed: { code: 'CPS.0097', message: 'gone' } }]);
+    const read = () => listJobItems({ db: store.h.db, sqlite: store.h.sqlite }, PROJECT, [a], 0, 100);
+    const latest = await read();
+    // As a store before 012: no encode servers, no encode_server_id, 007's items.
+    await m012.down(store.h.db);
+    expect(await read()).toEqual(latest);
+    await m012.up(store.h.db);
+    expect(await read()).toEqual(latest);
+    const encodeServers = await store.h.db.selectFrom('encode_servers').selectAll().orderBy('create_time').execute();
+    expect(encodeServers.map((e) => [e.server_id, e.project_id, e.type, e.status])).toEqual(store.fleet.servers.map((s) => [s.server_id, PROJECT, 1, 1]));
+    const e = await submit([{ phoneId: null, serverId: null, encodeServerId: encodeServers[0]!.encode_server_id }]);
+    await expectSameBothWays([a, e]);
+    expect(Object.keys(JSON.parse((await bothWays([e])).read[0]!))[0]).toBe('encode_server_id');
   });
 });

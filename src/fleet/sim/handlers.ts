@@ -3,6 +3,8 @@ import type { FleetEffects } from '../../domain/fleet.js';
 import type { SimOptions } from './driver.js';
 import { PHONE_DATA_HANDLERS } from './phoneData.js';
 import { SHARE_HANDLERS } from './share.js';
+import { ENCODE_SERVER_HANDLERS } from './encodeServers.js';
+import { PHONE_EXTRA_HANDLERS } from './phoneExtras.js';
 
 /**
  * What a simulated operation's handler gets besides its job: the driver's options (state, OBS
@@ -21,4 +23,6 @@ export type SimHandler = (job: DriverJob, ctx: DriverContext, env: SimEnv) => Pr
 export const SIM_HANDLERS: Readonly<Record<string, SimHandler>> = {
   ...PHONE_DATA_HANDLERS,
   ...SHARE_HANDLERS,
+  ...ENCODE_SERVER_HANDLERS,
+  ...PHONE_EXTRA_HANDLERS,
 };

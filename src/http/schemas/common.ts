@@ -52,8 +52,8 @@ export function pageQuery(limitMax: number, limitDefault: number) {
   } as const;
 }
 
-/** A batch answer: `{request_id, jobs: [{phone_id|server_id, job_id, error_code?, error_msg?}]}`. */
-export function batchResponse(key: 'phone_id' | 'server_id') {
+/** A batch answer: `{request_id, jobs: [{phone_id|server_id|encode_server_id, job_id, error_code?, error_msg?}]}`. */
+export function batchResponse(key: 'phone_id' | 'server_id' | 'encode_server_id') {
   return {
     type: 'object',
     required: ['request_id', 'jobs'],

@@ -19,8 +19,7 @@ const times = {
 const JOB_FIELDS = ['job_id', 'begin_time', 'end_time', 'status', 'error_code', 'error_msg', 'execute_msg'] as const;
 
 /** A ListJobs item shows absent messages as "". */
-const listedJob = {
-  node_id: { ...nullableString, description: "The job's server (deprecated in CPH; server_id again)" },
+const listedFields = {
   job_id: { type: 'string' },
   ...times,
   error_code: { type: 'string' },
@@ -28,7 +27,9 @@ const listedJob = {
   execute_msg: { type: 'string', description: 'Output of the job, at most 1024 bytes' },
 } as const;
 
-/** A phone job (`phone_id` and its server's `server_id`) or a server job (`server_id` alone). */
+const listedJob = { node_id: { ...nullableString, description: "The job's server (deprecated in CPH; server_id again)" }, ...listedFields } as const;
+
+/** A phone job (`phone_id` and its server's `server_id`), a server job (`server_id` alone) or an encode-server job (`encode_server_id` alone, no `node_id`). */
 const listJobsItem = {
   oneOf: [
     {
@@ -42,6 +43,12 @@ const listJobsItem = {
       required: ['server_id', 'node_id', ...JOB_FIELDS],
       additionalProperties: false,
       properties: { server_id: { type: 'string' }, ...listedJob },
+    },
+    {
+      type: 'object',
+      required: ['encode_server_id', ...JOB_FIELDS],
+      additionalProperties: false,
+      properties: { encode_server_id: { type: 'string' }, ...listedFields },
     },
   ],
 } as const;
@@ -62,10 +69,15 @@ export const showJobParams = {
   properties: { project_id: { type: 'string' }, job_id: { type: 'string', maxLength: 64 } },
 } as const;
 
-/** ShowJob shows absent values as null. */
+/** ShowJob shows absent values as null; an encode-server job has `encode_server_id` instead of `phone_id` and `server_id`. */
 export const showJobResponse = {
   type: 'object',
-  required: ['request_id', 'phone_id', 'server_id', ...JOB_FIELDS],
+  required: ['request_id', ...JOB_FIELDS],
+  // A phone or server job names both of those, an encode-server job its encode server.
+  anyOf: [
+    { type: 'object', required: ['phone_id', 'server_id'] },
+    { type: 'object', required: ['encode_server_id'] },
+  ],
   additionalProperties: false,
   properties: {
     request_id: { type: 'string' },
@@ -73,6 +85,7 @@ export const showJobResponse = {
     ...times,
     phone_id: nullableString,
     server_id: nullableString,
+    encode_server_id: { type: 'string', description: 'Encode-server jobs only' },
     error_code: nullableString,
     error_msg: nullableString,
     execute_msg: { ...nullableString, description: 'Output of the job, at most 1024 bytes' },

@@ -6,7 +6,8 @@ import { dropJobItemTriggers, installJobItems } from '../jobItems.js';
  * beside `node_id`: the triggers are replaced and every stored item is written again.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await installJobItems(db);
+  // The items as this migration's jobs table can hold them: encode_server_id comes with 012.
+  await installJobItems(db, { encodeServers: false });
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
