@@ -240,6 +240,14 @@ export interface TokenTable {
   expires_at: number;
 }
 
+/** A tag of a server (migration 014): one row per key of a server. */
+export interface ServerTagTable {
+  resource_id: string;
+  key: string;
+  project_id: string;
+  value: string;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -252,6 +260,7 @@ export interface Database {
   images: ImageTable;
   servers: ServerTable;
   phones: PhoneTable;
+  server_tags: ServerTagTable;
   requests: RequestTable;
   jobs: JobTable;
   sim_runs: SimRunTable;
