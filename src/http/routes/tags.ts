@@ -35,7 +35,7 @@ interface ResourceInstancesBody {
  * The tag operations of CPH (cph-api.md §3.10). CPH has one resource type, `cph-server`, and it is
  * written into the paths as a literal rather than a `:resource_type` parameter: any other type is no
  * API (404 APIGW.0101), and these routes can never take a call meant for /v1/{project_id}/cloud-phone/…
- * (see docs/decisions/0017). Their answers carry no request_id in the body, as CPH's do.
+ * (see docs/decisions/0017-tag-paths-and-405.md). Their answers carry no request_id in the body, as CPH's do.
  */
 export async function tagRoutes(app: FastifyInstance, { store }: RouteDeps): Promise<void> {
   const db = store.db;
