@@ -1,3 +1,6 @@
+import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
+import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder.js';
+import type { HcClient, HttpRequestOptions } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { deleteTagsOf } from '../../src/store/tags.js';
@@ -62,6 +65,18 @@ describe('tags of servers', () => {
     expect((await tagsOf(s)).map((x: any) => x.key)).toEqual(['a', 'b', 'c']);
     expect((await action(s, 'delete', [{ key: 'a', value: '1' }, { key: 'b' }, { key: 'c', value: '' }, { key: 'never' }])).status).toBe(204);
     expect(await tagsOf(s)).toEqual([]);
+  });
+
+  it('answers the official SDK core: a 204 it reads as no body, the tags as it sent them', async () => {
+    const credentials = new BasicCredentials().withAk(KEY.ak).withSk(KEY.sk).withProjectId(PROJECT);
+    const hc = new ClientBuilder<HcClient>((c) => c).withCredential(credentials).withEndpoint(t.url).build();
+    const pathParams = { resource_type: 'cph-server', resource_id: servers[0]!.server_id };
+    const request = (method: string, url: string, data?: object): HttpRequestOptions => ({ method, url, contentType: 'application/json', queryParams: {}, pathParams, headers: {}, ...(data ? { data } : {}) });
+    const created = await hc.sendRequest<object>(request('POST', '/v1/{project_id}/{resource_type}/{resource_id}/tags/action', { action: 'create', tags: [{ key: 'sdk', value: 'yes' }] }));
+    expect(created).toEqual({ httpStatusCode: 204 });
+    const listed = await hc.sendRequest<{ httpStatusCode: number; tags: unknown[] } & object>(request('GET', '/v1/{project_id}/{resource_type}/{resource_id}/tags'));
+    expect(listed.tags).toContainEqual({ key: 'sdk', value: 'yes' });
+    expect((await action(servers[0]!.server_id, 'delete', [{ key: 'sdk', value: 'yes' }])).status).toBe(204);
   });
 
   it('holds keys and values to their limits', async () => {
