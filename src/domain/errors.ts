@@ -30,6 +30,7 @@ export const Errors = {
   invalidPhoneName: entry(400, 'CPS.0025', 'Parameter: phone_name is invalid.'),
   invalidImageId: entry(400, 'CPS.0030', 'Parameter: image_id is invalid.'),
   invalidProjectId: entry(400, 'CPS.0046', 'Parameter: project_id is invalid.'),
+  invalidAction: entry(400, 'CPS.0047', 'Parameter: action is invalid.'),
   batchInvalidServerId: entry(400, 'CPS.0097', 'Parameter: server_id is invalid.'),
   invalidCommand: entry(400, 'CPS.0117', 'Parameter: command is invalid.'),
   invalidContent: entry(400, 'CPS.0118', 'Parameter: content is invalid.'),
@@ -55,6 +56,7 @@ export const Errors = {
   batchInvalidEncodeServerId: entry(400, 'CPS.0930', 'Parameter: encode_server_id is invalid.'),
   encodeServerNotAvailable: entry(400, 'CPS.0931', 'Not available encode server.'),
   volumeSizeTooSmall: entry(400, 'CPS.0932', 'Parameter: new_size is smaller than the current volume size.'),
+  tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -41,3 +41,20 @@ const MINTED_ID = /^[0-9a-f]{32}$/;
 export function isMintedId(value: unknown): value is string {
   return typeof value === 'string' && MINTED_ID.test(value);
 }
+
+/**
+ * The names in CPH's paths are lowercase words joined by '-' or '_' (batch-restart, share-files,
+ * resource_instances, cph-server); ids are hex strings or UUIDs (32 to 36 characters, with digits).
+ */
+const API_NAME = /^[a-z]+(?:[-_][a-z]+)*$/;
+const ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Whether a path segment may be an id of some resource, not the name of an API: the characters and
+ * length of an id (up to 64, room for any id CPH or a VPC mints), and not shaped like an API name.
+ * The error handler asks this to tell a wrong method on a resource (405) from a call to an API
+ * that does not exist (404).
+ */
+export function mayBeId(segment: string): boolean {
+  return ID_SHAPE.test(segment) && !API_NAME.test(segment);
+}

@@ -28,6 +28,20 @@ export const Limits = {
    * long: the gateway's rule for access keys (cph-api.md §6.2), kept for logins too.
    */
   lockout: { afterFailures: 5, lockMs: 5 * 60_000 },
+  /**
+   * Tags of servers (cph-api.md §3.10): key and value lengths in Unicode characters; at most
+   * `perResource` tags on one server (Huawei's usual cap, CPH documents none); a filter of
+   * ListResourceInstances names at most `filterKeys` keys of `filterValues` values each.
+   */
+  tags: {
+    keyChars: 127,
+    valueChars: 255,
+    perResource: 20,
+    filterKeys: 10,
+    filterValues: 10,
+    projectTags: { limitMax: 100, limitDefault: 100 },
+    instances: { limitMax: 1000, limitDefault: 1000 },
+  },
 } as const;
 
 /**

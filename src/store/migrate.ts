@@ -12,6 +12,7 @@ import * as m009 from './migrations/009_catalogue.js';
 import * as m013 from './migrations/013_shared_storage.js';
 import * as m011 from './migrations/011_images.js';
 import * as m012 from './migrations/012_encode_servers.js';
+import * as m014 from './migrations/014_tags.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '013_shared_storage': m013,
   '011_images': m011,
   '012_encode_servers': m012,
+  '014_tags': m014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -299,6 +299,14 @@ export interface TokenTable {
   expires_at: number;
 }
 
+/** A tag of a server (migration 014): one row per key of a server. */
+export interface ServerTagTable {
+  resource_id: string;
+  key: string;
+  project_id: string;
+  value: string;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -313,6 +321,7 @@ export interface Database {
   servers: ServerTable;
   phones: PhoneTable;
   encode_servers: EncodeServerTable;
+  server_tags: ServerTagTable;
   requests: RequestTable;
   jobs: JobTable;
   sim_runs: SimRunTable;

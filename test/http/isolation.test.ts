@@ -98,6 +98,19 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   });
   afterAll(() => harness.close());
 
+  /** The tag operations on `projectId`'s path, for `server`. */
+  function tagRoutesOn(projectId: string, server: string): [string, string, unknown?][] {
+    const tags = `/v1/${projectId}/cph-server`;
+    return [
+      ['POST', `${tags}/${server}/tags/action`, { action: 'create', tags: [{ key: 'taken', value: 'yes' }] }],
+      ['POST', `${tags}/${server}/tags/action`, { action: 'delete', tags: [{ key: 'owner' }] }],
+      ['GET', `${tags}/${server}/tags`],
+      ['GET', `${tags}/tags`],
+      ['POST', `${tags}/resource_instances/action`, { action: 'filter' }],
+      ['POST', `${tags}/resource_instances/action`, { action: 'count' }],
+    ];
+  }
+
   /** Every CPH route on `victim`'s path, with ids of `victim`'s resources. */
   function routesOn(victim: Tenant): [string, string, unknown?][] {
     const base = `/v1/${victim.projectId}/cloud-phone`;
@@ -142,6 +155,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['POST', `${base}/phones/batch-connection`, { phone_ids: [phone], client_type: 'ANDROID' }],
       ['POST', `${base}/phones/expand-volume`, { phones: [{ phone_id: phone, new_size: 999 }] }],
       ['POST', `${base}/phones-traffic`, { traffic_type: 'routing', phone_ids: [phone] }],
+      ...tagRoutesOn(victim.projectId, server),
     ];
   }
 
@@ -266,6 +280,36 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     expect(own.status, own.text).toBe(200);
     expect(own.body.members).toEqual([]);
     expect((await viaKey(b)('GET', `/v1/${b.projectId}/cloud-phone/images?image_id=${image}`)).body.total).toBe(1);
+  });
+
+  it("A cannot tag, read the tags of, or find B's servers through A's own project", async () => {
+    const [a, b] = [tenants.a, tenants.b];
+    const bServer = b.serverIds[0]!;
+    const bTags = `/v1/${b.projectId}/cph-server`;
+    const tagged = await viaKey(b)('POST', `${bTags}/${bServer}/tags/action`, { action: 'create', tags: [{ key: 'owner', value: 'bob' }] });
+    expect(tagged.status, tagged.text).toBe(204);
+
+    const call = viaKey(a);
+    const aTags = `/v1/${a.projectId}/cph-server`;
+    for (const [method, target, body] of tagRoutesOn(a.projectId, bServer).slice(0, 3)) {
+      const r = await call(method, target, body);
+      expect(r.status, `${method} ${target}: ${r.text}`).toBe(404);
+      expect(r.body.error_code).toBe('CPS.0016');
+    }
+    const projectTags = await call('GET', `${aTags}/tags`);
+    expect(projectTags.body).toEqual({ tags: [], total_count: 0 });
+    const byTag = { tags: [{ key: 'owner', values: ['bob'] }] };
+    expect((await call('POST', `${aTags}/resource_instances/action`, { action: 'filter', ...byTag })).body).toEqual({ resources: [], total_count: 0 });
+    expect((await call('POST', `${aTags}/resource_instances/action`, { action: 'count', ...byTag })).body).toEqual({ total_count: 0 });
+    const byName = { matches: [{ key: 'resource_name', value: b.serverNames[0] }] };
+    // The projects' servers may share names: A finds its own, never B's.
+    const named = await call('POST', `${aTags}/resource_instances/action`, { action: 'filter', ...byName });
+    expect(named.body.resources.map((r: { resource_id: string }) => r.resource_id)).toEqual(a.serverIds.filter((_, i) => a.serverNames[i] === b.serverNames[0]));
+    const all = await call('POST', `${aTags}/resource_instances/action`, { action: 'filter' });
+    expect(all.body.resources.map((r: { resource_id: string }) => r.resource_id).sort()).toEqual([...a.serverIds].sort());
+
+    expect((await viaKey(b)('GET', `${bTags}/${bServer}/tags`)).body).toEqual({ tags: [{ key: 'owner', value: 'bob' }] });
+    expect((await viaKey(b)('GET', `${bTags}/tags`)).body).toEqual({ tags: [{ key: 'owner', values: ['bob'] }], total_count: 1 });
   });
 
   it("B's fleet and jobs are untouched by all of the above", async () => {

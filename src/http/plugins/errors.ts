@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { CphError, Errors, invalidParameter, type CatalogueEntry } from '../../domain/errors.js';
-import { newId } from '../../domain/ids.js';
+import { mayBeId, newId } from '../../domain/ids.js';
 import { closeAfterAnswer, closeGracefully } from './body.js';
 
 export interface Rendered {
@@ -96,7 +96,7 @@ function errorResponder(req: FastifyRequest, reply: FastifyReply, entry: Catalog
 
 /**
  * One place renders every error as CPH does: `{request_id, error_code, error_msg}`, never a stack.
- * Unknown paths answer 404 and known paths with another method 405, both in the gateway's words.
+ * Unknown paths answer 404 and known paths with another method 405 (see routedWith), both in the gateway's words.
  */
 export function registerErrorHandling(app: FastifyInstance, routerOptions: { maxParamLength: number; ignoreTrailingSlash: boolean }): void {
   // A mirror of the route table, to tell "no such API" from "not with this method"; it must match
@@ -118,9 +118,28 @@ export function registerErrorHandling(app: FastifyInstance, routerOptions: { max
     return sendError(req, reply, e);
   });
 
+  /**
+   * Whether `path` is an address of the API with `method`: 404 or 405 hangs on it. A static route
+   * counts as it is. A route with parameters counts only when each of them may be an id (mayBeId):
+   * the router takes any segment for a parameter, so POST /phones/batch-nothing finds
+   * GET /phones/{phone_id} with phone_id "batch-nothing", yet the caller asked for an API that is not
+   * there (404), not for a phone with another method (405). Route by route:
+   * - /phones/{phone_id}, /servers/{server_id}: literals beside them (batch-*, share-*, commands,
+   *   open-access, change-server-model…); a word there is 404, an id 405.
+   * - /jobs/{job_id}, /images/{image_id}[/members[/{member_id}]], /bandwidths/{band_width_id} (a UUID),
+   *   /v2/…/servers/{server_id}/change, /v1/{project_id}/cph-server/{resource_id}/tags[/action], and
+   *   {project_id} in every path: ids, so 405 with an id, 404 with a word such as "null".
+   * - A wildcard (/docs/*) takes any path beneath it: it counts as it is.
+   */
+  const routedWith = (method: HTTPMethod, path: string): boolean => {
+    const found = routes.find(method, path);
+    if (!found) return false;
+    return Object.entries(found.params).every(([name, value]) => name === '*' || value === undefined || mayBeId(value));
+  };
+
   const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = req.url.split('?')[0] ?? '/';
-    const other = (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter((m) => m !== req.method && routes.find(m, path));
+    const other = (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter((m) => m !== req.method && routedWith(m, path));
     if (other.length > 0) {
       reply.header('Allow', other.join(', '));
       return errorResponder(req, reply, Errors.methodNotAllowed, `${req.method} is not allowed here; use ${other.join(' or ')}.`);
