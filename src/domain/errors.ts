@@ -28,6 +28,11 @@ export const Errors = {
   serverNotFound: entry(404, 'CPS.0016', 'server_id is invalid.'),
   phoneNotAvailable: entry(400, 'CPS.0022', 'Not available phone.'),
   invalidPhoneName: entry(400, 'CPS.0025', 'Parameter: phone_name is invalid.'),
+  invalidCount: entry(400, 'CPS.0024', 'Parameter: count is invalid.'),
+  phoneModelEmpty: entry(400, 'CPS.0027', 'Parameter: phone_model_name is empty.'),
+  invalidPhoneModel: entry(400, 'CPS.0028', 'Parameter: phone_model_name is invalid.'),
+  imageIdEmpty: entry(400, 'CPS.0029', 'Parameter: image_id is empty.'),
+  invalidBandwidth: entry(400, 'CPS.0031', 'Parameter: band_width is invalid.'),
   invalidImageId: entry(400, 'CPS.0030', 'Parameter: image_id is invalid.'),
   invalidProjectId: entry(400, 'CPS.0046', 'Parameter: project_id is invalid.'),
   batchInvalidServerId: entry(400, 'CPS.0097', 'Parameter: server_id is invalid.'),
@@ -43,6 +48,10 @@ export const Errors = {
   objectNotFound: entry(400, 'CPS.0903', 'The OBS object does not exist.'),
   commandTimedOut: entry(400, 'CPS.0904', 'The command timed out.'),
   shuttingDown: entry(503, 'CPS.0905', 'The node is shutting down; send the call again.'),
+  // Server lifecycle (CPS.0910–0919).
+  prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),
+  bandwidthNotFound: entry(404, 'CPS.0911', 'Bandwidth is not found.'),
+  serverDeleted: entry(400, 'CPS.0912', 'The server was deleted.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

@@ -40,4 +40,17 @@ export interface Image {
 export interface FleetEffects {
   phones?: { phoneId: string; status?: number; imageId?: string; property?: string }[];
   servers?: { serverId: string; status?: number }[];
+  /** Servers gone, with their phones, volumes and dedicated bandwidths (DeleteCloudPhoneServer). */
+  removedServers?: string[];
+  /** What a lifecycle job changes on a server besides its status; a new phone model is every phone's. */
+  serverChanges?: ServerChange[];
+}
+
+export interface ServerChange {
+  serverId: string;
+  serverModelName?: string;
+  phoneModelName?: string;
+  keypairName?: string;
+  /** GiB of each phone's data volume (a changed server's phone_data_volume). */
+  phoneVolumeSize?: number;
 }

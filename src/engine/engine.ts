@@ -6,7 +6,8 @@ import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { commandOperation, type OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
-import { submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
+import type { Db } from '../store/db.js';
+import { submitNewServerBatch, submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
 import { runSyncCommand, type CommandTargets, type SyncCommandAnswer } from './syncCommands.js';
 import { waitForJobs } from './wait.js';
 import { Worker, type WorkerOptions } from './worker.js';
@@ -74,6 +75,11 @@ export class Engine {
   /** A batch on servers: one job per server, by id or with its own parameters. */
   submitServers(requestId: string, projectId: string, op: OperationDef, targets: readonly (string | ServerTarget)[]): Promise<Submitted> {
     return submitServerBatch(this.deps, requestId, projectId, op, targets, this.submitted);
+  }
+
+  /** Jobs on servers this call creates: `prepare` writes them in the jobs' own transaction. */
+  submitNewServers(requestId: string, projectId: string, op: OperationDef, targets: readonly ServerTarget[], prepare: (trx: Db) => Promise<void>): Promise<Submitted> {
+    return submitNewServerBatch(this.deps, requestId, projectId, op, targets, prepare, this.submitted);
   }
 
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Selectable, type Sql
 import type { FleetEffects } from '../domain/fleet.js';
 import { readRows, type Db, type ReadStore } from './db.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
+import { applyLifecycleEffects } from './serverOrders.js';
 
 export type PhoneRow = Selectable<PhoneTable>;
 export type ServerRow = Selectable<ServerTable>;
@@ -180,6 +181,7 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
     if (s.status !== undefined) set.status = s.status;
     await db.updateTable('servers').set(set).where('server_id', '=', s.serverId).execute();
   }
+  await applyLifecycleEffects(db, effects, now);
 }
 
 /** Effects on one id, in order: a later one's fields win, the fields it leaves out stay. */
@@ -220,6 +222,7 @@ export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], 
       update servers set status = coalesce(v.status, servers.status), update_time = ${now}
       from v where servers.server_id = v.server_id`.execute(db);
   }
+  for (const e of list) if (e.serverChanges || e.removedServers) await applyLifecycleEffects(db, e, now);
 }
 
 export async function insertImages(db: Db, rows: ImageRow[]): Promise<void> {

@@ -9,6 +9,7 @@ import * as m006 from './migrations/006_job_list_json.js';
 import * as m007 from './migrations/007_job_items.js';
 import * as m008 from './migrations/008_user_lockout.js';
 import * as m009 from './migrations/009_catalogue.js';
+import * as m010 from './migrations/010_server_lifecycle.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '007_job_items': m007,
   '008_user_lockout': m008,
   '009_catalogue': m009,
+  '010_server_lifecycle': m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

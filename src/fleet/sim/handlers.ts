@@ -1,6 +1,7 @@
 import type { DriverContext, DriverJob, DriverOutcome } from '../driver.js';
 import type { FleetEffects } from '../../domain/fleet.js';
 import type { SimOptions } from './driver.js';
+import { SERVER_HANDLERS } from './servers.js';
 
 /**
  * What a simulated operation's handler gets besides its job: the driver's options (state, OBS
@@ -16,4 +17,6 @@ export interface SimEnv {
 export type SimHandler = (job: DriverJob, ctx: DriverContext, env: SimEnv) => Promise<DriverOutcome>;
 
 /** Handlers by operation name, one module per group of operations; the driver looks here first. */
-export const SIM_HANDLERS: Readonly<Record<string, SimHandler>> = {};
+export const SIM_HANDLERS: Readonly<Record<string, SimHandler>> = {
+  ...SERVER_HANDLERS,
+};
