@@ -51,6 +51,8 @@ export interface ServerChange {
   serverModelName?: string;
   phoneModelName?: string;
   keypairName?: string;
+  /** The server's and its phones' new zone (a changed server; absent keeps it). */
+  availabilityZone?: string;
   /** GiB of each phone's data volume (a changed server's phone_data_volume). */
   phoneVolumeSize?: number;
 }

@@ -108,7 +108,9 @@ export async function applyLifecycleEffects(db: Db, effects: FleetEffects, now: 
     if (c.serverModelName !== undefined) set.server_model_name = c.serverModelName;
     if (c.phoneModelName !== undefined) set.phone_model_name = c.phoneModelName;
     if (c.keypairName !== undefined) set.keypair_name = c.keypairName;
+    if (c.availabilityZone !== undefined) set.availability_zone = c.availabilityZone;
     await db.updateTable('servers').set(set).where('server_id', '=', c.serverId).execute();
+    if (c.availabilityZone !== undefined) await db.updateTable('phones').set({ availability_zone: c.availabilityZone }).where('server_id', '=', c.serverId).execute();
     if (c.phoneModelName !== undefined) await db.updateTable('phones').set({ phone_model_name: c.phoneModelName, update_time: now }).where('server_id', '=', c.serverId).execute();
     if (c.phoneVolumeSize !== undefined) {
       await db.updateTable('phones').set({ volume_size: c.phoneVolumeSize }).where('server_id', '=', c.serverId).execute();

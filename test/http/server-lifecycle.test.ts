@@ -241,7 +241,7 @@ describe('server lifecycle: buy, change, delete, key pairs', () => {
     const phone = before[0].phone_id;
     const push = await call('POST', `${v1}/phones/sync-commands`, { command: 'shell', content: 'settings put global opencph_mark kept', phone_ids: [phone] });
     expect(push.body.jobs[0].status, push.text).toBe(2);
-    const ch = await call('POST', `/v2/${PROJECT}/cloud-phone/servers/${id}/change`, changeBody({ keypair_name: 'kp-new', phone_data_volume: { volume_type: 'SSD', size: 48 } }));
+    const ch = await call('POST', `/v2/${PROJECT}/cloud-phone/servers/${id}/change`, changeBody({ keypair_name: 'kp-new', availability_zone: 'cn-north-4b', phone_data_volume: { volume_type: 'SSD', size: 48 } }));
     expect(ch.status, ch.text).toBe(200);
     expect(ch.body).toEqual({ request_id: ch.headers['x-request-id'], server_id: id, job_id: expect.any(String) });
     expect((await job(ch.body.job_id)).status).toBe(2);
@@ -249,7 +249,8 @@ describe('server lifecycle: buy, change, delete, key pairs', () => {
     expect(after.map((p) => p.phone_id).sort()).toEqual(before.map((p) => p.phone_id).sort());
     expect(after.every((p) => p.status === 2 && p.image_id === '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a12')).toBe(true);
     const d = (await show(id)).body;
-    expect(d).toMatchObject({ keypair_name: 'kp-new', status: 5 });
+    expect(d).toMatchObject({ keypair_name: 'kp-new', availability_zone: 'cn-north-4b', status: 5 });
+    expect(after.every((p) => p.availability_zone === 'cn-north-4b')).toBe(true);
     expect(d.volumes[0].volume_size).toBe(48);
     const probe = await call('POST', `${v1}/phones/sync-commands`, { command: 'shell', content: 'settings get global opencph_mark', phone_ids: [phone] });
     expect(probe.body.jobs[0].execute_msg).toBe('null\n');

@@ -46,7 +46,12 @@ const changeServer: SimHandler = async (job, ctx, env) => {
     phones: phones.map((p) => ({ phoneId: p.phoneId, status: PhoneStatus.Creating })),
   });
   for (const p of phones) await (await SimPhone.load(env.options.state, p, ctx.clock)).wipe();
-  const change: ServerChange = { serverId: server.serverId, phoneModelName: str(job.params.phoneModelName), keypairName: str(job.params.keypairName) };
+  const change: ServerChange = {
+    serverId: server.serverId,
+    phoneModelName: str(job.params.phoneModelName),
+    keypairName: str(job.params.keypairName),
+    availabilityZone: str(job.params.availabilityZone),
+  };
   if (typeof job.params.phoneVolumeSize === 'number') change.phoneVolumeSize = job.params.phoneVolumeSize;
   return {
     ok: true,

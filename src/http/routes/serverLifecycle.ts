@@ -310,6 +310,7 @@ export async function serverOrderRoutes(app: FastifyInstance, { store, engine }:
       await checkBandwidth(db, projectId, b.band_width);
       const params: Record<string, unknown> = { phoneModelName: phoneModel.phone_model_name, imageId: image.image_id, property };
       if (b.keypair_name !== undefined) params.keypairName = b.keypair_name;
+      if (b.availability_zone !== undefined) params.availabilityZone = b.availability_zone;
       if (b.phone_data_volume) params.phoneVolumeSize = b.phone_data_volume.size;
       const r = await engine.submitServers(req.id, projectId, Operations.changeServer, [{ serverId, params }]);
       return { request_id: req.id, server_id: serverId, job_id: r.jobs[0]!.job_id };
