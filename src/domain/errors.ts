@@ -28,6 +28,11 @@ export const Errors = {
   serverNotFound: entry(404, 'CPS.0016', 'server_id is invalid.'),
   phoneNotAvailable: entry(400, 'CPS.0022', 'Not available phone.'),
   invalidPhoneName: entry(400, 'CPS.0025', 'Parameter: phone_name is invalid.'),
+  invalidCount: entry(400, 'CPS.0024', 'Parameter: count is invalid.'),
+  phoneModelEmpty: entry(400, 'CPS.0027', 'Parameter: phone_model_name is empty.'),
+  invalidPhoneModel: entry(400, 'CPS.0028', 'Parameter: phone_model_name is invalid.'),
+  imageIdEmpty: entry(400, 'CPS.0029', 'Parameter: image_id is empty.'),
+  invalidBandwidth: entry(400, 'CPS.0031', 'Parameter: band_width is invalid.'),
   invalidImageId: entry(400, 'CPS.0030', 'Parameter: image_id is invalid.'),
   invalidProjectId: entry(400, 'CPS.0046', 'Parameter: project_id is invalid.'),
   invalidAction: entry(400, 'CPS.0047', 'Parameter: action is invalid.'),
@@ -57,6 +62,10 @@ export const Errors = {
   encodeServerNotAvailable: entry(400, 'CPS.0931', 'Not available encode server.'),
   volumeSizeTooSmall: entry(400, 'CPS.0932', 'Parameter: new_size is smaller than the current volume size.'),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
+  // Server lifecycle (CPS.0910–0919).
+  prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),
+  bandwidthNotFound: entry(404, 'CPS.0911', 'Bandwidth is not found.'),
+  serverDeleted: entry(400, 'CPS.0912', 'The server was deleted.'),
   // API gateway (in front of CPH)
   apiNotFound: entry(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),
   methodNotAllowed: entry(405, 'APIGW.0101', 'The API does not exist or has not been published in the environment.'),

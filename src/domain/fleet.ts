@@ -58,4 +58,19 @@ export interface FleetEffects {
   phones?: { phoneId: string; status?: number; imageId?: string; property?: string; volumeSize?: number; trafficType?: string }[];
   servers?: { serverId: string; status?: number }[];
   encodeServers?: { encodeServerId: string; status?: number }[];
+  /** Servers gone, with their phones, volumes and dedicated bandwidths (DeleteCloudPhoneServer). */
+  removedServers?: string[];
+  /** What a lifecycle job changes on a server besides its status; a new phone model is every phone's. */
+  serverChanges?: ServerChange[];
+}
+
+export interface ServerChange {
+  serverId: string;
+  serverModelName?: string;
+  phoneModelName?: string;
+  keypairName?: string;
+  /** The server's and its phones' new zone (a changed server; absent keeps it). */
+  availabilityZone?: string;
+  /** GiB of each phone's data volume (a changed server's phone_data_volume). */
+  phoneVolumeSize?: number;
 }

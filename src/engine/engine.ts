@@ -6,7 +6,8 @@ import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { commandOperation, type OperationDef } from './operations.js';
 import { startRetention } from './retention.js';
-import { submitEncodeServerBatch, submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
+import type { Db } from '../store/db.js';
+import { submitEncodeServerBatch, submitNewServerBatch, submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
 import { runSyncCommand, type CommandTargets, type SyncCommandAnswer } from './syncCommands.js';
 import { waitForJobs } from './wait.js';
 import { Worker, type WorkerOptions } from './worker.js';
@@ -79,6 +80,11 @@ export class Engine {
   /** A batch on encode servers: one job per encode server. */
   submitEncodeServers(requestId: string, projectId: string, op: OperationDef, encodeServerIds: readonly string[]): Promise<Submitted> {
     return submitEncodeServerBatch(this.deps, requestId, projectId, op, encodeServerIds, this.submitted);
+  }
+
+  /** Jobs on servers this call creates: `prepare` writes them in the jobs' own transaction. */
+  submitNewServers(requestId: string, projectId: string, op: OperationDef, targets: readonly ServerTarget[], prepare: (trx: Db) => Promise<void>): Promise<Submitted> {
+    return submitNewServerBatch(this.deps, requestId, projectId, op, targets, prepare, this.submitted);
   }
 
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */

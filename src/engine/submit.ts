@@ -2,6 +2,7 @@ import { CphError, Errors, invalidParameter, targetError, type TargetError } fro
 import { isResourceId } from '../domain/ids.js';
 import { projectEncodeServerIds } from '../store/encodeServers.js';
 import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
+import type { Db } from '../store/db.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
@@ -135,6 +136,23 @@ export async function submitEncodeServerBatch(
   return write(deps, requestId, projectId, op, jobs, onSubmitted);
 }
 
+/**
+ * Jobs on servers the same call creates (a purchase): `prepare` writes the servers in the
+ * transaction that writes the request and its jobs, so no server is left without its job.
+ */
+export async function submitNewServerBatch(
+  deps: EngineDeps,
+  requestId: string,
+  projectId: string,
+  op: OperationDef,
+  targets: readonly ServerTarget[],
+  prepare: (trx: Db) => Promise<void>,
+  onSubmitted?: OnSubmitted,
+): Promise<Submitted> {
+  const jobs: NewJob[] = targets.map((t) => ({ jobId: deps.ids(), phoneId: null, serverId: t.serverId, params: t.params ?? {}, failed: t.error }));
+  return write(deps, requestId, projectId, op, jobs, onSubmitted, prepare);
+}
+
 /** The field a job answers by: its phone, else its encode server, else its server (also an unknown server of a phone batch addressed by server). */
 function targetOf(j: NewJob): [keyof SubmittedJob, string] {
   if (j.phoneId !== null) return ['phone_id', j.phoneId];
@@ -149,9 +167,13 @@ async function write(
   op: OperationDef,
   jobs: NewJob[],
   onSubmitted?: OnSubmitted,
+  prepare?: (trx: Db) => Promise<void>,
 ): Promise<Submitted> {
   const now = deps.clock.now();
-  await deps.db.transaction().execute((trx) => insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs }));
+  await deps.db.transaction().execute(async (trx) => {
+    await prepare?.(trx);
+    await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs });
+  });
   onSubmitted?.(requestId);
   deps.log.info({ requestId, operation: op.name, jobs: jobs.length, failed: jobs.filter((j) => j.failed).length }, 'batch submitted');
   return {

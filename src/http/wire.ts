@@ -2,6 +2,8 @@ import { formatUtc, formatUtcOrNull } from '../domain/time.js';
 import type { EncodeServerRow } from '../store/encodeServers.js';
 import type { PhoneView, ServerRow } from '../store/fleet.js';
 import type { JobView } from '../store/jobs.js';
+import type { BandwidthRow, VolumeRow } from '../store/serverOrders.js';
+import { bandwidth, volume } from './wireServers.js';
 
 /** The one mapping from stored rows to CPH's wire objects. */
 
@@ -109,21 +111,22 @@ export function server(s: ServerRow) {
     subnet_cidr: '10.0.0.0/24',
     addresses: [{ intranet_ip: s.server_ip, access_ip: s.public_ip, server_ip: s.server_ip, public_ip: s.public_ip }],
     resource_project_id: s.project_id,
-    metadata: { product_id: s.product_id, order_id: s.order_id, charging_mode: 1 },
+    metadata: { product_id: s.product_id, order_id: s.order_id, charging_mode: s.charging_mode },
     network_version: s.network_version,
-    enterprise_project_id: '0',
+    enterprise_project_id: s.enterprise_project_id,
     create_time: formatUtc(s.create_time),
     update_time: formatUtc(s.update_time),
   };
 }
 
-export function serverDetail(s: ServerRow, requestId: string) {
+/** `res`: the server's bandwidths and volumes; a shared volume exists on spec 2.0 only (version 1). */
+export function serverDetail(s: ServerRow, requestId: string, res: { bandwidths: readonly BandwidthRow[]; volumes: readonly VolumeRow[] }) {
   return {
     request_id: requestId,
     ...server(s),
-    band_widths: [],
-    volumes: [],
-    share_volume_info: { volume_type: 'SSD', size: 0, version: 0 },
+    band_widths: res.bandwidths.map(bandwidth),
+    volumes: res.volumes.map(volume),
+    share_volume_info: { volume_type: s.share_volume_type, size: s.share_volume_size, version: s.share_volume_size > 0 ? 1 : 0 },
     security_groups: [],
   };
 }

@@ -25,6 +25,17 @@ export const SERVER_MODELS: ServerModelRow[] = [
     product_type: 0,
     free_size: 0,
   },
+  // The same generation with twice the memory: what ChangeCloudPhoneServerModel can move an rx1.xlarge to.
+  {
+    server_model_name: 'physical.rx1.2xlarge',
+    server_type: 'Hi1616',
+    cpu: 64,
+    memory: 512,
+    extend_spec: spec({ cpu: 'Hi1616 64 cores 2.4GHz', memory: '512GB DDR4', disk: '2*1.2TB SAS', network_interface: '2*10GE', gpu: '2*AMD WX5100', bms_flavor: 'physical.rx1.2xlarge', gpu_count: 2, numa_count: 2 }),
+    disk_max_num: 0,
+    product_type: 0,
+    free_size: 0,
+  },
   {
     server_model_name: 'physical.rx1.xlarge.cg',
     server_type: 'Hi1616',
@@ -75,6 +86,7 @@ const phoneModel = (m: Partial<PhoneModelRow> & Pick<PhoneModelRow, 'phone_model
 export const PHONE_MODELS: PhoneModelRow[] = [
   phoneModel({ phone_model_name: 'rx1.cp.c15.d46.e1v1', server_model_name: 'physical.rx1.xlarge', cpu: 4, memory: 4096, disk: 32, phone_capacity: 15, image_label: 'cloud_phone' }),
   phoneModel({ phone_model_name: 'rx1.cp.c30.d92.e1v1', server_model_name: 'physical.rx1.xlarge', cpu: 2, memory: 3072, disk: 16, phone_capacity: 30, image_label: 'cloud_phone' }),
+  phoneModel({ phone_model_name: 'rx1.cp.c15.d92.e1v1', server_model_name: 'physical.rx1.2xlarge', cpu: 4, memory: 8192, disk: 64, phone_capacity: 15, image_label: 'cloud_phone' }),
   // Sold no more: listed, but cannot be bought.
   phoneModel({ phone_model_name: 'rx1.cp.c60.d184.e1v1', server_model_name: 'physical.rx1.xlarge', status: 0, cpu: 1, memory: 2048, disk: 8, phone_capacity: 60, image_label: 'cloud_phone' }),
   phoneModel({ phone_model_name: 'rx1.cg.c4.d12.e1v1', server_model_name: 'physical.rx1.xlarge.cg', cpu: 16, memory: 12288, disk: 64, phone_capacity: 4, image_label: 'cloud_game', product_type: 1, resolution: '1080*1920', dpi: 480, fps: '60', render_fps: 60, stream_fps: 60 }),

@@ -3,6 +3,7 @@ import type { FleetEffects } from '../domain/fleet.js';
 import { readRows, type Db, type ReadStore } from './db.js';
 import { applyEncodeServerEffects } from './encodeServers.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
+import { applyLifecycleEffects } from './serverOrders.js';
 
 export type PhoneRow = Selectable<PhoneTable>;
 export type ServerRow = Selectable<ServerTable>;
@@ -192,6 +193,7 @@ export async function applyEffects(db: Db, effects: FleetEffects, now: number): 
     await db.updateTable('servers').set(set).where('server_id', '=', s.serverId).execute();
   }
   await applyEncodeServerEffects(db, effects.encodeServers ?? [], now);
+  await applyLifecycleEffects(db, effects, now);
 }
 
 /** Effects on one id, in order: a later one's fields win, the fields it leaves out stay. */
@@ -238,6 +240,7 @@ export async function applyEffectsOfMany(db: Db, list: readonly FleetEffects[], 
       from v where servers.server_id = v.server_id`.execute(db);
   }
   await applyEncodeServerEffects(db, mergeById(list.flatMap((e) => e.encodeServers ?? []), (e) => e.encodeServerId), now);
+  for (const e of list) if (e.serverChanges || e.removedServers) await applyLifecycleEffects(db, e, now);
 }
 
 export async function insertImages(db: Db, rows: ImageRow[]): Promise<void> {

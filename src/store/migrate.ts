@@ -13,6 +13,7 @@ import * as m013 from './migrations/013_shared_storage.js';
 import * as m011 from './migrations/011_images.js';
 import * as m012 from './migrations/012_encode_servers.js';
 import * as m014 from './migrations/014_tags.js';
+import * as m010 from './migrations/010_server_lifecycle.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -29,11 +30,21 @@ const migrations: Record<string, Migration> = {
   '011_images': m011,
   '012_encode_servers': m012,
   '014_tags': m014,
+  '010_server_lifecycle': m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  return migrate(db, (m) => m.migrateToLatest());
+}
+
+/** Up to and including `name`: how a test builds a store as an older release left it. */
+export async function migrateUpTo(db: Kysely<any>, name: string): Promise<string[]> {
+  return migrate(db, (m) => m.migrateTo(name));
+}
+
+async function migrate(db: Kysely<any>, run: (m: Migrator) => ReturnType<Migrator['migrateToLatest']>): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider,
@@ -42,7 +53,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
     // Numbers are reserved per branch, so a database may have met a later one before an earlier existed.
     allowUnorderedMigrations: true,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

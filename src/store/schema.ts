@@ -99,6 +99,52 @@ export interface ServerTable {
   product_id: string;
   create_time: number;
   update_time: number;
+  /** 0 yearly/monthly (prepaid), 1 on demand (migration 010). */
+  charging_mode: number;
+  /** A prepaid server's period: 2 month, 3 year; 0 on demand. */
+  period_type: number;
+  period_num: number;
+  is_auto_renew: number;
+  enterprise_project_id: string;
+  /** The ports it was bought with, as JSON text: [{name, listen_port, internet_accessible}]. */
+  ports: string;
+  /** share_volume_info: size 0 when the server has no shared volume. */
+  share_volume_type: string;
+  share_volume_size: number;
+}
+
+/** A bandwidth (cph-api.md §4.2 Bandwidth); server_bandwidths says which servers use it. */
+export interface BandwidthTable {
+  band_width_id: string;
+  project_id: string;
+  band_width_name: string;
+  /** Mbit/s. */
+  band_width_size: number;
+  /** 0 by bandwidth, 1 by traffic. */
+  band_width_charge_mode: number;
+  /** 0 dedicated, 1 shared. */
+  band_width_share_type: number;
+  create_time: number;
+  update_time: number;
+}
+
+export interface ServerBandwidthTable {
+  server_id: string;
+  band_width_id: string;
+}
+
+/** A server's volume (cph-api.md §4.2 Volume): a phone's data volume, or a bare server's. */
+export interface VolumeTable {
+  volume_id: string;
+  project_id: string;
+  server_id: string;
+  phone_id: string | null;
+  volume_name: string;
+  /** GiB. */
+  volume_size: number;
+  volume_type: string;
+  create_time: number;
+  update_time: number;
 }
 
 export interface PhoneTable {
@@ -319,6 +365,9 @@ export interface Database {
   images: ImageTable;
   image_members: ImageMemberTable;
   servers: ServerTable;
+  bandwidths: BandwidthTable;
+  server_bandwidths: ServerBandwidthTable;
+  volumes: VolumeTable;
   phones: PhoneTable;
   encode_servers: EncodeServerTable;
   server_tags: ServerTagTable;

@@ -2,10 +2,10 @@ import type { Insertable } from 'kysely';
 import { newId, type IdGenerator } from '../domain/ids.js';
 import { PhoneStatus, ServerStatus } from '../domain/status.js';
 import type { Db } from './db.js';
-import { insertPhones, insertServers, type PhoneRow, type ServerRow } from './fleet.js';
-import { buildEncodeServers, insertEncodeServers, type EncodeServerRow } from './encodeServers.js';
+import { buildEncodeServers } from './encodeServers.js';
 import { insertProject } from './projects.js';
 import type { ImageTable } from './schema.js';
+import { insertServerRows, type ServerRows } from './serverOrders.js';
 
 /**
  * The public images every project can use: Android 11 and 12 for each image label of the catalogue.
@@ -23,11 +23,8 @@ export const SIM_IMAGES: Insertable<ImageTable>[] = [
 
 export const DEFAULT_IMAGE_ID = SIM_IMAGES[0]!.image_id;
 
-export interface SeedFleet {
-  servers: ServerRow[];
-  phones: PhoneRow[];
-  encodeServers: EncodeServerRow[];
-}
+/** Servers with their phones, one dedicated bandwidth each and a data volume per phone. */
+export type SeedFleet = ServerRows;
 
 function imei(n: number): string {
   return ('86' + String(100000000000 + n * 7919)).slice(0, 15).padEnd(15, '0');
@@ -35,7 +32,7 @@ function imei(n: number): string {
 
 /** A simulated fleet: `servers` servers of `phonesPerServer` phones each, all running. */
 export function buildFleet(projectId: string, servers: number, phonesPerServer: number, now: number, ids: IdGenerator = newId): SeedFleet {
-  const out: SeedFleet = { servers: [], phones: [], encodeServers: [] };
+  const out: SeedFleet = { servers: [], phones: [], bandwidths: [], serverBandwidths: [], volumes: [], encodeServers: [] };
   for (let s = 1; s <= servers; s++) {
     const serverId = ids();
     // Creation times step by one second so "newest first" has a defined order.
@@ -58,8 +55,28 @@ export function buildFleet(projectId: string, servers: number, phonesPerServer: 
       product_id: ids(),
       create_time: created,
       update_time: created,
+      charging_mode: 1,
+      period_type: 0,
+      period_num: 0,
+      is_auto_renew: 0,
+      enterprise_project_id: '0',
+      ports: '[]',
+      share_volume_type: 'SSD',
+      share_volume_size: 0,
+    });
+    const bandwidthId = ids();
+    out.bandwidths.push({
+      band_width_id: bandwidthId,
+      project_id: projectId,
+      band_width_name: `bandwidth-server-${String(s).padStart(4, '0')}`,
+      band_width_size: 100,
+      band_width_charge_mode: 0,
+      band_width_share_type: 0,
+      create_time: created,
+      update_time: created,
     });
     out.encodeServers.push(...buildEncodeServers(out.servers[out.servers.length - 1]!, ids));
+    out.serverBandwidths.push({ server_id: serverId, band_width_id: bandwidthId });
     for (let p = 1; p <= phonesPerServer; p++) {
       const n = (s - 1) * phonesPerServer + p;
       out.phones.push({
@@ -83,6 +100,18 @@ export function buildFleet(projectId: string, servers: number, phonesPerServer: 
         create_time: created + p,
         update_time: created + p,
       });
+      const phone = out.phones[out.phones.length - 1]!;
+      out.volumes.push({
+        volume_id: ids(),
+        project_id: projectId,
+        server_id: serverId,
+        phone_id: phone.phone_id,
+        volume_name: `${phone.phone_name}-data`,
+        volume_size: phone.volume_size,
+        volume_type: 'SSD',
+        create_time: phone.create_time,
+        update_time: phone.create_time,
+      });
     }
   }
   return out;
@@ -104,9 +133,7 @@ export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFlee
   const fleet = buildFleet(p.projectId, p.servers, p.phonesPerServer, p.now, p.ids);
   await db.transaction().execute(async (trx) => {
     await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
-    await insertServers(trx, fleet.servers);
-    await insertPhones(trx, fleet.phones);
-    await insertEncodeServers(trx, fleet.encodeServers);
+    await insertServerRows(trx, fleet);
   });
   return fleet;
 }

@@ -541,7 +541,9 @@ describe.each(['off', 'verify'] as const)('fuzz: bad input on every route (--aut
   it('still answers a normal call afterwards', async () => {
     const r = await sendSigned(t.node.port, DEFAULT_KEY, 'GET', `/v1/${PROJECT}/cloud-phone/phones`);
     expect(r.status, r.text).toBe(200);
-    expect(r.body.phones.length).toBe(6);
+    // A fuzzed DeleteCloudPhoneServer with a real id is a valid call: the fleet may have shrunk, its listing still agrees with itself.
+    expect(r.body.phones.length).toBe(r.body.count);
+    expect(r.body.count).toBeLessThanOrEqual(6);
   });
 
   it('leaves no job running once the calls have been answered', async () => {

@@ -6,7 +6,7 @@ import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js'
 import { createProject } from '../../src/runtime/projects.js';
 import { importImage } from '../../src/store/images.js';
 import { SIM_IMAGES } from '../../src/store/seed.js';
-import { getToken, passwordAuth, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
+import { getToken, passwordAuth, send, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 
 /** What one tenant has: a project with its fleet, jobs it ran, and its credentials. */
@@ -19,6 +19,7 @@ interface Tenant {
   phoneNames: string[];
   serverNames: string[];
   encodeServerIds: string[];
+  bandwidthIds: string[];
   requestId: string;
   jobIds: string[];
   /** A private image of the project, shared with no one. */
@@ -30,19 +31,42 @@ interface Tenant {
 
 type Caller = (method: string, target: string, body?: unknown) => Promise<Reply>;
 
+const SUBNET = '7d6f2b1d-2c4b-4f60-8b3c-1d2e3f4a5b6c';
+const network = {
+  tenant_vpc_id: '6c5e1a0c-1b3a-4e5f-9a2b-0c1d2e3f4a5b',
+  nics: [{ subnet_id: SUBNET }],
+  public_ip: { eip: { type: '5_bgp' }, band_width: { band_width_size: 5, band_width_charge_mode: 0, band_width_share_type: 0 } },
+  band_width: { band_width_size: 5, band_width_charge_mode: 0, band_width_share_type: 0 },
+};
+const buyBody = {
+  server_name: 'intruder',
+  server_model_name: 'physical.rx1.xlarge',
+  phone_model_name: 'rx1.cp.c15.d46.e1v1',
+  image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a10',
+  count: 1,
+  keypair_name: 'kp',
+  extend_param: { charging_mode: 1 },
+  ...network,
+};
+const changeBody = { phone_model_name: 'rx1.cp.c15.d46.e1v1', image_id: '5b4a1a3c0f2a4d8e9c7b6a5d4e3f2a12', ...network };
+
 describe('tenant isolation: two projects, each with its own fleet and jobs', () => {
   let harness: TestNode;
   let node: RunningNode;
   const tenants: Record<'a' | 'b', Tenant> = {} as never;
 
+  // Node's client sends a DELETE body only with its length given (the SDKs always give one).
+  const length = (body: unknown): Record<string, string> => (body === undefined ? {} : { 'content-length': String(Buffer.byteLength(JSON.stringify(body))) });
   const viaKey =
     (t: Tenant): Caller =>
     (method, target, body) =>
-      sendSigned(node.port, t.key, method, target, { body });
+      sendSigned(node.port, t.key, method, target, { body, projectId: /^\/v[0-9.]+\/([^/]+)\//.exec(target)?.[1], headers: length(body) });
   const viaToken =
     (t: Tenant): Caller =>
     (method, target, body) =>
-      sendWithToken(node.port, t.token, method, target, body);
+      body === undefined
+        ? sendWithToken(node.port, t.token, method, target)
+        : send(node.port, method, target, { 'content-type': 'application/json', 'X-Auth-Token': t.token, ...length(body) }, JSON.stringify(body));
 
   async function waitForJobs(call: Caller, projectId: string, requestId: string): Promise<void> {
     await waitFor(async () => {
@@ -52,7 +76,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   }
 
   async function describeTenant(projectId: string, key: Key, token: string): Promise<Tenant> {
-    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], encodeServerIds: [], requestId: '', jobIds: [], encodeRequestId: '', encodeJobIds: [], imageId: '' };
+    const t: Tenant = { projectId, key, token, phoneIds: [], serverIds: [], phoneNames: [], serverNames: [], encodeServerIds: [], requestId: '', jobIds: [], encodeRequestId: '', encodeJobIds: [], imageId: '', bandwidthIds: [] };
     const call = viaKey(t);
     const phones = (await call('GET', `/v1/${projectId}/cloud-phone/phones`)).body.phones;
     const servers = (await call('GET', `/v1/${projectId}/cloud-phone/servers`)).body.servers;
@@ -61,6 +85,7 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       phoneNames: phones.map((p: { phone_name: string }) => p.phone_name),
       serverIds: servers.map((s: { server_id: string }) => s.server_id),
       serverNames: servers.map((s: { server_name: string }) => s.server_name),
+      bandwidthIds: (await call('GET', `/v1/${projectId}/cloud-phone/bandwidths`)).body.band_widths.map((b: { band_width_id: string }) => b.band_width_id),
     });
     const batch = await call('POST', `/v1/${projectId}/cloud-phone/phones/batch-restart`, { phones: t.phoneIds.slice(0, 2).map((phone_id) => ({ phone_id })) });
     expect(batch.status, batch.text).toBe(200);
@@ -156,6 +181,16 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['POST', `${base}/phones/expand-volume`, { phones: [{ phone_id: phone, new_size: 999 }] }],
       ['POST', `${base}/phones-traffic`, { traffic_type: 'routing', phone_ids: [phone] }],
       ...tagRoutesOn(victim.projectId, server),
+      ['GET', `${base}/phone-models`],
+      ['GET', `${base}/server-models`],
+      ['GET', `${base}/bandwidths`],
+      ['PUT', `${base}/bandwidths/${victim.bandwidthIds[0]}`, { band_width_size: 5 }],
+      ['PUT', `${base}/servers/open-access`, { servers: [{ server_id: server, keypair_name: 'taken-over' }] }],
+      ['POST', `${base}/servers/change-server-model`, { server_id: server, server_model_name: 'physical.rx1.2xlarge', phone_model_name: 'rx1.cp.c15.d92.e1v1' }],
+      ['POST', `/v2/${victim.projectId}/cloud-phone/servers`, buyBody],
+      ['POST', `/v2.1/${victim.projectId}/cloud-phone/servers`, { ...buyBody, order_param: { charging_mode: 1 } }],
+      ['DELETE', `/v2/${victim.projectId}/cloud-phone/servers`, { server_ids: [server] }],
+      ['POST', `/v2/${victim.projectId}/cloud-phone/servers/${server}/change`, changeBody],
     ];
   }
 
@@ -243,6 +278,23 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       expect(r.body.jobs[0].error_code, `${method} ${path}: ${r.text}`).toBe(code);
     }
 
+    // Server lifecycle and bandwidths: B's ids through A's project answer as unknown ones.
+    const v2 = `/v2/${a.projectId}/cloud-phone`;
+    const del = await call('DELETE', `${v2}/servers`, { server_ids: [bServer] });
+    expect(del.status, del.text).toBe(400);
+    expect(del.body.error_code).toBe('CPS.0016');
+    expect((await call('POST', `${v2}/servers/${bServer}/change`, changeBody)).status).toBe(404);
+    const model = await call('POST', `${base}/servers/change-server-model`, { server_id: bServer, server_model_name: 'physical.rx1.2xlarge', phone_model_name: 'rx1.cp.c15.d92.e1v1' });
+    expect(model.status, model.text).toBe(404);
+    const keypair = await call('PUT', `${base}/servers/open-access`, { servers: [{ server_id: bServer, keypair_name: 'taken-over' }] });
+    expect(keypair.body.jobs[0].error_code, keypair.text).toBe('CPS.0097');
+    const bandwidths = await call('GET', `${base}/bandwidths`);
+    expectNone(bandwidths, ...b.bandwidthIds);
+    expect(bandwidths.body.band_widths).toHaveLength(a.bandwidthIds.length);
+    const resize = await call('PUT', `${base}/bandwidths/${b.bandwidthIds[0]}`, { band_width_size: 5 });
+    expect(resize.status).toBe(404);
+    expect(resize.body.error_code).toBe('CPS.0911');
+
     const polled = await call('GET', `${base}/jobs?request_id=${b.requestId}`);
     expect(polled.status, polled.text).toBe(200);
     expect(polled.body.jobs).toEqual([]);
@@ -327,6 +379,10 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
     const servers = (await call('GET', `${base}/servers`)).body.servers;
     expect(servers.map((s: { server_name: string }) => s.server_name)).toEqual(b.serverNames);
     expect(servers.every((s: { status: number }) => s.status === 5)).toBe(true);
+    expect(servers.map((s: { server_model_name: string }) => s.server_model_name)).toEqual(servers.map(() => 'physical.rx1.xlarge'));
+    expect(servers.map((s: { keypair_name: string }) => s.keypair_name)).toEqual(servers.map(() => 'opencph-keypair'));
+    const bandwidths = (await call('GET', `${base}/bandwidths`)).body.band_widths;
+    expect(bandwidths.map((bw: { band_width_id: string; band_width_size: number }) => [bw.band_width_id, bw.band_width_size])).toEqual(b.bandwidthIds.map((id) => [id, 100]));
     const jobs = await node.handle.db.selectFrom('jobs').select(['job_id', 'status']).where('project_id', '=', b.projectId).execute();
     expect(jobs.map((j) => j.job_id).sort()).toEqual([...b.jobIds, ...b.encodeJobIds].sort());
     expect(jobs.every((j) => j.status === 2)).toBe(true);

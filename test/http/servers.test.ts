@@ -42,7 +42,11 @@ describe('servers', () => {
   it('shows a server, and answers unknown or malformed ids', async () => {
     const r = await t.get(`/servers/${list[0].server_id}`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ server_id: list[0].server_id, band_widths: [], volumes: [], security_groups: [] });
+    expect(r.body).toMatchObject({ server_id: list[0].server_id, security_groups: [], share_volume_info: { size: 0, version: 0 } });
+    // A seeded server has a dedicated bandwidth and a data volume per phone.
+    expect(r.body.band_widths).toEqual([expect.objectContaining({ band_width_size: 100, band_width_share_type: 0, band_width_charge_mode: 0 })]);
+    expect(r.body.volumes).toHaveLength(2);
+    expect(r.body.volumes[0]).toMatchObject({ volume_size: 32, volume_type: 'SSD' });
     expect(r.body.request_id).toBe(r.headers['x-request-id']);
     const unknown = await t.get(`/servers/${'a'.repeat(32)}`);
     expect(unknown.status).toBe(404);

@@ -5,6 +5,7 @@ import { PHONE_DATA_HANDLERS } from './phoneData.js';
 import { SHARE_HANDLERS } from './share.js';
 import { ENCODE_SERVER_HANDLERS } from './encodeServers.js';
 import { PHONE_EXTRA_HANDLERS } from './phoneExtras.js';
+import { SERVER_HANDLERS } from './servers.js';
 
 /**
  * What a simulated operation's handler gets besides its job: the driver's options (state, OBS
@@ -25,4 +26,5 @@ export const SIM_HANDLERS: Readonly<Record<string, SimHandler>> = {
   ...SHARE_HANDLERS,
   ...ENCODE_SERVER_HANDLERS,
   ...PHONE_EXTRA_HANDLERS,
+  ...SERVER_HANDLERS,
 };

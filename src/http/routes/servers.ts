@@ -5,6 +5,7 @@ import { isValidName } from '../../domain/text.js';
 import type { RouteDeps } from '../types.js';
 import { Operations } from '../../engine/operations.js';
 import { getServer, listServers, renameServer } from '../../store/fleet.js';
+import { serverResources } from '../../store/serverOrders.js';
 import { batchResponse, errorResponses, projectParams, requestIdOnly } from '../schemas/common.js';
 import { listServersQuery, listServersResponse, restartServersBody, serverDetailSchema, serverNameBody, serverParams } from '../schemas/fleet.js';
 import * as wire from '../wire.js';
@@ -63,7 +64,7 @@ export async function serverRoutes(app: FastifyInstance, { store, engine }: Rout
     async (req) => {
       const s = await getServer(store, req.params.project_id, req.params.server_id);
       if (!s) throw new CphError(Errors.serverNotFound);
-      return wire.serverDetail(s, req.id);
+      return wire.serverDetail(s, req.id, await serverResources(store, s.server_id));
     },
   );
 

@@ -97,13 +97,21 @@ export const serverSchema = {
   },
 } as const;
 
+export const bandwidthSchema = {
+  type: 'object',
+  properties: { band_width_name: str, band_width_id: str, band_width_size: int, band_width_charge_mode: int, band_width_share_type: int, create_time: str, update_time: str },
+} as const;
+
 export const serverDetailSchema = {
   type: 'object',
   properties: {
     request_id: str,
     ...serverSchema.properties,
-    band_widths: { type: 'array', items: { type: 'object', additionalProperties: true } },
-    volumes: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    band_widths: { type: 'array', items: bandwidthSchema },
+    volumes: {
+      type: 'array',
+      items: { type: 'object', properties: { volume_name: str, volume_id: str, volume_size: int, volume_type: str, create_time: str, update_time: str } },
+    },
     share_volume_info: { type: 'object', properties: { volume_type: str, size: int, version: int } },
     security_groups: { type: 'array', items: str },
   },
