@@ -226,7 +226,9 @@ describe('all 52 CPH operations through a typed SDK client', () => {
     const detail = await cph.showCloudPhoneDetail({ phone_id: p0 });
     expect(detail).toMatchObject({ phone_id: p0, status: 2, image_id: phones[0]!.image_id });
     expect(detail.access_infos.length).toBeGreaterThan(0);
-    expect(await refusal(cph.showCloudPhoneDetail({ phone_id: UNKNOWN }))).toMatchObject({ httpStatusCode: 404, errorCode: 'CPS.0005' });
+    const unknown = await refusal(cph.showCloudPhoneDetail({ phone_id: UNKNOWN }));
+    expect(unknown).toMatchObject({ httpStatusCode: 404, errorCode: 'CPS.0005', errorMsg: 'Phone is not found.' });
+    expect(unknown.requestId).toMatch(/^[0-9a-f]{32}$/);
 
     expect((await cph.updatePhoneName({ phone_id: p0, body: { phone_name: 'renamed-phone' } })).httpStatusCode).toBe(200);
     expect((await cph.showCloudPhoneDetail({ phone_id: p0 })).phone_name).toBe('renamed-phone');
