@@ -5,6 +5,8 @@ import { createAccessKey, createAccount, createUser, grantProject } from '../../
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { createProject } from '../../src/runtime/projects.js';
+import { importImage } from '../../src/store/images.js';
+import { DEFAULT_IMAGE_ID } from '../../src/store/seed.js';
 import { buildApk } from '../helpers/apk.js';
 import { CphClient, refusal, type CreateNet2ServerBody, type SdkError, type Job, type Phone, type ServerDetail } from '../helpers/cphClient.js';
 import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
@@ -22,10 +24,7 @@ import { buildTar, putObject } from '../helpers/obs.js';
  * adapt it if the images store function is named or shaped differently.
  */
 async function importPrivateImage(t: TestNode, projectId: string, imageName: string): Promise<string> {
-  const store = (await import('../../src/store/images.js')) as unknown as Record<string, unknown>;
-  const importImage = store.importImage as undefined | ((db: unknown, o: object) => Promise<{ image_id: string }>);
-  if (typeof importImage !== 'function') throw new Error('src/store/images.ts has no importImage(db, {...}) yet: adapt importPrivateImage');
-  const image = await importImage(t.node.handle.db, { projectId, imageName, imageLabel: 'cloud_phone', imageVersion: 'CPH_Android11_custom', now: Date.now() });
+  const image = await importImage(t.node.handle.db, { projectId, name: imageName, fromImageId: DEFAULT_IMAGE_ID, version: 'CPH_Android11_custom', sizeBytes: 1 << 30 }, Date.now(), newId);
   return image.image_id;
 }
 
@@ -203,7 +202,9 @@ describe('all 52 CPH operations through a typed SDK client', () => {
     const doc = (await t.get('/openapi.json')).body as { paths: Record<string, Record<string, { operationId?: string; description?: string; summary?: string }>> };
     const ops = Object.values(doc.paths).flatMap((byMethod) => Object.values(byMethod));
     const ids = new Set(ops.map((o) => o.operationId));
-    const missing = SDK_OPERATIONS.map(pascal).filter((name) => !COMMAND_OPERATIONS.includes(name) && !ids.has(name));
+    // Operations that share one method and path (told apart by the body) share one route: its text names each.
+    const named = (name: string) => ops.some((o) => new RegExp(`\\b${name}\\b`).test(`${o.summary ?? ''} ${o.description ?? ''}`));
+    const missing = SDK_OPERATIONS.map(pascal).filter((name) => !ids.has(name) && !named(name));
     expect(missing).toEqual([]);
     const runCommand = ops.find((o) => o.operationId === 'RunCommand');
     const text = `${runCommand?.summary ?? ''} ${runCommand?.description ?? ''}`;
@@ -617,13 +618,13 @@ describe('all 52 CPH operations through a typed SDK client', () => {
     }, 60_000);
     expect(changed.length).toBeGreaterThan(0);
 
-    const model = await cph.changeCloudPhoneServerModel({ body: { server_id: second, server_model_name: 'physical.rx1.xlarge', phone_model_name: 'rx1.cp.c30.d92.e1v1', extend_param: { is_auto_pay: 1 } } });
+    const model = await cph.changeCloudPhoneServerModel({ body: { server_id: second, server_model_name: 'physical.rx1.2xlarge', phone_model_name: 'rx1.cp.c15.d92.e1v1', extend_param: { is_auto_pay: 1 } } });
     expect(model.httpStatusCode).toBe(200);
     expect(model.order_id).toBeTruthy();
-    const s = await waitForServer(second, (d) => d.phone_model_name === 'rx1.cp.c30.d92.e1v1');
-    expect(s.server_model_name).toBe('physical.rx1.xlarge');
+    const s = await waitForServer(second, (d) => d.phone_model_name === 'rx1.cp.c15.d92.e1v1');
+    expect(s.server_model_name).toBe('physical.rx1.2xlarge');
     const running = await waitForRunningPhones(second);
-    expect(running.every((p) => p.phone_model_name === 'rx1.cp.c30.d92.e1v1')).toBe(true);
+    expect(running.every((p) => p.phone_model_name === 'rx1.cp.c15.d92.e1v1')).toBe(true);
   });
 
   it('deleting the bought servers: gone from detail, lists and phones', { timeout: 120_000 }, async () => {
