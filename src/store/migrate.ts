@@ -9,11 +9,11 @@ import * as m006 from './migrations/006_job_list_json.js';
 import * as m007 from './migrations/007_job_items.js';
 import * as m008 from './migrations/008_user_lockout.js';
 import * as m009 from './migrations/009_catalogue.js';
-import * as m013 from './migrations/013_shared_storage.js';
+import * as m010 from './migrations/010_server_lifecycle.js';
 import * as m011 from './migrations/011_images.js';
 import * as m012 from './migrations/012_encode_servers.js';
+import * as m013 from './migrations/013_shared_storage.js';
 import * as m014 from './migrations/014_tags.js';
-import * as m010 from './migrations/010_server_lifecycle.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -26,11 +26,11 @@ const migrations: Record<string, Migration> = {
   '007_job_items': m007,
   '008_user_lockout': m008,
   '009_catalogue': m009,
-  '013_shared_storage': m013,
+  '010_server_lifecycle': m010,
   '011_images': m011,
   '012_encode_servers': m012,
+  '013_shared_storage': m013,
   '014_tags': m014,
-  '010_server_lifecycle': m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
