@@ -142,3 +142,30 @@ describe.each(['off', 'verify'] as const)('answers made outside the routes are i
     expectCphError(await exchange(t.node.port, `GET ${CPH}/phones HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'APIGW.0201');
   });
 });
+
+describe('text holding U+0000', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1 });
+  });
+  afterAll(() => t.close());
+
+  it('is refused naming its field, in a query, a body string, a body array or a key, before the store sees it', async () => {
+    const call = (method: string, target: string, body?: unknown) => sendSigned(t.node.port, KEY, method, target, { body });
+    const named = (r: Reply, field: string) => {
+      expectCphError(r, 400, r.body.error_code);
+      expect(r.body.error_msg).toContain(field);
+    };
+    // A substring filter is where PostgreSQL would meet it first.
+    expectCphError(await call('GET', `${CPH}/servers?server_name=a%00b`), 400, 'CPS.0034');
+    named(await call('GET', `${CPH}/servers?server_name=%00`), 'server_name');
+    named(await call('GET', `${CPH}/phones?phone_name=%00`), 'phone_name');
+    const phone = (await call('GET', `${CPH}/phones`)).body.phones[0].phone_id as string;
+    named(await call('PUT', `${CPH}/phones/${phone}`, { phone_name: 'a\u0000b' }), 'phone_name');
+    named(await call('POST', `${CPH}/phones-traffic`, { traffic_type: 'direct', phone_ids: [phone, 'x\u0000'] }), 'phone_id');
+    const key = await call('POST', `${CPH}/phones/batch-stop`, { phone_ids: [phone], ['a\u0000']: 1 });
+    expectCphError(key, 400, key.body.error_code);
+    // The phone was never touched.
+    expect((await call('GET', `${CPH}/phones/${phone}`)).body.status).toBe(2);
+  });
+});

@@ -10,7 +10,39 @@ export function registerValidation(app: FastifyInstance): void {
   const common = { useDefaults: true, allErrors: false, strict: false } as const;
   const coercing = new Ajv({ ...common, coerceTypes: true });
   const strict = new Ajv({ ...common, coerceTypes: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict.compile(schema) : decimalOnly(schema, coercing.compile(schema))));
+  app.setValidatorCompiler(({ schema, httpPart }) => withoutNul(httpPart === 'body' ? strict.compile(schema) : decimalOnly(schema, coercing.compile(schema))));
+}
+
+/**
+ * No text CPH takes may hold U+0000, and PostgreSQL's text cannot: a value with one would reach the
+ * store as an error, not an answer. Every string of a valid query, path or body is held to that,
+ * and a failure names its field (so it answers with that field's code).
+ */
+function withoutNul(validate: ValidateFunction | ((data: unknown) => boolean)): (data: unknown) => boolean {
+  const checked = (data: unknown): boolean => {
+    const ok = validate(data);
+    checked.errors = (validate as ValidateFunction).errors;
+    if (!ok) return false;
+    const path = nulAt(data, '');
+    if (path === undefined) return true;
+    checked.errors = [{ instancePath: path, schemaPath: '#', keyword: 'pattern', params: { pattern: '^[^\\u0000]*$' }, message: 'must not contain U+0000' }];
+    return false;
+  };
+  checked.errors = null as ErrorObject[] | null | undefined;
+  return checked;
+}
+
+/** The JSON pointer of the first string in `value` that holds U+0000, if any. */
+function nulAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    // A key is text too: a query's or a body's keys reach messages and, in a body, stored parameters.
+    if (key.includes('\u0000')) return `${path}/${key}`;
+    const found = nulAt(item, `${path}/${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 const DECIMAL = new RegExp(DECIMAL_INTEGER);
