@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { addPhoneModel, addServerModel, IMAGE_LABELS, listPhoneModels, listServerModels } from '../store/catalogue.js';
+import { addPhoneModel, addServerModel, getServerModel, IMAGE_LABELS, listPhoneModels, listServerModels } from '../store/catalogue.js';
 import { importImage, listPublicImages } from '../store/images.js';
 import { getProjectView } from '../store/projects.js';
 import { int } from './options.js';
@@ -96,7 +96,7 @@ export function catalogueCommand(run: Runner, table: Table): Command {
     .option('--spec-code <code>', 'spec_code (default: the model name)')
     .action(
       run(async (deps, out, [name], o) => {
-        const server = (await listServerModels(deps.db)).find((s) => s.server_model_name === o.serverModel);
+        const server = await getServerModel(deps.db, String(o.serverModel));
         await addPhoneModel(deps.db, {
           phone_model_name: name!,
           server_model_name: String(o.serverModel),
@@ -126,10 +126,10 @@ export function catalogueCommand(run: Runner, table: Table): Command {
     .description('list server models, phone models and public images')
     .action(
       run(async (deps, out) => {
-        const servers = await listServerModels(deps.db);
+        const servers = await listServerModels({ db: deps.db });
         table(out, ['SERVER MODEL', 'TYPE', 'CPU', 'MEMORY(G)', 'PRODUCT'], servers.map((s) => [s.server_model_name, s.server_type, String(s.cpu), String(s.memory), String(s.product_type)]));
         out('');
-        const phones = await listPhoneModels(deps.db);
+        const phones = await listPhoneModels({ db: deps.db });
         table(
           out,
           ['PHONE MODEL', 'SERVER MODEL', 'STATUS', 'CPU', 'MEMORY(MB)', 'DISK(G)', 'PER SERVER', 'IMAGE LABEL'],

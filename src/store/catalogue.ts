@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
-import type { Db } from './db.js';
+import { sql, type Selectable } from 'kysely';
+import { readRows, type Db, type ReadStore } from './db.js';
+import type { Page } from './fleet.js';
 import { SIM_IMAGES } from './seed.js';
 import type { PhoneModelTable, ServerModelTable } from './schema.js';
 
@@ -204,10 +205,17 @@ export async function addPhoneModel(db: Db, m: PhoneModelRow): Promise<void> {
   await db.insertInto('phone_models').values(m).execute();
 }
 
-export async function listServerModels(db: Db): Promise<ServerModelRow[]> {
-  return db.selectFrom('server_models').selectAll().orderBy('server_model_name').execute();
+/** ListCloudPhoneModels (a page) and `opencph admin catalogue list` (all): phone models by name, of one status or all. */
+export async function listPhoneModels(store: ReadStore, status?: number, page?: Page): Promise<PhoneModelRow[]> {
+  let q = store.db.selectFrom('phone_models').selectAll();
+  if (status !== undefined) q = q.where('status', '=', status);
+  q = q.orderBy('phone_model_name');
+  return readRows(store, page ? q.limit(sql.lit(page.limit)).offset(page.offset) : q);
 }
 
-export async function listPhoneModels(db: Db): Promise<PhoneModelRow[]> {
-  return db.selectFrom('phone_models').selectAll().orderBy('server_model_name').orderBy('phone_model_name').execute();
+/** ListCloudPhoneServerModels: server models by name, of one product type or all. */
+export async function listServerModels(store: ReadStore, productType?: number): Promise<ServerModelRow[]> {
+  let q = store.db.selectFrom('server_models').selectAll();
+  if (productType !== undefined) q = q.where('product_type', '=', productType);
+  return readRows(store, q.orderBy('server_model_name'));
 }

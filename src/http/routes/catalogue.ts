@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../domain/errors.js';
-import { listPhoneModels, listServerModels } from '../../store/models.js';
+import { listPhoneModels, listServerModels } from '../../store/catalogue.js';
 import { errorResponses, pageQuery, projectParams, queryInteger } from '../schemas/common.js';
 import type { RouteDeps } from '../types.js';
 import { phoneModel, serverModel } from '../wireServers.js';
