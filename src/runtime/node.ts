@@ -117,8 +117,8 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
   await withStartupLock(handle, async () => {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'database migrated');
-    const models = await ensureCatalogue(handle.db);
-    if (models) log.info({ models }, 'wrote the model catalogue');
+    const written = await ensureCatalogue(handle.db);
+    if (written) log.info({ entries: written }, 'wrote the catalogue: models and public images the store lacked');
     await seedIfEmpty(handle, config, clock, ids, log);
     await seedDefaultIdentity(
       { db: handle.db, clock, ids, log },
