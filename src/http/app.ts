@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { accessLogBeside, tenthsOfMs, type AccessLog } from '../runtime/log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
+import { controlRoutes } from '../control/routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
@@ -167,5 +168,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     bandwidthRoutes,
   ]);
   await cphScope('', [serverOrderRoutes, tagRoutes]);
+  await cphScope('/_opencph/v1/:project_id', [controlRoutes]);
   return app;
 }

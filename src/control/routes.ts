@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../http/types.js';
+import { faultRoutes } from './faults.js';
+import { ruleRoutes } from './rules.js';
+
+/**
+ * The test-control extension, under /_opencph/v1/{project_id}: what a test needs that CPH has no
+ * call for. Authenticated and scoped to the caller's project like the CPH routes; its operations
+ * carry the OpenAPI tag `opencph`.
+ */
+export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  await app.register(faultRoutes, deps);
+  await app.register(ruleRoutes, deps);
+}

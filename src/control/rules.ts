@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../http/types.js';
+
+export async function ruleRoutes(_app: FastifyInstance, _deps: RouteDeps): Promise<void> {}
