@@ -220,11 +220,12 @@ describe('server lifecycle: buy, change, delete, key pairs', () => {
   it('fails the unfinished jobs of deleted servers clearly', async () => {
     const r = await buy(net2({ server_name: 'short-lived', count: 2 }));
     const [a, b] = r.body.server_ids as string[];
-    // The one delete job is filed under the first server; jobs on the second, queued behind its
-    // provisioning and one another, are still waiting when it ends.
+    // The one delete job is filed under the first server: jobs submitted on it afterwards wait
+    // behind it (server jobs run in order) and are still waiting when it ends. (A job on the second
+    // server could run while that server shuts down, and fail as any job on an unavailable server.)
     const del = await call('DELETE', `/v2/${PROJECT}/cloud-phone/servers`, { server_ids: [a, b] });
-    await call('POST', `${v1}/servers/batch-restart`, { server_ids: [b] });
-    const second = await call('POST', `${v1}/servers/batch-restart`, { server_ids: [b] });
+    await call('POST', `${v1}/servers/batch-restart`, { server_ids: [a] });
+    const second = await call('POST', `${v1}/servers/batch-restart`, { server_ids: [a] });
     expect((await job(del.body.job_id)).status).toBe(2);
     const failed = await job(second.body.jobs[0].job_id);
     expect(failed).toMatchObject({ status: -1, error_code: 'CPS.0912' });
