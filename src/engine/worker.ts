@@ -1,7 +1,7 @@
 import { Errors } from '../domain/errors.js';
 import { Limits, MAX_TIMER_MS, type TimeLimits } from '../domain/limits.js';
 import { truncateUtf8 } from '../domain/text.js';
-import { TimeLimitReached, timeLimitReached, type Driver, type DriverJob, type DriverOutcome } from '../fleet/driver.js';
+import { TimeLimitReached, timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../fleet/driver.js';
 import { timedOutOutcome } from '../fleet/outcome.js';
 import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
@@ -10,6 +10,9 @@ import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
 import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
+import { ruleMatches, ruleOutcome, type ActiveRule } from './rules.js';
+import { activeRules, takeRuleUse } from '../store/rules.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
 
@@ -155,6 +158,8 @@ export class Worker {
     for (const p of await getPhonesOfServers(this.deps.db, serverJobIds)) {
       serverPhones.set(p.server_id, [...(serverPhones.get(p.server_id) ?? []), p]);
     }
+    // Scripted outcomes: one query per claimed batch, not per job; a project without rules pays nothing more.
+    const rules = await activeRules(this.deps.db, claimed.map((j) => j.project_id));
     for (const job of claimed) {
       const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
       const serverId = phone?.server_id ?? job.server_id ?? undefined;
@@ -171,7 +176,7 @@ export class Worker {
       };
       const controller = new AbortController();
       this.running.set(job.seq, controller);
-      this.settled.set(job.seq, this.execute(job, driverJob, controller));
+      this.settled.set(job.seq, this.execute(job, driverJob, controller, rules.filter((r) => r.projectId === job.project_id)));
     }
   }
 
@@ -182,12 +187,15 @@ export class Worker {
     return Math.min(typeof asked === 'number' && asked > 0 ? asked : limit, limit, MAX_TIMER_MS);
   }
 
-  private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController): Promise<void> {
+  private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController, rules: readonly ActiveRule[]): Promise<void> {
     const limitMs = this.timeLimitOf(driverJob);
     const timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout } = {};
     let outcome: DriverOutcome;
     try {
-      outcome = tooLate(driverJob, this.deps.clock.now()) ?? (await this.runDriver(driverJob, controller, limitMs, timers));
+      const early = tooLate(driverJob, this.deps.clock.now());
+      const rule = early || rules.length === 0 ? undefined : await this.takeRule(driverJob, job.server_id ?? undefined, rules);
+      const run = rule ? (ctx: DriverContext) => this.scripted(rule, driverJob, ctx.signal) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
+      outcome = early ?? (await this.runDriver(controller, limitMs, timers, run));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
       if (limit) outcome = timedOutOutcome(limit.limitMs);
@@ -230,21 +238,38 @@ export class Worker {
    * collection can drop it and the job runs on; and starting the abandon timer from the limit's own
    * callback spares every job an abort listener to add and remove.
    */
-  private runDriver(driverJob: DriverJob, controller: AbortController, limitMs: number, timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout }): Promise<DriverOutcome> {
+  /** The first of the project's rules that matches the job and still has a use to take, its use taken. */
+  private async takeRule(driverJob: DriverJob, serverId: string | undefined, rules: readonly ActiveRule[]): Promise<ActiveRule | undefined> {
+    for (const rule of rules) {
+      if (ruleMatches(rule.match, driverJob, driverJob.server?.serverId ?? serverId) && (await takeRuleUse(this.deps.db, rule.ruleId))) return rule;
+    }
+    return undefined;
+  }
+
+  /** A job a rule matched: it takes the rule's time (under the job's signal) and ends as the rule says. */
+  private async scripted(rule: ActiveRule, driverJob: DriverJob, signal: AbortSignal): Promise<DriverOutcome> {
+    if (rule.outcome.duration_ms) await sleep(rule.outcome.duration_ms, undefined, { signal });
+    return ruleOutcome(rule.outcome, driverJob);
+  }
+
+  private runDriver(
+    controller: AbortController,
+    limitMs: number,
+    timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout },
+    run: (ctx: DriverContext) => Promise<DriverOutcome>,
+  ): Promise<DriverOutcome> {
     return new Promise((resolve, reject) => {
       timers.limit = setTimeout(() => {
         const reason = new TimeLimitReached(limitMs);
         controller.abort(reason);
         timers.abandon = setTimeout(() => reject(reason), ABANDON_AFTER_MS);
       }, limitMs);
-      this.driver
-        .run(driverJob, {
-          clock: this.deps.clock,
-          worker: this.options.owner,
-          signal: controller.signal,
-          transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
-        })
-        .then(resolve, reject);
+      run({
+        clock: this.deps.clock,
+        worker: this.options.owner,
+        signal: controller.signal,
+        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+      }).then(resolve, reject);
     });
   }
 

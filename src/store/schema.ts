@@ -353,6 +353,19 @@ export interface ServerTagTable {
   value: string;
 }
 
+/** Scripted outcomes of /_opencph (migration 016). */
+export interface RuleTable {
+  seq: Generated<number>;
+  rule_id: string;
+  project_id: string;
+  match_json: string;
+  outcome_json: string;
+  /** Uses left; null = every matching job. */
+  remaining: number | null;
+  matched: ColumnType<number, number | undefined, number>;
+  created_at: number;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -380,4 +393,5 @@ export interface Database {
   call_log: CallLogTable;
   shared_files: SharedFileTable;
   shared_apps: SharedAppTable;
+  rules: RuleTable;
 }

@@ -191,6 +191,11 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
       ['POST', `/v2.1/${victim.projectId}/cloud-phone/servers`, { ...buyBody, order_param: { charging_mode: 1 } }],
       ['DELETE', `/v2/${victim.projectId}/cloud-phone/servers`, { server_ids: [server] }],
       ['POST', `/v2/${victim.projectId}/cloud-phone/servers/${server}/change`, changeBody],
+      // The test-control extension's rules (scripted outcomes).
+      ['POST', `/_opencph/v1/${victim.projectId}/rules`, { match: { operation: 'phone.restart' }, outcome: { fail: { error_code: 'CPS.0006' } } }],
+      ['GET', `/_opencph/v1/${victim.projectId}/rules`],
+      ['DELETE', `/_opencph/v1/${victim.projectId}/rules/${victim.jobIds[0]}`],
+      ['DELETE', `/_opencph/v1/${victim.projectId}/rules`],
     ];
   }
 
