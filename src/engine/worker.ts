@@ -231,13 +231,6 @@ export class Worker {
     this.scheduleFlush();
   }
 
-  /**
-   * The driver's outcome; once the job is past its time limit, at most ABANDON_AFTER_MS later. The
-   * job's own timers (in `timers`, for the caller to clear when the job ends) do both: an
-   * AbortSignal.timeout joined through AbortSignal.any is only weakly held on Node 20, so a garbage
-   * collection can drop it and the job runs on; and starting the abandon timer from the limit's own
-   * callback spares every job an abort listener to add and remove.
-   */
   /** The first of the project's rules that matches the job and still has a use to take, its use taken. */
   private async takeRule(driverJob: DriverJob, serverId: string | undefined, rules: readonly ActiveRule[]): Promise<ActiveRule | undefined> {
     for (const rule of rules) {
@@ -252,6 +245,13 @@ export class Worker {
     return ruleOutcome(rule.outcome, driverJob);
   }
 
+  /**
+   * What `run` (the driver, or a scripted outcome) answers; once the job is past its time limit, at most ABANDON_AFTER_MS later. The
+   * job's own timers (in `timers`, for the caller to clear when the job ends) do both: an
+   * AbortSignal.timeout joined through AbortSignal.any is only weakly held on Node 20, so a garbage
+   * collection can drop it and the job runs on; and starting the abandon timer from the limit's own
+   * callback spares every job an abort listener to add and remove.
+   */
   private runDriver(
     controller: AbortController,
     limitMs: number,
