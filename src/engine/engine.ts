@@ -87,6 +87,11 @@ export class Engine {
     return submitNewServerBatch(this.deps, requestId, projectId, op, targets, prepare, this.submitted);
   }
 
+  /** Something outside the jobs changed what may run (a fault's adb slots released): look again, as for new work. */
+  wake(): void {
+    this.submitted();
+  }
+
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */
   private readonly submitted = () => {
     this.worker?.wake();

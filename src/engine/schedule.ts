@@ -17,6 +17,8 @@ import type { ActiveJob } from '../store/jobs.js';
 export interface SlotRules {
   adbOperations: ReadonlySet<string>;
   serverAdbConcurrency: number;
+  /** Slots per server held by a fault from outside any job (test-control extension): they count as adb jobs ahead. */
+  stuckAdbSlots?: ReadonlyMap<string, number>;
 }
 
 const NO_SLOTS: SlotRules = { adbOperations: new Set(), serverAdbConcurrency: Infinity };
@@ -42,7 +44,7 @@ export function pickRunnable(active: readonly ActiveJob[], max: number, slots: S
     const isAdb = adb.has(job.operation);
     const blocked = isServerJob
       ? serversWithJobs.has(server)
-      : busyPhones.has(job.phoneId!) || serversWithServerJobs.has(server) || (isAdb && (adbAhead.get(server) ?? 0) >= slots.serverAdbConcurrency);
+      : busyPhones.has(job.phoneId!) || serversWithServerJobs.has(server) || (isAdb && (adbAhead.get(server) ?? 0) + (slots.stuckAdbSlots?.get(server) ?? 0) >= slots.serverAdbConcurrency);
     if (job.state === 'pending' && !blocked) picked.push(job.seq);
     if (isAdb) adbAhead.set(server, (adbAhead.get(server) ?? 0) + 1);
     if (isServerJob) serversWithServerJobs.add(server);

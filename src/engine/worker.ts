@@ -140,8 +140,8 @@ export class Worker {
 
   /** Take up to `max` runnable jobs, inside the caller's transaction. */
   private claim(trx: Db, max: number): Promise<JobRow[]> {
-    return claimJobs(trx, { owner: this.options.owner, max, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, n) =>
-      pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency }),
+    return claimJobs(trx, { owner: this.options.owner, max, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, n, stuckAdbSlots) =>
+      pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency, stuckAdbSlots }),
     );
   }
 

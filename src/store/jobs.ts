@@ -174,7 +174,11 @@ export interface ActiveJob {
  * the runnable ones, and mark them running. Run inside a transaction. `pick` must decide from a
  * prefix alone (what it picks among the first n jobs does not depend on later ones) and stop at `max`.
  */
-export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJob[], max: number) => number[]): Promise<JobRow[]> {
+export async function claimJobs(
+  db: Db,
+  o: ClaimOptions,
+  pick: (active: ActiveJob[], max: number, stuckAdbSlots: ReadonlyMap<string, number>) => number[],
+): Promise<JobRow[]> {
   if (o.max <= 0) return [];
   // Across nodes, claims take turns (a transaction-scoped advisory lock): "is anything older still
   // unfinished on this phone/server" then holds cluster-wide. A claim is a few milliseconds; the
@@ -185,6 +189,8 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
   // rows per claim was most of a claim's cost. `pick` only ever looks at a prefix, so its choice on
   // the rows read so far is the choice it would make on the whole set.
   const scanLimit = o.scanLimit ?? 10_000;
+  // Adb slots held by a fault (test-control extension): a table with a row per faulted server only.
+  const stuck = new Map((await db.selectFrom('server_faults').select(['server_id', 'stuck_adb_slots']).execute()).map((r) => [r.server_id, r.stuck_adb_slots]));
   const active: ActiveJob[] = [];
   let seqs: number[] = [];
   for (let chunk = Math.min(256, scanLimit); ; chunk = Math.min(chunk * 4, scanLimit - active.length)) {
@@ -199,7 +205,7 @@ export async function claimJobs(db: Db, o: ClaimOptions, pick: (active: ActiveJo
       .limit(sql.lit(chunk))
       .execute();
     active.push(...rows);
-    seqs = pick(active, o.max);
+    seqs = pick(active, o.max, stuck);
     if (seqs.length >= o.max || rows.length < chunk || active.length >= scanLimit) break;
   }
   if (seqs.length === 0) return [];

@@ -14,6 +14,7 @@ import * as m011 from './migrations/011_images.js';
 import * as m012 from './migrations/012_encode_servers.js';
 import * as m013 from './migrations/013_shared_storage.js';
 import * as m014 from './migrations/014_tags.js';
+import * as m015 from './migrations/015_server_faults.js';
 import * as m016 from './migrations/016_rules.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '012_encode_servers': m012,
   '013_shared_storage': m013,
   '014_tags': m014,
+  '015_server_faults': m015,
   '016_rules': m016,
 };
 

@@ -346,6 +346,14 @@ export interface TokenTable {
 }
 
 /** A tag of a server (migration 014): one row per key of a server. */
+/** Adb slots of a server held by a fault (test-control extension): migration 015. */
+export interface ServerFaultTable {
+  server_id: string;
+  project_id: string;
+  stuck_adb_slots: number;
+  update_time: number;
+}
+
 export interface ServerTagTable {
   resource_id: string;
   key: string;
@@ -384,6 +392,7 @@ export interface Database {
   phones: PhoneTable;
   encode_servers: EncodeServerTable;
   server_tags: ServerTagTable;
+  server_faults: ServerFaultTable;
   requests: RequestTable;
   jobs: JobTable;
   sim_runs: SimRunTable;

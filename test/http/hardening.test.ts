@@ -169,3 +169,19 @@ describe('text holding U+0000', () => {
     expect((await call('GET', `${CPH}/phones/${phone}`)).body.status).toBe(2);
   });
 });
+
+describe('a body nested deeper than the call stack', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode({ servers: 1, phonesPerServer: 1 });
+  });
+  afterAll(() => t.close());
+
+  it('answers 400, not 500: the U+0000 check walks it without recursion', async () => {
+    // AddImageMember's body schema leaves other properties open, so the nesting reaches that check.
+    const depth = 100_000;
+    const body = `{"x":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    const r = await t.send('POST', `${CPH}/images/${'0'.repeat(32)}/members`, { body, headers: { 'content-type': 'application/json' } });
+    expectCphError(r, 400, r.body.error_code);
+  });
+});

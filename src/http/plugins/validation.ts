@@ -32,15 +32,23 @@ function withoutNul(validate: ValidateFunction | ((data: unknown) => boolean)): 
   return checked;
 }
 
-/** The JSON pointer of the first string in `value` that holds U+0000, if any. */
+/**
+ * The JSON pointer of the first string in `value` that holds U+0000, if any. Walked with a stack of
+ * its own, not by recursion: a body a route's schema leaves open may nest deeper than the call stack.
+ */
 function nulAt(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
+  // Entries still to visit, the next one last; each is [its pointer, its key or undefined for the root, its value].
+  const stack: [string, string | undefined, unknown][] = [[path, undefined, value]];
+  while (stack.length > 0) {
+    const [at, key, v] = stack.pop()!;
     // A key is text too: a query's or a body's keys reach messages and, in a body, stored parameters.
-    if (key.includes('\u0000')) return `${path}/${key}`;
-    const found = nulAt(item, `${path}/${key}`);
-    if (found !== undefined) return found;
+    if (key?.includes('\u0000')) return at;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at;
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([`${at}/${entries[i]![0]}`, entries[i]![0], entries[i]![1]]);
+    }
   }
   return undefined;
 }
