@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
-import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
-import { createProject } from '../../src/runtime/projects.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { addTenant } from '../helpers/tenant.js';
 
 /** Faults over real HTTP, signed as the SDK signs, with a second tenant to show isolation. */
 describe('faults (/_opencph/v1/{project_id}/faults)', () => {
@@ -40,13 +38,9 @@ describe('faults (/_opencph/v1/{project_id}/faults)', () => {
 
   beforeAll(async () => {
     node = await startTestNode({ auth: 'verify', servers: 2, phonesPerServer: 2 });
-    const deps = { db: node.node.handle.db, clock: { now: () => Date.now() }, ids: newId };
-    await createAccount(deps, 'tenant-b');
-    await createUser(deps, { account: 'tenant-b', name: 'bob', password: 'Bob#password1' });
-    const project = await createProject(deps, { account: 'tenant-b', name: 'cn-south-1', servers: 1, phonesPerServer: 2 });
-    await grantProject(deps, { account: 'tenant-b', user: 'bob', project: project.project_id });
-    b.project = project.project_id;
-    b.key = await createAccessKey(deps, { account: 'tenant-b', user: 'bob' });
+    const tenant = await addTenant(node.node, { servers: 1, phonesPerServer: 2 });
+    b.project = tenant.projectId;
+    b.key = tenant.key;
     phonesA = (await cph(a, 'GET', '/phones')).body.phones;
     phonesB = (await cph(b, 'GET', '/phones')).body.phones;
   });

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
-import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
-import { createProject } from '../../src/runtime/projects.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { makeDataDir, removeDataDir, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { addTenant } from '../helpers/tenant.js';
 
 /** Scripted outcomes (/_opencph/v1/{project_id}/rules) over real HTTP, signed as the SDK signs. */
 describe('scripted outcomes: rules decide what jobs do', () => {
@@ -41,13 +39,8 @@ describe('scripted outcomes: rules decide what jobs do', () => {
 
   beforeAll(async () => {
     await start();
-    const deps = { db: t.node.handle.db, clock: { now: () => Date.now() }, ids: newId };
-    await createAccount(deps, 'tenant-b');
-    await createUser(deps, { account: 'tenant-b', name: 'bob', password: 'Bob#password1' });
-    const project = await createProject(deps, { account: 'tenant-b', name: 'cn-south-1', servers: 1, phonesPerServer: 2 });
-    await grantProject(deps, { account: 'tenant-b', user: 'bob', project: project.project_id });
-    const key = await createAccessKey(deps, { account: 'tenant-b', user: 'bob' });
-    b = { key, projectId: project.project_id, phones: (await call(key, 'GET', `${cph(project.project_id)}/phones`)).body.phones.map((p: any) => p.phone_id) };
+    const { key, projectId } = await addTenant(t.node, { servers: 1, phonesPerServer: 2 });
+    b = { key, projectId, phones: (await call(key, 'GET', `${cph(projectId)}/phones`)).body.phones.map((p: any) => p.phone_id) };
     phones = (await call(a, 'GET', `${cph()}/phones`)).body.phones.map((p: any) => p.phone_id);
   });
   afterAll(async () => {

@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { createProject } from '../../src/runtime/projects.js';
 import { importImage } from '../../src/store/images.js';
 import { DEFAULT_IMAGE_ID } from '../../src/store/seed.js';
 import { buildApk } from '../helpers/apk.js';
 import { CphClient, refusal, type CreateNet2ServerBody, type SdkError, type Job, type Phone, type ServerDetail } from '../helpers/cphClient.js';
 import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { addTenant } from '../helpers/tenant.js';
 import { buildTar, putObject } from '../helpers/obs.js';
 
 /**
@@ -188,13 +187,8 @@ describe('all 52 CPH operations through a typed SDK client', () => {
     t = await startTestNode({ auth: 'verify', servers: 2, phonesPerServer: 3, simDelayMs: 20 });
     cph = recorded(new CphClient(t.url, DEFAULTS.defaultAk, DEFAULTS.defaultSk, PROJECT));
 
-    const deps = { db: t.node.handle.db, clock: { now: () => Date.now() }, ids: newId };
-    await createAccount(deps, 'tenant-b');
-    await createUser(deps, { account: 'tenant-b', name: 'bob', password: 'Bob#password1' });
-    const project = await createProject(deps, { account: 'tenant-b', name: 'cn-south-1', servers: 1, phonesPerServer: 2 });
-    await grantProject(deps, { account: 'tenant-b', user: 'bob', project: project.project_id });
-    const key = await createAccessKey(deps, { account: 'tenant-b', user: 'bob' });
-    other = recorded(new CphClient(t.url, key.ak, key.sk, project.project_id));
+    const tenant = await addTenant(t.node, { servers: 1, phonesPerServer: 2 });
+    other = recorded(new CphClient(t.url, tenant.key.ak, tenant.key.sk, tenant.projectId));
   });
   afterAll(() => t.close());
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
@@ -8,6 +7,7 @@ import { SIM_IMAGES } from '../../src/store/seed.js';
 import { admin } from '../helpers/admin.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { addTenant } from '../helpers/tenant.js';
 
 const PUBLIC = SIM_IMAGES[0]!.image_id;
 const PUBLIC_2 = SIM_IMAGES[1]!.image_id;
@@ -52,12 +52,9 @@ describe('custom images: import, list, share, accept, use, delete', () => {
 
   beforeAll(async () => {
     t = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 2 });
-    const deps = { db: t.node.handle.db, clock: { now: () => Date.now() }, ids: newId };
-    await createAccount(deps, 'tenant-b');
-    await createUser(deps, { account: 'tenant-b', name: 'bob', password: 'Bob#password1' });
-    b.id = (await createProject(deps, { account: 'tenant-b', name: 'cn-south-1', servers: 1, phonesPerServer: 1 })).project_id;
-    await grantProject(deps, { account: 'tenant-b', user: 'bob', project: b.id });
-    b.key = await createAccessKey(deps, { account: 'tenant-b', user: 'bob' });
+    const tenant = await addTenant(t.node, { servers: 1, phonesPerServer: 1 });
+    b.id = tenant.projectId;
+    b.key = tenant.key;
     for (const p of [a, b]) p.phoneId = (await call(p, 'GET', '/phones')).body.phones[0].phone_id;
   });
   afterAll(() => t.close());

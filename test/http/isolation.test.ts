@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey, createAccount, createUser, grantProject } from '../../src/auth/admin.js';
 import { DEFAULTS } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
 import { DEFAULT_PROJECT_ID, type RunningNode } from '../../src/runtime/node.js';
-import { createProject } from '../../src/runtime/projects.js';
 import { importImage } from '../../src/store/images.js';
 import { SIM_IMAGES } from '../../src/store/seed.js';
 import { getToken, passwordAuth, send, sendSigned, sendWithToken, type Key, type Reply } from '../helpers/http.js';
 import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { addTenant, TENANT_B } from '../helpers/tenant.js';
 
 /** What one tenant has: a project with its fleet, jobs it ran, and its credentials. */
 interface Tenant {
@@ -105,17 +104,12 @@ describe('tenant isolation: two projects, each with its own fleet and jobs', () 
   beforeAll(async () => {
     harness = await startTestNode({ auth: 'verify', servers: 2, phonesPerServer: 2 });
     node = harness.node;
-    const deps = { db: node.handle.db, clock: { now: () => Date.now() }, ids: newId };
-    await createAccount(deps, 'tenant-b');
-    await createUser(deps, { account: 'tenant-b', name: 'bob', password: 'Bob#password1' });
-    const b = await createProject(deps, { account: 'tenant-b', name: 'cn-south-1', servers: 2, phonesPerServer: 3 });
-    await grantProject(deps, { account: 'tenant-b', user: 'bob', project: b.project_id });
-    const bKey = await createAccessKey(deps, { account: 'tenant-b', user: 'bob' });
+    const b = await addTenant(node, { servers: 2, phonesPerServer: 3 });
 
     const aToken = (await getToken(node.port, passwordAuth(DEFAULTS.defaultUser, DEFAULTS.defaultPassword, DEFAULTS.defaultAccount, { id: DEFAULT_PROJECT_ID }))).token!;
-    const bToken = (await getToken(node.port, passwordAuth('bob', 'Bob#password1', 'tenant-b', { id: b.project_id }))).token!;
+    const bToken = (await getToken(node.port, passwordAuth(TENANT_B.user, TENANT_B.password, TENANT_B.account, { id: b.projectId }))).token!;
     tenants.a = await describeTenant(DEFAULT_PROJECT_ID, { ak: DEFAULTS.defaultAk, sk: DEFAULTS.defaultSk }, aToken);
-    tenants.b = await describeTenant(b.project_id, bKey, bToken);
+    tenants.b = await describeTenant(b.projectId, b.key, bToken);
     expect(tenants.a.phoneIds).toHaveLength(4);
     expect(tenants.b.phoneIds).toHaveLength(6);
     expect(tenants.a.encodeServerIds).toHaveLength(2);
