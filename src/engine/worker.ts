@@ -72,8 +72,8 @@ export class Worker {
   private claimWithFlush = true;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
-  /** Jobs held by a rule (outcome.hang) on this worker: job id → what ends the wait on a release. */
-  private readonly held = new Map<string, (outcome: RuleOutcome) => void>();
+  /** Jobs held by a rule (outcome.hang) on this worker: job id → the job's seq and what ends the wait on a release. */
+  private readonly held = new Map<string, { seq: number; release: (outcome: RuleOutcome) => void }>();
   private heldCheck?: Promise<void>;
   private heldAgain = false;
 
@@ -247,7 +247,7 @@ export class Worker {
     if (rule.outcome.hang) {
       await holdJob(this.deps.db, { jobId: job.job_id, projectId: job.project_id, ruleId: rule.ruleId, attempt: job.attempts, since: this.deps.clock.now() });
       try {
-        return ruleOutcome(await this.waitForRelease(job.job_id, signal), driverJob);
+        return ruleOutcome(await this.waitForRelease(job.job_id, job.seq, signal), driverJob);
       } finally {
         await dropHeldJob(this.deps.db, job.job_id).catch((err) => this.deps.log.warn({ err, jobId: job.job_id }, 'could not drop a held job'));
       }
@@ -261,7 +261,7 @@ export class Worker {
    * limit, a shutdown). No timer of its own: the release is looked for on wake (the releasing node's
    * own call, a PostgreSQL notification from another node) and on every poll.
    */
-  waitForRelease(jobId: string, signal: AbortSignal): Promise<RuleOutcome> {
+  waitForRelease(jobId: string, seq: number, signal: AbortSignal): Promise<RuleOutcome> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = () => {
@@ -269,10 +269,13 @@ export class Worker {
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.held.set(jobId, (outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        this.held.delete(jobId);
-        resolve(outcome);
+      this.held.set(jobId, {
+        seq,
+        release: (outcome) => {
+          signal.removeEventListener('abort', onAbort);
+          this.held.delete(jobId);
+          resolve(outcome);
+        },
       });
       // Released before the wait began (between the hold and now)?
       this.checkHeld();
@@ -288,7 +291,7 @@ export class Worker {
     this.heldCheck = (async () => {
       try {
         const released = await releasesOf(this.deps.db, [...this.held.keys()]);
-        for (const [jobId, outcome] of released) this.held.get(jobId)?.(outcome);
+        for (const [jobId, outcome] of released) this.held.get(jobId)?.release(outcome);
       } catch (err) {
         this.deps.log.warn({ err }, 'looking for released jobs failed');
       } finally {
@@ -424,6 +427,8 @@ export class Worker {
     this.timers = [];
     // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
     await this.currentTick;
+    // A held job would wait out the grace for nothing: it is handed back at once.
+    for (const { seq } of this.held.values()) this.running.get(seq)?.abort();
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);

@@ -4,7 +4,7 @@ import { DEFAULT_TIME_LIMITS } from '../../src/domain/limits.js';
 import { ruleDraw } from '../../src/engine/rules.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
-import { startTestNode, waitFor, type TestNode } from '../helpers/node.js';
+import { makeDataDir, removeDataDir, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 import { addTenant } from '../helpers/tenant.js';
 
 /**
@@ -181,6 +181,16 @@ describe('scripted outcomes: nth, probability, hang and release, refuse', () => 
     expect((await release(jobId)).status).toBe(404);
   });
 
+  it('hang: a held shell command is released with an output and an exit status', async () => {
+    await call(a, 'DELETE', `${ctl()}/rules`);
+    await rule({ match: { operation: 'phone.shell', phone_id: phones[5], times: 1 }, outcome: { hang: true } });
+    const r = await call(a, 'POST', `${cph()}/phones/commands`, { command: 'shell', content: 'ls', phone_ids: [phones[5]] });
+    const jobId = r.body.jobs[0].job_id;
+    await waitFor(async () => ((await heldJobs()).some((j) => j.job_id === jobId) ? true : undefined));
+    expect((await release(jobId, { outcome: { output: 'released\n', exit_status: 4 } })).status).toBe(200);
+    expect((await jobsOf(r.body.request_id))[0]).toMatchObject({ status: -1, error_code: 'CPS.0902', execute_msg: 'released\n' });
+  });
+
   it('refuse: one phone of a batch restart answers with the code and its job is failed at once; the others run', async () => {
     await call(a, 'DELETE', `${ctl()}/rules`);
     const r0 = await rule({ match: { operation: 'phone.restart', phone_id: phones[1] }, outcome: { refuse: { error_code: 'CPS.0022', error_msg: 'Not available phone.' } } });
@@ -257,5 +267,29 @@ describe('scripted outcomes: nth, probability, hang and release, refuse', () => 
     // A probability without a seed draws from seed 0.
     await call(a, 'DELETE', `${ctl()}/rules`);
     expect(await rule({ match: { operation: 'phone.restart', probability: 0.25 } })).toMatchObject({ match: { probability: 0.25, seed: 0 }, remaining: null });
+  });
+});
+
+describe('a held job when its node shuts down', () => {
+  const dataDir = makeDataDir();
+  afterAll(() => removeDataDir(dataDir));
+
+  it('is handed back, and runs normally on the next start once its times: 1 rule is spent', async () => {
+    let t = await startTestNode({ dataDir, servers: 1, phonesPerServer: 1 });
+    const phone = (await t.get('/phones')).body.phones[0].phone_id;
+    const ctl = `/_opencph/v1/${DEFAULT_PROJECT_ID}`;
+    expect((await t.post(`${ctl}/rules`, { match: { operation: 'phone.restart', times: 1 }, outcome: { hang: true } })).status).toBe(200);
+    const r = await t.post('/phones/batch-restart', { phones: [{ phone_id: phone }] });
+    const jobId = r.body.jobs[0].job_id;
+    await waitFor(async () => ((await t.get(`${ctl}/held-jobs`)).body.jobs.length === 1 ? true : undefined));
+    await t.close();
+    t = await startTestNode({ dataDir });
+    try {
+      await waitFor(async () => ((await t.get(`/jobs/${jobId}`)).body.status === 2 ? true : undefined));
+      expect((await t.get(`${ctl}/held-jobs`)).body.jobs).toEqual([]);
+      expect((await t.get(`${ctl}/rules`)).body.rules[0]).toMatchObject({ remaining: 0, matched: 1 });
+    } finally {
+      await t.close();
+    }
   });
 });
