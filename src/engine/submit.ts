@@ -4,8 +4,10 @@ import { projectEncodeServerIds } from '../store/encodeServers.js';
 import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
 import type { Db } from '../store/db.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
+import { activeRules } from '../store/rules.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
+import { takeMatchingRule } from './rules.js';
 
 export interface PhoneTarget {
   phoneId: string;
@@ -160,6 +162,25 @@ function targetOf(j: NewJob): [keyof SubmittedJob, string] {
   return ['server_id', j.serverId!];
 }
 
+const REFUSED_MSG = 'The item was refused as a rule of the test-control extension said.';
+
+/**
+ * Scripted refusals (rules with outcome.refuse): each item a rule decides is written failed with the
+ * rule's code. One query per batch finds the project's refusing rules (none: nothing more to pay);
+ * a use is taken per decided item, as the worker takes one per decided job.
+ */
+async function refuseByRules(deps: EngineDeps, projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
+  if (!jobs.some((j) => !j.failed)) return;
+  const rules = await activeRules(deps.db, [projectId], true);
+  if (rules.length === 0) return;
+  for (const j of jobs) {
+    if (j.failed) continue;
+    const job = { operation: op.name, params: (j.params ?? {}) as Record<string, unknown>, phone: j.phoneId !== null ? { phoneId: j.phoneId } : undefined };
+    const rule = await takeMatchingRule(deps.db, rules, job, j.serverId ?? undefined);
+    if (rule?.outcome.refuse) j.failed = { code: rule.outcome.refuse.error_code, message: rule.outcome.refuse.error_msg ?? REFUSED_MSG };
+  }
+}
+
 async function write(
   deps: EngineDeps,
   requestId: string,
@@ -169,6 +190,7 @@ async function write(
   onSubmitted?: OnSubmitted,
   prepare?: (trx: Db) => Promise<void>,
 ): Promise<Submitted> {
+  await refuseByRules(deps, projectId, op, jobs);
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
     await prepare?.(trx);

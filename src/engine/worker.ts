@@ -10,8 +10,8 @@ import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
 import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
-import { ruleMatches, ruleOutcome, type ActiveRule } from './rules.js';
-import { activeRules, takeRuleUse } from '../store/rules.js';
+import { ruleOutcome, takeMatchingRule, type ActiveRule, type RuleOutcome } from './rules.js';
+import { activeRules, dropHeldJob, holdJob, releasesOf } from '../store/rules.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
@@ -72,6 +72,10 @@ export class Worker {
   private claimWithFlush = true;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
+  /** Jobs held by a rule (outcome.hang) on this worker: job id → the job's seq and what ends the wait on a release. */
+  private readonly held = new Map<string, { seq: number; release: (outcome: RuleOutcome) => void }>();
+  private heldCheck?: Promise<void>;
+  private heldAgain = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -96,9 +100,13 @@ export class Worker {
     this.wake();
   }
 
-  /** Look for work now (called after a submit, and when a finish frees a phone). */
+  /**
+   * Look for work now (called after a submit, and when a finish frees a phone; on PostgreSQL also
+   * when another node notifies, and by the poll); a held job looks for its release at the same times.
+   */
   wake(): void {
     if (this.stopping) return;
+    if (this.held.size > 0) this.checkHeld();
     if (this.ticking) {
       this.tickAgain = true;
       return;
@@ -193,8 +201,8 @@ export class Worker {
     let outcome: DriverOutcome;
     try {
       const early = tooLate(driverJob, this.deps.clock.now());
-      const rule = early || rules.length === 0 ? undefined : await this.takeRule(driverJob, job.server_id ?? undefined, rules);
-      const run = rule ? (ctx: DriverContext) => this.scripted(rule, driverJob, ctx.signal) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
+      const rule = early || rules.length === 0 ? undefined : await takeMatchingRule(this.deps.db, rules, driverJob, driverJob.server?.serverId ?? job.server_id ?? undefined);
+      const run = rule ? (ctx: DriverContext) => this.scripted(rule, job, driverJob, ctx.signal) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
       outcome = early ?? (await this.runDriver(controller, limitMs, timers, run));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
@@ -231,18 +239,69 @@ export class Worker {
     this.scheduleFlush();
   }
 
-  /** The first of the project's rules that matches the job and still has a use to take, its use taken. */
-  private async takeRule(driverJob: DriverJob, serverId: string | undefined, rules: readonly ActiveRule[]): Promise<ActiveRule | undefined> {
-    for (const rule of rules) {
-      if (ruleMatches(rule.match, driverJob, driverJob.server?.serverId ?? serverId) && (await takeRuleUse(this.deps.db, rule.ruleId))) return rule;
+  /**
+   * A job a rule matched: it takes the rule's time (under the job's signal) and ends as the rule
+   * says; a held one (outcome.hang) waits for its release and ends as the release says.
+   */
+  private async scripted(rule: ActiveRule, job: JobRow, driverJob: DriverJob, signal: AbortSignal): Promise<DriverOutcome> {
+    if (rule.outcome.hang) {
+      await holdJob(this.deps.db, { jobId: job.job_id, projectId: job.project_id, ruleId: rule.ruleId, attempt: job.attempts, since: this.deps.clock.now() });
+      try {
+        return ruleOutcome(await this.waitForRelease(job.job_id, job.seq, signal), driverJob);
+      } finally {
+        await dropHeldJob(this.deps.db, job.job_id).catch((err) => this.deps.log.warn({ err, jobId: job.job_id }, 'could not drop a held job'));
+      }
     }
-    return undefined;
-  }
-
-  /** A job a rule matched: it takes the rule's time (under the job's signal) and ends as the rule says. */
-  private async scripted(rule: ActiveRule, driverJob: DriverJob, signal: AbortSignal): Promise<DriverOutcome> {
     if (rule.outcome.duration_ms) await sleep(rule.outcome.duration_ms, undefined, { signal });
     return ruleOutcome(rule.outcome, driverJob);
+  }
+
+  /**
+   * Wait, doing nothing, until the held job is released (its outcome) or the signal aborts (its time
+   * limit, a shutdown). No timer of its own: the release is looked for on wake (the releasing node's
+   * own call, a PostgreSQL notification from another node) and on every poll.
+   */
+  waitForRelease(jobId: string, seq: number, signal: AbortSignal): Promise<RuleOutcome> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        this.held.delete(jobId);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.held.set(jobId, {
+        seq,
+        release: (outcome) => {
+          signal.removeEventListener('abort', onAbort);
+          this.held.delete(jobId);
+          resolve(outcome);
+        },
+      });
+      // Released before the wait began (between the hold and now)?
+      this.checkHeld();
+    });
+  }
+
+  /** One query for every held job of this worker; asked again while it runs, it runs once more after. */
+  private checkHeld(): void {
+    if (this.heldCheck) {
+      this.heldAgain = true;
+      return;
+    }
+    this.heldCheck = (async () => {
+      try {
+        const released = await releasesOf(this.deps.db, [...this.held.keys()]);
+        for (const [jobId, outcome] of released) this.held.get(jobId)?.release(outcome);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'looking for released jobs failed');
+      } finally {
+        this.heldCheck = undefined;
+        if (this.heldAgain) {
+          this.heldAgain = false;
+          if (this.held.size > 0) this.checkHeld();
+        }
+      }
+    })();
   }
 
   /**
@@ -368,6 +427,8 @@ export class Worker {
     this.timers = [];
     // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
     await this.currentTick;
+    // A held job would wait out the grace for nothing: it is handed back at once.
+    for (const { seq } of this.held.values()) this.running.get(seq)?.abort();
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);

@@ -371,7 +371,24 @@ export interface RuleTable {
   /** Uses left; null = every matching job. */
   remaining: number | null;
   matched: ColumnType<number, number | undefined, number>;
+  /** Jobs that met the match while the rule was in force (migration 020). */
+  seen: ColumnType<number, number | undefined, number>;
+  /** 1: the rule refuses at submission; 0: it acts when jobs run (migration 020). */
+  refuse: ColumnType<number, number | undefined, number>;
   created_at: number;
+}
+
+/** A job a rule holds at status 1 until released (migration 020). */
+export interface HeldJobTable {
+  job_id: string;
+  project_id: string;
+  rule_id: string;
+  /** The job's attempt that is held: a re-queued job is no longer held by this row. */
+  attempt: number;
+  since: number;
+  /** The outcome the release gave (a rule outcome as JSON); null while held. */
+  release_json: string | null;
+  released_at: number | null;
 }
 
 export interface Database {
@@ -403,4 +420,5 @@ export interface Database {
   shared_files: SharedFileTable;
   shared_apps: SharedAppTable;
   rules: RuleTable;
+  held_jobs: HeldJobTable;
 }
