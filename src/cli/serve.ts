@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
+import { DEFAULTS, makeConfig, ROLES, virtualClockRefusal, type Config } from '../config.js';
 import type { Logger } from 'pino';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
-import { authOption, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
+import { authOption, clockConfig, clockOptions, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -91,7 +91,10 @@ export function serveCommand(): Command {
         auth: opts.auth,
         ...identityConfig(opts),
         ...httpTimeoutConfig(opts),
+        ...clockConfig(opts),
       } satisfies Partial<Config>);
+      const refusal = virtualClockRefusal(config);
+      if (refusal) throw new Error(refusal);
       // Signals are handled from the start: one that comes while the node starts (migrations, API
       // processes coming up) stops it as soon as it is up, and the banner comes after.
       if (isApiProcess()) {
@@ -120,7 +123,7 @@ export function serveCommand(): Command {
       if (node.url) printBanner(node.url, config);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
-  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...identityOptions()]) cmd.addOption(option);
+  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...clockOptions(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }
 

@@ -37,7 +37,7 @@ function ruleWire(r: RuleView) {
  * Scripted outcomes (issue 19 part 1): rules that decide what the project's jobs do when they run,
  * instead of the driver. Validation answers CPS.0034 naming the first bad field.
  */
-export async function ruleRoutes(app: FastifyInstance, { store }: RouteDeps): Promise<void> {
+export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
   const tags = ['opencph'];
   const db = store.db;
 
@@ -57,7 +57,7 @@ export async function ruleRoutes(app: FastifyInstance, { store }: RouteDeps): Pr
       const parsed = parseRule(req.body);
       if (!parsed.ok) throw new CphError(invalidParameter(parsed.field));
       const ruleId = newId();
-      await insertRule(db, req.params.project_id, ruleId, parsed.rule, Date.now());
+      await insertRule(db, req.params.project_id, ruleId, parsed.rule, engine.deps.clock.now());
       const rule = (await listRules(store, req.params.project_id)).find((r) => r.ruleId === ruleId)!;
       return { request_id: req.id, rule: ruleWire(rule) };
     },

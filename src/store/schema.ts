@@ -374,6 +374,12 @@ export interface RuleTable {
   created_at: number;
 }
 
+/** The virtual clock's instant (migration 017): one row, id 1. */
+export interface VirtualClockTable {
+  id: number;
+  now_ms: number;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -403,4 +409,5 @@ export interface Database {
   shared_files: SharedFileTable;
   shared_apps: SharedAppTable;
   rules: RuleTable;
+  virtual_clock: VirtualClockTable;
 }
