@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, makeConfig, ROLES, virtualClockRefusal, type Config } from '../config.js';
 import type { Logger } from 'pino';
+import type { Clock } from '../domain/time.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
 import { authOption, clockConfig, clockOptions, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
@@ -120,7 +121,7 @@ export function serveCommand(): Command {
       }
       const node = await startNode(config);
       if (shutdown.ready(node.log, () => node.close())) return;
-      if (node.url) printBanner(node.url, config);
+      if (node.url) printBanner(node.url, config, undefined, node.engine.deps.clock);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
   for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...clockOptions(), ...identityOptions()]) cmd.addOption(option);
@@ -168,7 +169,7 @@ function redact(database: string): string {
   return database.startsWith('postgres') ? database.replace(/\/\/[^@/]*@/, '//***@') : database;
 }
 
-function printBanner(url: string, config: Config, processes?: string): void {
+function printBanner(url: string, config: Config, processes?: string, clock?: Clock): void {
   const store = redact(config.database);
   process.stdout.write(
     [
@@ -179,6 +180,7 @@ function printBanner(url: string, config: Config, processes?: string): void {
       `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
+      ...(clock?.mode === 'virtual' ? [`  clock:      virtual, at ${new Date(clock.now()).toISOString()}; POST ${url}/_opencph/v1/${DEFAULT_PROJECT_ID}/clock/advance moves it`] : []),
       ...authBanner(url, config),
       '',
     ].join('\n') + '\n',
