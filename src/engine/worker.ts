@@ -47,6 +47,9 @@ export interface WorkerOptions {
  */
 const ABANDON_AFTER_MS = 1_000;
 
+/** `waiting` under the real clock: nothing to count. */
+const asIs = <T>(work: Promise<T>): Promise<T> => work;
+
 /** A running job's own timers, as cancel functions: its time limit and, past it, the abandon timer. */
 interface JobTimers {
   limit?: () => void;
@@ -338,7 +341,7 @@ export class Worker {
         worker: this.options.owner,
         signal: controller.signal,
         transition: (effects) => applyEffects(this.deps.db, effects, clock.now()),
-        waiting: (work) => this.waitingOn(seq, work),
+        waiting: this.tracking ? (work) => this.waitingOn(seq, work) : asIs,
       }).then(resolve, reject);
     });
   }
