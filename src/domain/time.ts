@@ -71,7 +71,11 @@ export function parseDuration(text: string): number | undefined {
 
 /** An ISO 8601 date-time with a zone (`Z` or `±hh:mm`), seconds and fraction optional, in ms; undefined otherwise. */
 export function parseIsoInstant(text: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i.test(text)) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i.exec(text);
+  if (!m) return undefined;
+  // Date.parse rolls 30 February over into March: the day must be one of the month's.
+  const [year, month, day] = m.slice(1, 4).map(Number) as [number, number, number];
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
 }

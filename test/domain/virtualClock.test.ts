@@ -156,6 +156,6 @@ describe('durations and instants', () => {
     expect(parseIsoInstant('2030-01-01T00:00:00Z')).toBe(T0);
     expect(parseIsoInstant('2030-01-01T01:00:00.250+01:00')).toBe(T0 + 250);
     expect(parseIsoInstant('2030-01-01T00:00Z')).toBe(T0);
-    for (const bad of ['2030-01-01', '2030-01-01T00:00:00', 'yesterday', '2030-13-01T00:00:00Z', '']) expect(parseIsoInstant(bad), bad).toBeUndefined();
+    for (const bad of ['2030-01-01', '2030-01-01T00:00:00', 'yesterday', '2030-13-01T00:00:00Z', '2030-02-30T00:00:00Z', '2030-01-01T25:00:00Z', '']) expect(parseIsoInstant(bad), bad).toBeUndefined();
   });
 });
