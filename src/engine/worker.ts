@@ -384,6 +384,7 @@ export class Worker {
     }
   }
 
+  /** The flush's work on one batch; `flushing` is set around it, so the virtual clock waits for it. */
   private async finish(batch: Finished[]): Promise<void> {
     const now = this.deps.clock.now();
     // Claims take turns (`ticking`); a tick that wants to run meanwhile comes back via tickAgain.
