@@ -5,6 +5,8 @@ import { DEFAULT_TIME_LIMITS, type TimeLimits } from './domain/limits.js';
 /** Everything a node is configured with, from flags and OPENCPH_* environment variables. */
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
+export const CLOCK_MODES = ['real', 'virtual'] as const;
+export type ClockMode = (typeof CLOCK_MODES)[number];
 
 export interface Config {
   /** api: answers HTTP, runs no jobs; worker: runs jobs, no HTTP; all: both. */
@@ -49,6 +51,10 @@ export interface Config {
   simJournal: boolean;
   /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
   auth: AuthMode;
+  /** real: the system clock; virtual: time moves only when told (POST /_opencph/v1/{project_id}/clock/advance). */
+  clock: ClockMode;
+  /** Virtual clock: where time starts (ISO 8601); default: where it stood when the store was last used, or now. */
+  clockStart?: string;
   /** The identity seeded on first start (an empty database): account, user, password and access key. */
   defaultAccount: string;
   defaultUser: string;
@@ -85,12 +91,25 @@ export const DEFAULTS = {
   sqliteSync: 'FULL',
   simJournal: false,
   auth: 'verify',
+  clock: 'real',
   defaultAccount: 'opencph',
   defaultUser: 'opencph-admin',
   defaultPassword: 'OpenCph#2026',
   defaultAk: 'EXAMPLEAK0000000001',
   defaultSk: 'ExampleSecretKey0000000000000000000000000',
 } as const;
+
+/**
+ * Why this configuration cannot run a virtual clock, if it cannot: its time lives in one process,
+ * so the node must be the only one running jobs and answering calls on its store.
+ */
+export function virtualClockRefusal(config: Pick<Config, 'clock' | 'role' | 'apiProcesses'>): string | undefined {
+  if (config.clock !== 'virtual') return undefined;
+  const why = 'a virtual clock lives in one process, so one node (role all, one API process) must answer the calls and run the jobs';
+  if (config.role !== 'all') return `--clock virtual needs --role all: ${why}.`;
+  if (config.apiProcesses > 1) return `--clock virtual takes no --api-processes above 1: ${why}.`;
+  return undefined;
+}
 
 export function makeConfig(partial: Partial<Config> = {}): Config {
   const dataDir = resolve(partial.dataDir ?? DEFAULTS.dataDir);

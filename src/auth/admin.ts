@@ -24,7 +24,7 @@ import { newAccessKey } from './secrets.js';
 /** Identity administration (`opencph admin`, first-start seeding), straight on the store. */
 export interface AdminDeps {
   db: Db;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   ids: IdGenerator;
 }
 

@@ -24,7 +24,7 @@ export const TOKEN_TTL_MS = 24 * 3_600_000;
 
 export interface IamDeps {
   db: Db;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
 }
 
 /** Issuing tokens also counts wrong passwords, and logs the lock-outs they lead to. */

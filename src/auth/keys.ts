@@ -31,7 +31,7 @@ export class KeyCache {
 
   constructor(
     private readonly load: (accessKey: string) => Promise<SigningKey | undefined>,
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now'>,
     private readonly ttlMs = KEY_CACHE_MS,
   ) {}
 

@@ -39,7 +39,7 @@ export interface AuthDeps {
   db: Db;
   /** The raw SQLite connection (SQLite only): key lookups run prepared statements on it. */
   sqlite?: DbHandle['sqlite'];
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   /** Lock-outs are logged here. */
   log: Logger;
 }

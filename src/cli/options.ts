@@ -1,6 +1,7 @@
 import { Option } from 'commander';
-import { AUTH_MODES, DEFAULTS, type Config } from '../config.js';
+import { AUTH_MODES, CLOCK_MODES, DEFAULTS, type Config } from '../config.js';
 import { MAX_TIMER_MS, TIME_LIMIT_KINDS, type TimeLimitKind, type TimeLimits } from '../domain/limits.js';
+import { parseIsoInstant } from '../domain/time.js';
 import { usableCores } from '../runtime/cores.js';
 
 /** A parser for a flag that takes a whole number of at least `min` (and at most `max`). */
@@ -36,6 +37,26 @@ export function authOption(): Option {
     .choices(AUTH_MODES)
     .env('OPENCPH_AUTH')
     .default(DEFAULTS.auth);
+}
+
+/** --clock and --clock-start: a virtual clock moves only when told (POST /_opencph/v1/{project_id}/clock/advance). */
+export function clockOptions(): Option[] {
+  return [
+    new Option('--clock <mode>', 'real: the system clock; virtual: time moves only when told (POST /_opencph/v1/{project_id}/clock/advance); one node only')
+      .choices(CLOCK_MODES)
+      .env('OPENCPH_CLOCK')
+      .default(DEFAULTS.clock),
+    new Option('--clock-start <instant>', 'virtual clock: the ISO 8601 instant time starts at (default: where it stood when the store was last used, else now)')
+      .env('OPENCPH_CLOCK_START')
+      .argParser((value: string) => {
+        if (parseIsoInstant(value) === undefined) throw new Error(`--clock-start must be an ISO 8601 date-time with a zone (2030-01-01T00:00:00Z), not "${value}"`);
+        return value;
+      }),
+  ];
+}
+
+export function clockConfig(opts: Record<string, unknown>): Pick<Config, 'clock' | 'clockStart'> {
+  return { clock: opts.clock as Config['clock'], clockStart: opts.clockStart as string | undefined };
 }
 
 type IdentityConfig = Pick<Config, 'defaultAccount' | 'defaultUser' | 'defaultPassword' | 'defaultAk' | 'defaultSk'>;

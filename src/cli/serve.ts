@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
-import { DEFAULTS, makeConfig, ROLES, type Config } from '../config.js';
+import { DEFAULTS, makeConfig, ROLES, virtualClockRefusal, type Config } from '../config.js';
 import type { Logger } from 'pino';
+import type { Clock } from '../domain/time.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
-import { authOption, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
+import { authOption, clockConfig, clockOptions, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -91,7 +92,10 @@ export function serveCommand(): Command {
         auth: opts.auth,
         ...identityConfig(opts),
         ...httpTimeoutConfig(opts),
+        ...clockConfig(opts),
       } satisfies Partial<Config>);
+      const refusal = virtualClockRefusal(config);
+      if (refusal) throw new Error(refusal);
       // Signals are handled from the start: one that comes while the node starts (migrations, API
       // processes coming up) stops it as soon as it is up, and the banner comes after.
       if (isApiProcess()) {
@@ -117,10 +121,10 @@ export function serveCommand(): Command {
       }
       const node = await startNode(config);
       if (shutdown.ready(node.log, () => node.close())) return;
-      if (node.url) printBanner(node.url, config);
+      if (node.url) printBanner(node.url, config, undefined, node.engine.deps.clock);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
-  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...identityOptions()]) cmd.addOption(option);
+  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...clockOptions(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }
 
@@ -165,7 +169,7 @@ function redact(database: string): string {
   return database.startsWith('postgres') ? database.replace(/\/\/[^@/]*@/, '//***@') : database;
 }
 
-function printBanner(url: string, config: Config, processes?: string): void {
+function printBanner(url: string, config: Config, processes?: string, clock?: Clock): void {
   const store = redact(config.database);
   process.stdout.write(
     [
@@ -176,6 +180,7 @@ function printBanner(url: string, config: Config, processes?: string): void {
       `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
+      ...(clock?.mode === 'virtual' ? [`  clock:      virtual, at ${new Date(clock.now()).toISOString()}; POST ${url}/_opencph/v1/${DEFAULT_PROJECT_ID}/clock/advance moves it`] : []),
       ...authBanner(url, config),
       '',
     ].join('\n') + '\n',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../http/types.js';
+import { clockRoutes } from './clock.js';
 import { faultRoutes } from './faults.js';
 import { ruleRoutes } from './rules.js';
 
@@ -11,4 +12,5 @@ import { ruleRoutes } from './rules.js';
 export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register(faultRoutes, deps);
   await app.register(ruleRoutes, deps);
+  await app.register(clockRoutes, deps);
 }

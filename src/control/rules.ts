@@ -89,7 +89,7 @@ export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteD
       const parsed = parseRule(req.body);
       if (!parsed.ok) throw new CphError(invalidParameter(parsed.field));
       const ruleId = newId();
-      await insertRule(db, req.params.project_id, ruleId, parsed.rule, Date.now());
+      await insertRule(db, req.params.project_id, ruleId, parsed.rule, engine.deps.clock.now());
       const rule = (await listRules(store, req.params.project_id)).find((r) => r.ruleId === ruleId)!;
       return { request_id: req.id, rule: ruleWire(rule) };
     },

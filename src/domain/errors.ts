@@ -64,6 +64,8 @@ export const Errors = {
   // The test-control extension /_opencph (CPS.0965–0969).
   ruleNotFound: entry(404, 'CPS.0965', 'The rule does not exist.'),
   heldJobNotFound: entry(404, 'CPS.0966', 'The job is not held by a rule.'),
+  // The virtual clock (CPS.0970–0974).
+  clockNotVirtual: entry(409, 'CPS.0970', 'The clock is real; start the server with --clock virtual.'),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // Server lifecycle (CPS.0910–0919).
   prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),

@@ -54,7 +54,7 @@ export class Engine {
     return submitServerPhonesBatch(this.deps, requestId, projectId, op, serverIds, params, this.submitted, maxPhones);
   }
 
-  /** The jobs once all have finished, or as they are when `deadline` (wall-clock ms) passes. */
+  /** The jobs once all have finished, or as they are when `deadline` (the clock's ms) passes. */
   waitForJobs(projectId: string, jobIds: readonly string[], deadline: number): Promise<JobView[]> {
     return waitForJobs(this.deps, projectId, jobIds, deadline);
   }
@@ -98,6 +98,16 @@ export class Engine {
     this.options.announce?.();
     notifyJobs(this.deps.db, this.deps.dialect).catch((err) => this.deps.log.warn({ err }, 'could not notify other nodes'));
   };
+
+  /**
+   * Resolves once this node's engine is quiet: what was submitted is claimed and launched, what
+   * finished is written, and every running job waits (see Worker.settle). A virtual clock's advance
+   * waits on it after each timer it fires.
+   */
+  async settle(): Promise<void> {
+    if (this.worker) await this.worker.settle();
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
 
   async stop(graceMs: number): Promise<void> {
     this.stopRetention?.();

@@ -12,7 +12,6 @@ export function startRetention(deps: EngineDeps, retentionMs: number, intervalMs
     }
   };
   void run();
-  const timer = setInterval(run, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  // On the clock: a virtual clock runs it once per advance that passes an hour mark.
+  return deps.clock.every(run, intervalMs);
 }

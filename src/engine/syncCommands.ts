@@ -57,7 +57,6 @@ export async function runSyncCommand(
   targets: CommandTargets,
   submit: SubmitCommand,
 ): Promise<SyncCommandAnswer> {
-  const start = Date.now();
   if (targets.phoneIds && targets.phoneIds.length > sync.maxPhones) throw new CphError(invalidParameter('phone_ids'), `At most ${sync.maxPhones} phones per call.`);
   const now = deps.clock.now();
   const slot = await takeCallSlot(deps.db, deps.dialect, { projectId, name: 'sync-commands', now, windowMs: sync.windowMs, max: sync.callsPerWindow });
@@ -67,7 +66,7 @@ export async function runSyncCommand(
   }
   // A command that could not start before the call ends is failed, not run after the caller left.
   const r = await submit({ command, timeoutMs: sync.perPhoneMs, notAfter: now + sync.perCallMs }, sync.maxPhones);
-  const views = await waitForJobs(deps, projectId, r.jobs.map((j) => j.job_id), start + sync.perCallMs);
+  const views = await waitForJobs(deps, projectId, r.jobs.map((j) => j.job_id), now + sync.perCallMs);
   const done = new Map(views.map((j) => [j.job_id, j]));
   return { ok: true, requestId: r.requestId, jobs: r.jobs.map((j) => answerOf(j, done.get(j.job_id))) };
 }

@@ -7,12 +7,12 @@ import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
 import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
+import type { Clock } from '../domain/time.js';
 import type { EngineDeps } from './deps.js';
 import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
 import { ruleOutcome, takeMatchingRule, type ActiveRule, type RuleOutcome } from './rules.js';
 import { activeRules, dropHeldJob, holdJob, releasesOf } from '../store/rules.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
 
@@ -47,6 +47,15 @@ export interface WorkerOptions {
  */
 const ABANDON_AFTER_MS = 1_000;
 
+/** `waiting` under the real clock: nothing to count. */
+const asIs = <T>(work: Promise<T>): Promise<T> => work;
+
+/** A running job's own timers, as cancel functions: its time limit and, past it, the abandon timer. */
+interface JobTimers {
+  limit?: () => void;
+  abandon?: () => void;
+}
+
 interface Finished {
   result: JobResult;
   effects?: FleetEffects;
@@ -70,32 +79,39 @@ export class Worker {
   private tickAgain = false;
   /** Off after a flush that claimed failed: the retry only finishes, so a failing claim cannot hold finishes back. */
   private claimWithFlush = true;
+  private flushing = false;
   private stopping = false;
-  private timers: NodeJS.Timeout[] = [];
   /** Jobs held by a rule (outcome.hang) on this worker: job id → the job's seq and what ends the wait on a release. */
   private readonly held = new Map<string, { seq: number; release: (outcome: RuleOutcome) => void }>();
   private heldCheck?: Promise<void>;
   private heldAgain = false;
+  private timers: (() => void)[] = [];
+  /**
+   * Under a virtual clock: how many waits each running job is in (see waitingOn), and who waits for
+   * this worker to settle. Under the real clock nothing is counted: no per-job cost.
+   */
+  private readonly tracking: boolean;
+  private readonly waits = new Map<number, number>();
+  private settleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly driver: Driver,
     private readonly options: WorkerOptions,
-  ) {}
+  ) {
+    this.tracking = deps.clock.mode === 'virtual';
+  }
 
   get inFlight(): number {
     return this.running.size;
   }
 
   start(): void {
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(fn, ms);
-      t.unref();
-      this.timers.push(t);
-    };
+    // On the clock: a virtual clock runs each at most once per advance, and waits for it.
+    const every = (ms: number, fn: () => unknown) => this.timers.push(this.deps.clock.every(fn, ms));
     every(this.options.pollMs, () => this.wake());
-    every(Math.max(50, Math.floor(this.options.leaseMs / 3)), () => void this.heartbeat());
-    every(Math.max(100, Math.floor(this.options.leaseMs / 2)), () => void this.recover());
+    every(Math.max(50, Math.floor(this.options.leaseMs / 3)), () => this.heartbeat());
+    every(Math.max(100, Math.floor(this.options.leaseMs / 2)), () => this.recover());
     void this.recover();
     this.wake();
   }
@@ -144,6 +160,59 @@ export class Worker {
       this.tickAgain = false;
       this.wake();
     }
+    this.changed();
+  }
+
+  /**
+   * The job is waiting, not working, until `work` settles: on a clock timer (its simulated
+   * duration), or on something outside time (a hung job waiting for its release). A virtual clock's
+   * advance goes on once every running job is waiting (see settle). Under the real clock it is `work`.
+   */
+  waitingOn<T>(seq: number, work: Promise<T>): Promise<T> {
+    if (!this.tracking) return work;
+    this.waits.set(seq, (this.waits.get(seq) ?? 0) + 1);
+    this.changed();
+    const done = () => {
+      const n = this.waits.get(seq)! - 1;
+      if (n > 0) this.waits.set(seq, n);
+      else this.waits.delete(seq);
+    };
+    return work.then(
+      (v) => {
+        done();
+        return v;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Resolves once this worker is quiet: no claim or finish is pending or running, and every running
+   * job is waiting (waitingOn). What a finish frees is claimed and launched before that. The virtual
+   * clock waits on it after each timer it fires; it polls nothing: it looks again when the worker's
+   * state changes.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      // Let what the last change set off run first (promise reactions, an immediate tick or flush).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.quiet()) return;
+      await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    }
+  }
+
+  private quiet(): boolean {
+    if (this.tickScheduled || this.ticking || this.flushScheduled || this.flushing || this.finished.length > 0) return false;
+    for (const seq of this.running.keys()) if (!this.waits.has(seq)) return false;
+    return true;
+  }
+
+  /** Something settle looks at changed: let a waiting settle look again. */
+  private changed(): void {
+    if (this.settleWaiters.length > 0) for (const resolve of this.settleWaiters.splice(0)) resolve();
   }
 
   /** Take up to `max` runnable jobs, inside the caller's transaction. */
@@ -197,13 +266,13 @@ export class Worker {
 
   private async execute(job: JobRow, driverJob: DriverJob, controller: AbortController, rules: readonly ActiveRule[]): Promise<void> {
     const limitMs = this.timeLimitOf(driverJob);
-    const timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout } = {};
+    const timers: JobTimers = {};
     let outcome: DriverOutcome;
     try {
       const early = tooLate(driverJob, this.deps.clock.now());
       const rule = early || rules.length === 0 ? undefined : await takeMatchingRule(this.deps.db, rules, driverJob, driverJob.server?.serverId ?? job.server_id ?? undefined);
-      const run = rule ? (ctx: DriverContext) => this.scripted(rule, job, driverJob, ctx.signal) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
-      outcome = early ?? (await this.runDriver(controller, limitMs, timers, run));
+      const run = rule ? (ctx: DriverContext) => this.scripted(rule, job, driverJob, ctx) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
+      outcome = early ?? (await this.runDriver(job.seq, controller, limitMs, timers, run));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
       if (limit) outcome = timedOutOutcome(limit.limitMs);
@@ -214,14 +283,15 @@ export class Worker {
         );
         this.running.delete(job.seq);
         this.settled.delete(job.seq);
+        this.changed();
         return;
       } else {
         this.deps.log.error({ err, jobId: job.job_id }, 'driver failed');
         outcome = { ok: false, errorCode: Errors.internal.code, errorMsg: `${Errors.internal.message} ${(err as Error).message}` };
       }
     } finally {
-      clearTimeout(timers.limit);
-      clearTimeout(timers.abandon);
+      timers.limit?.();
+      timers.abandon?.();
     }
     this.finished.push({
       result: {
@@ -240,19 +310,20 @@ export class Worker {
   }
 
   /**
-   * A job a rule matched: it takes the rule's time (under the job's signal) and ends as the rule
-   * says; a held one (outcome.hang) waits for its release and ends as the release says.
+   * A job a rule matched: it takes the rule's time (on the clock, under the job's signal) and ends
+   * as the rule says; a held one (outcome.hang) waits for its release and ends as the release says.
+   * Under a virtual clock both waits count as waiting, not working (ctx.waiting, the job's clock).
    */
-  private async scripted(rule: ActiveRule, job: JobRow, driverJob: DriverJob, signal: AbortSignal): Promise<DriverOutcome> {
+  private async scripted(rule: ActiveRule, job: JobRow, driverJob: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     if (rule.outcome.hang) {
       await holdJob(this.deps.db, { jobId: job.job_id, projectId: job.project_id, ruleId: rule.ruleId, attempt: job.attempts, since: this.deps.clock.now() });
       try {
-        return ruleOutcome(await this.waitForRelease(job.job_id, job.seq, signal), driverJob);
+        return ruleOutcome(await ctx.waiting(this.waitForRelease(job.job_id, job.seq, ctx.signal)), driverJob);
       } finally {
         await dropHeldJob(this.deps.db, job.job_id).catch((err) => this.deps.log.warn({ err, jobId: job.job_id }, 'could not drop a held job'));
       }
     }
-    if (rule.outcome.duration_ms) await sleep(rule.outcome.duration_ms, undefined, { signal });
+    if (rule.outcome.duration_ms) await ctx.clock.sleep(rule.outcome.duration_ms, ctx.signal);
     return ruleOutcome(rule.outcome, driverJob);
   }
 
@@ -312,24 +383,39 @@ export class Worker {
    * callback spares every job an abort listener to add and remove.
    */
   private runDriver(
+    seq: number,
     controller: AbortController,
     limitMs: number,
-    timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout },
+    timers: JobTimers,
     run: (ctx: DriverContext) => Promise<DriverOutcome>,
   ): Promise<DriverOutcome> {
+    const clock = this.deps.clock;
     return new Promise((resolve, reject) => {
-      timers.limit = setTimeout(() => {
+      timers.limit = clock.setTimer(() => {
         const reason = new TimeLimitReached(limitMs);
         controller.abort(reason);
-        timers.abandon = setTimeout(() => reject(reason), ABANDON_AFTER_MS);
+        timers.abandon = clock.setTimer(() => reject(reason), ABANDON_AFTER_MS);
       }, limitMs);
       run({
-        clock: this.deps.clock,
+        clock: this.tracking ? this.jobClock(seq) : clock,
         worker: this.options.owner,
         signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        transition: (effects) => applyEffects(this.deps.db, effects, clock.now()),
+        waiting: this.tracking ? (work) => this.waitingOn(seq, work) : asIs,
       }).then(resolve, reject);
     });
+  }
+
+  /** The clock a job sees under a virtual clock: its sleeps count as waiting (waitingOn). */
+  private jobClock(seq: number): Clock {
+    const clock = this.deps.clock;
+    return {
+      mode: clock.mode,
+      now: () => clock.now(),
+      sleep: (ms, signal) => this.waitingOn(seq, clock.sleep(ms, signal)),
+      setTimer: (fn, ms) => clock.setTimer(fn, ms),
+      every: (fn, ms) => clock.every(fn, ms),
+    };
   }
 
   private scheduleFlush(): void {
@@ -349,6 +435,17 @@ export class Worker {
     const batch = this.finished;
     if (batch.length === 0) return;
     this.finished = [];
+    this.flushing = true;
+    try {
+      await this.finish(batch);
+    } finally {
+      this.flushing = false;
+      this.changed();
+    }
+  }
+
+  /** The flush's work on one batch; `flushing` is set around it, so the virtual clock waits for it. */
+  private async finish(batch: Finished[]): Promise<void> {
     const now = this.deps.clock.now();
     // Claims take turns (`ticking`); a tick that wants to run meanwhile comes back via tickAgain.
     const claimHere = this.claimWithFlush && !this.ticking && !this.stopping;
@@ -423,7 +520,7 @@ export class Worker {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const cancel of this.timers) cancel();
     this.timers = [];
     // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
     await this.currentTick;

@@ -17,6 +17,7 @@ export interface DriverJob {
 }
 
 export interface DriverContext {
+  /** The modelled world's time: every simulated duration is a `clock.sleep` under `signal`. */
   clock: Clock;
   /** The worker running the job (its lease owner). */
   worker: string;
@@ -28,6 +29,12 @@ export interface DriverContext {
   signal: AbortSignal;
   /** Record a transitional state (phone "restarting", server "starting") while the work runs. */
   transition(effects: FleetEffects): Promise<void>;
+  /**
+   * `work`, with the job counted as waiting, not working, until it settles: for a wait on something
+   * outside time (a release, another process). A virtual clock's advance goes on while every running
+   * job waits; `clock.sleep` counts by itself.
+   */
+  waiting<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface DriverOutcome {

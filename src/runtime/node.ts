@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { seedDefaultIdentity } from '../auth/admin.js';
-import type { Config } from '../config.js';
+import { virtualClockRefusal, type Config } from '../config.js';
 import { newId, type IdGenerator } from '../domain/ids.js';
-import { systemClock, type Clock } from '../domain/time.js';
+import { clockAt, parseIsoInstant, systemClock, type Clock } from '../domain/time.js';
+import { VirtualClock } from '../domain/virtualClock.js';
+import { readVirtualNow, writeVirtualNow } from '../store/clock.js';
 import { Engine } from '../engine/engine.js';
 import { androidState } from '../engine/androidState.js';
 import type { Driver } from '../fleet/driver.js';
@@ -44,7 +46,8 @@ export interface RunningNode {
 
 export interface NodeOverrides {
   logger?: Logger;
-  clock?: Clock;
+  /** The node's clock instead of config.clock's; one that only tells `now` waits as the system clock does. */
+  clock?: Pick<Clock, 'now'> & Partial<Clock>;
   ids?: IdGenerator;
   authenticator?: Authenticator;
   /** The fleet backend that runs this node's jobs (default: the simulated fleet). */
@@ -127,9 +130,34 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
   });
 }
 
+/** The clock a node runs on: an override, the system clock, or a virtual one (placed once the store is ready, see placeVirtualClock). */
+function clockFor(config: Config, overrides: NodeOverrides): Clock {
+  const given = overrides.clock;
+  if (given) return 'sleep' in given && 'setTimer' in given && 'every' in given && 'mode' in given ? (given as Clock) : clockAt(() => given.now());
+  if (config.clock !== 'virtual') return systemClock;
+  const refusal = virtualClockRefusal(config);
+  if (refusal) throw new Error(refusal);
+  const start = config.clockStart === undefined ? Date.now() : parseIsoInstant(config.clockStart);
+  if (start === undefined) throw new Error(`clockStart must be an ISO 8601 date-time with a zone, not "${config.clockStart}"`);
+  return new VirtualClock(start);
+}
+
+/**
+ * A virtual clock starts where `--clock-start` says, else where it stood when the store was last
+ * used (else now); the instant is kept in the store after every advance.
+ */
+async function placeVirtualClock(clock: VirtualClock, db: DbHandle['db'], config: Config): Promise<void> {
+  if (config.clockStart === undefined) {
+    const kept = await readVirtualNow(db);
+    if (kept !== undefined) clock.reset(kept);
+  }
+  await writeVirtualNow(db, clock.now());
+  clock.onAdvanced = (now) => writeVirtualNow(db, now);
+}
+
 export async function startNode(config: Config, overrides: NodeOverrides = {}): Promise<RunningNode> {
   const log = overrides.logger ?? createLogger(config.logLevel);
-  const clock = overrides.clock ?? systemClock;
+  const clock = clockFor(config, overrides);
   const ids = overrides.ids ?? newId;
   const handle = openDb({
     url: config.database,
@@ -140,6 +168,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const unlock = handle.dialect === 'sqlite' && !overrides.parent ? lockDataDir(config.dataDir) : () => undefined;
   try {
     if (!overrides.parent) await prepareStore(handle, config, clock, ids, log);
+    if (clock instanceof VirtualClock) await placeVirtualClock(clock, handle.db, config);
     if (handle.dialect === 'sqlite' && !overrides.parent) {
       // We hold the data dir: whatever is still "running" belongs to a process that died.
       const orphaned = await expireLeasesOf(handle.db, null);
@@ -175,6 +204,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     announce: overrides.parent?.announce,
   });
   const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
+  // An advance goes on from one timer to the next once the jobs it set off have settled.
+  if (clock instanceof VirtualClock) clock.settle = () => engine.settle();
   engine.start();
 
   let app: FastifyInstance | undefined;

@@ -391,6 +391,12 @@ export interface HeldJobTable {
   released_at: number | null;
 }
 
+/** The virtual clock's instant (migration 017): one row, id 1. */
+export interface VirtualClockTable {
+  id: number;
+  now_ms: number;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -421,4 +427,5 @@ export interface Database {
   shared_apps: SharedAppTable;
   rules: RuleTable;
   held_jobs: HeldJobTable;
+  virtual_clock: VirtualClockTable;
 }

@@ -5,6 +5,7 @@ import { serialOf, SimPhone } from '../../src/fleet/sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
+import { clockAt } from '../../src/domain/time.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 
@@ -16,7 +17,7 @@ let phoneIds: string[];
 async function simPhone(phoneId: string): Promise<SimPhone> {
   const row = (await getPhone(t.node.handle.db, PROJECT, phoneId))!;
   const state = androidState(t.node.handle.db);
-  return new SimPhone(state, phoneOf(row), await state.image(row.image_id), { now: () => NOW });
+  return new SimPhone(state, phoneOf(row), await state.image(row.image_id), clockAt(() => NOW));
 }
 
 const sh = (script: string, signal?: AbortSignal) => runShell(phone, script, signal);
@@ -72,7 +73,7 @@ describe('commands', () => {
 
   test('getprop shows the phone\'s custom properties over the image\'s', async () => {
     const row = (await getPhone(t.node.handle.db, PROJECT, phoneIds[0]!))!;
-    const custom = new SimPhone(androidState(t.node.handle.db), phoneOf({ ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }), undefined, { now: () => NOW });
+    const custom = new SimPhone(androidState(t.node.handle.db), phoneOf({ ...row, property: '{"ro.product.model":"Pixel 9","sys.prop.writeimsi":"460021624617113"}' }), undefined, clockAt(() => NOW));
     expect((await runShell(custom, 'getprop ro.product.model; getprop sys.prop.writeimsi')).output).toBe('Pixel 9\n460021624617113\n');
   });
 

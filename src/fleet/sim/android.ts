@@ -153,6 +153,11 @@ export class SimPhone {
     return this.clock.now();
   }
 
+  /** Wait on the phone's clock (the job's: a virtual clock's advance moves it). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.clock.sleep(ms, signal);
+  }
+
   get serial(): string {
     return serialOf(this.id);
   }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Errors } from '../../domain/errors.js';
 import { formatProperty, mergeProperty, type Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
@@ -172,7 +171,7 @@ export class SimDriver implements Driver {
   private async wait(ctx: DriverContext, ms: number, transition?: FleetEffects): Promise<void> {
     if (ms <= 0) return;
     if (transition) await ctx.transition(transition);
-    await sleep(ms, undefined, { signal: ctx.signal });
+    await ctx.clock.sleep(ms, ctx.signal);
   }
 }
 

@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_TIMER_MS } from '../../domain/limits.js';
 import type { CommandResult } from '../outcome.js';
 import type { FileNode, SimPhone } from './android.js';
@@ -136,9 +135,9 @@ function duration(text: string | undefined): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
 }
 
-/** Wait `ms` in steps a timer takes (a longer delay would fire at once); the signal cuts it short. */
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  for (let left = ms; left > 0; left -= MAX_TIMER_MS) await sleep(Math.min(left, MAX_TIMER_MS), undefined, signal ? { signal } : undefined);
+/** Wait `ms` on the phone's clock in steps a timer takes (a longer delay would fire at once); the signal cuts it short. */
+async function pause(phone: SimPhone, ms: number, signal?: AbortSignal): Promise<void> {
+  for (let left = ms; left > 0; left -= MAX_TIMER_MS) await phone.sleep(Math.min(left, MAX_TIMER_MS), signal);
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -399,13 +398,13 @@ const BUILTINS: Record<string, Builtin> = {
     return 0;
   },
   settings,
-  sleep: async (_phone, args, io) => {
+  sleep: async (phone, args, io) => {
     const ms = duration(args[0]);
     if (ms === undefined) {
       print(io, `sleep: invalid number '${args[0] ?? ''}'\n`);
       return 1;
     }
-    await pause(ms, io.signal);
+    await pause(phone, ms, io.signal);
     return 0;
   },
   true: async () => 0,
