@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../http/types.js';
 import { faultRoutes } from './faults.js';
 import { ruleRoutes } from './rules.js';
+import { snapshotRoutes } from './snapshots.js';
 
 /**
  * The test-control extension, under /_opencph/v1/{project_id}: what a test needs that CPH has no
@@ -11,4 +12,5 @@ import { ruleRoutes } from './rules.js';
 export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register(faultRoutes, deps);
   await app.register(ruleRoutes, deps);
+  await app.register(snapshotRoutes, deps);
 }

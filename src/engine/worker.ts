@@ -5,7 +5,7 @@ import { TimeLimitReached, timeLimitReached, type Driver, type DriverContext, ty
 import { timedOutOutcome } from '../fleet/outcome.js';
 import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
-import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import { claimJobs, finishJobs, holdsJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { EngineDeps } from './deps.js';
 import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
@@ -47,6 +47,19 @@ export interface WorkerOptions {
  */
 const ABANDON_AFTER_MS = 1_000;
 
+/** The abort reason of a run whose project's state a restore or reset replaces: its result is dropped. */
+export class Superseded extends Error {
+  constructor() {
+    super("the project's state was restored");
+    this.name = 'Superseded';
+  }
+}
+
+interface Run {
+  controller: AbortController;
+  projectId: string;
+}
+
 interface Finished {
   result: JobResult;
   effects?: FleetEffects;
@@ -59,7 +72,7 @@ interface Finished {
  * one fsync with --sqlite-sync FULL, per round of short jobs rather than two).
  */
 export class Worker {
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, Run>();
   private readonly settled = new Map<number, Promise<void>>();
   private finished: Finished[] = [];
   private flushChain: Promise<void> = Promise.resolve();
@@ -71,6 +84,8 @@ export class Worker {
   /** Off after a flush that claimed failed: the retry only finishes, so a failing claim cannot hold finishes back. */
   private claimWithFlush = true;
   private stopping = false;
+  /** Callers of `holding`: while any is at work, no job is claimed. */
+  private holds = 0;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -115,7 +130,7 @@ export class Worker {
     this.ticking = true;
     try {
       const free = this.options.concurrency - this.running.size;
-      if (free > 0 && !this.stopping) {
+      if (free > 0 && !this.stopping && this.holds === 0) {
         const claimed = await this.deps.db.transaction().execute((trx) => this.claim(trx, free));
         if (claimed.length > 0) {
           await this.launch(claimed);
@@ -175,7 +190,7 @@ export class Worker {
         encodeServer: encodeServer && encodeServerOf(encodeServer),
       };
       const controller = new AbortController();
-      this.running.set(job.seq, controller);
+      this.running.set(job.seq, { controller, projectId: job.project_id });
       this.settled.set(job.seq, this.execute(job, driverJob, controller, rules.filter((r) => r.projectId === job.project_id)));
     }
   }
@@ -195,11 +210,16 @@ export class Worker {
       const early = tooLate(driverJob, this.deps.clock.now());
       const rule = early || rules.length === 0 ? undefined : await this.takeRule(driverJob, job.server_id ?? undefined, rules);
       const run = rule ? (ctx: DriverContext) => this.scripted(rule, driverJob, ctx.signal) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
-      outcome = early ?? (await this.runDriver(controller, limitMs, timers, run));
+      outcome = early ?? (await this.runDriver(job, controller, limitMs, timers, run));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
       if (limit) outcome = timedOutOutcome(limit.limitMs);
-      else if (controller.signal.aborted) {
+      else if (controller.signal.reason instanceof Superseded) {
+        // Its row is gone with the state it belonged to: nothing of it is written.
+        this.running.delete(job.seq);
+        this.settled.delete(job.seq);
+        return;
+      } else if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.
         await settleInterrupted(this.deps, [job], { owner: this.options.owner }, 'the node running it shut down').catch((e) =>
           this.deps.log.error({ err: e, jobId: job.job_id }, 'handing back an interrupted job failed'),
@@ -253,6 +273,7 @@ export class Worker {
    * callback spares every job an abort listener to add and remove.
    */
   private runDriver(
+    job: JobRow,
     controller: AbortController,
     limitMs: number,
     timers: { limit?: NodeJS.Timeout; abandon?: NodeJS.Timeout },
@@ -268,9 +289,42 @@ export class Worker {
         clock: this.deps.clock,
         worker: this.options.owner,
         signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, this.deps.clock.now()),
+        transition: (effects) => this.transition(job, effects),
       }).then(resolve, reject);
     });
+  }
+
+  /**
+   * A transitional state, written only while this run still holds its job: a restore that replaced
+   * the job meanwhile (on any node) wins. On PostgreSQL the job row stays locked until the write
+   * commits, so a restore waits for it and then overwrites it.
+   */
+  private async transition(job: JobRow, effects: FleetEffects): Promise<void> {
+    await this.deps.db.transaction().execute(async (trx) => {
+      if (await holdsJob(trx, this.deps.dialect, { seq: job.seq, owner: this.options.owner, attempt: job.attempts })) await applyEffects(trx, effects, this.deps.clock.now());
+    });
+  }
+
+  /**
+   * Run `fn` (a restore or reset of the project) with no job claimed meanwhile and none of the
+   * project's jobs running here: their runs are aborted as superseded, and given up to
+   * ABANDON_AFTER_MS to stop. Their results are dropped (their rows are gone), and the restored
+   * jobs get new seqs, so a run that ignores its signal cannot finish one of them either.
+   */
+  async holding<T>(projectId: string, fn: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      // A claim under way launches what it took first, so those runs are seen below.
+      await this.currentTick;
+      await this.flushChain;
+      const runs = [...this.running].filter(([, r]) => r.projectId === projectId);
+      for (const [, r] of runs) r.controller.abort(new Superseded());
+      const stopped = Promise.allSettled(runs.map(([seq]) => this.settled.get(seq)));
+      await Promise.race([stopped, sleep(ABANDON_AFTER_MS, undefined, { ref: false })]);
+      return await fn();
+    } finally {
+      if (--this.holds === 0) this.wake();
+    }
   }
 
   private scheduleFlush(): void {
@@ -292,7 +346,7 @@ export class Worker {
     this.finished = [];
     const now = this.deps.clock.now();
     // Claims take turns (`ticking`); a tick that wants to run meanwhile comes back via tickAgain.
-    const claimHere = this.claimWithFlush && !this.ticking && !this.stopping;
+    const claimHere = this.claimWithFlush && !this.ticking && !this.stopping && this.holds === 0;
     if (claimHere) this.ticking = true;
     try {
       let free = 0;
@@ -377,7 +431,7 @@ export class Worker {
       await this.flushChain;
       await new Promise((r) => setImmediate(r));
     }
-    for (const controller of this.running.values()) controller.abort();
+    for (const { controller } of this.running.values()) controller.abort();
     await Promise.allSettled([...this.settled.values()]);
     this.flushChain = this.flushChain.then(() => this.flush());
     await this.flushChain;

@@ -374,6 +374,16 @@ export interface RuleTable {
   created_at: number;
 }
 
+/** A project's state saved under a name (migration 018): its rows as JSON text (store/snapshots.ts). */
+export interface SnapshotTable {
+  project_id: string;
+  name: string;
+  created_at: number;
+  /** How many rows it holds, all tables together. */
+  rows: number;
+  data: string;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -403,4 +413,5 @@ export interface Database {
   shared_files: SharedFileTable;
   shared_apps: SharedAppTable;
   rules: RuleTable;
+  snapshots: SnapshotTable;
 }

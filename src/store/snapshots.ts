@@ -1,0 +1,288 @@
+import { sql, type RawBuilder } from 'kysely';
+import { Errors } from '../domain/errors.js';
+import { JobStatus } from '../domain/status.js';
+import type { Db } from './db.js';
+import { dialectOf, type DialectName } from './dialect.js';
+
+/**
+ * Snapshots: a project's whole state saved under a name, restored, and its first-start state
+ * restored (reset). Why it is built this way: docs/decisions/0021-snapshots-per-project.md.
+ *
+ * Every table of the store is named here, once: either a table whose rows belong to a project
+ * (saved and restored with it) or a global one with the reason it is not. test/control/
+ * snapshots.test.ts fails when a migration adds a table that is in neither list.
+ */
+
+/** How a table's rows are found to belong to the project. */
+export type Scope =
+  /** `project_id` = the project. */
+  | 'project'
+  /** `phone_id` of one of the project's phones. */
+  | 'phone'
+  /** `server_id` of one of the project's servers. */
+  | 'server'
+  /** `image_id` of one of the project's own images. */
+  | 'image';
+
+export interface ProjectScopedTable {
+  name: string;
+  scope: Scope;
+  /**
+   * A generated ordering column: restored rows get new values from the table's sequence, in the
+   * saved order. Jobs: a worker still running a job of the replaced state can never take a restored
+   * job for its own (its finish is matched by seq).
+   */
+  renumber?: string;
+  /** Columns the database writes itself (triggers): neither saved nor inserted. */
+  derived?: readonly string[];
+  /** A record of what happened rather than set-up: not part of the first-start state. */
+  history?: true;
+  /** Deleted on restore and reset, never saved (it describes work in flight). */
+  transient?: true;
+}
+
+/**
+ * The project's tables, parents before children: restored in this order, deleted in the reverse
+ * one. Requests come after jobs so that they are deleted first (no reference joins them), and jobs
+ * are deleted before the phones and servers a running job's transition locks (decision 0021).
+ * Tables of later migrations are named too; one the store lacks is skipped.
+ */
+export const PROJECT_TABLES: readonly ProjectScopedTable[] = [
+  { name: 'images', scope: 'project' },
+  // The projects the project's own images are shared to (a share made to it is the sharer's).
+  { name: 'image_members', scope: 'image' },
+  { name: 'servers', scope: 'project' },
+  { name: 'bandwidths', scope: 'project' },
+  { name: 'server_bandwidths', scope: 'server' },
+  { name: 'phones', scope: 'project' },
+  // By server: volumes_by_server is the index volumes have.
+  { name: 'volumes', scope: 'server' },
+  { name: 'encode_servers', scope: 'project' },
+  { name: 'android_packages', scope: 'phone' },
+  { name: 'android_files', scope: 'phone' },
+  { name: 'android_settings', scope: 'phone' },
+  { name: 'shared_files', scope: 'server' },
+  { name: 'shared_apps', scope: 'server' },
+  { name: 'server_tags', scope: 'project' },
+  { name: 'server_faults', scope: 'project' },
+  { name: 'rules', scope: 'project', renumber: 'seq' },
+  { name: 'webhooks', scope: 'project' },
+  { name: 'jobs', scope: 'project', renumber: 'seq', derived: ['list_json'], history: true },
+  { name: 'requests', scope: 'project', history: true },
+  { name: 'events', scope: 'project', history: true },
+  { name: 'held_jobs', scope: 'project', transient: true },
+];
+
+/** Tables that are not any one project's state, and why. */
+export const GLOBAL_TABLES: Readonly<Record<string, string>> = {
+  projects: 'identity: the project itself',
+  domains: 'identity',
+  users: 'identity',
+  project_members: 'identity',
+  access_keys: 'identity',
+  tokens: 'identity: sessions outlive a restore',
+  server_models: 'catalogue',
+  phone_models: 'catalogue',
+  call_log: 'a rate limit over the last minute, not state',
+  sim_runs: "the simulated fleet's journal of executions, across projects",
+  snapshots: 'the snapshots themselves',
+  clock_state: "the node's virtual clock, shared by every project",
+  opencph_migrations: 'the schema version',
+  opencph_migrations_lock: 'the schema version',
+};
+
+/** The name of a project's first-start state: a name no caller can give (see SNAPSHOT_NAME). */
+export const FIRST_START = ':first-start';
+
+/** What a caller may name a snapshot. */
+export const SNAPSHOT_NAME = '^[A-Za-z0-9._-]{1,64}$';
+
+export interface SnapshotView {
+  name: string;
+  createdAt: number;
+  rows: number;
+}
+
+/** The saved form: per table its columns and rows of values; bytes as `{"$bytes": base64}`. */
+interface SavedTable {
+  columns: string[];
+  rows: unknown[][];
+}
+interface Saved {
+  version: 1;
+  tables: Record<string, SavedTable>;
+}
+
+const BYTES = '$bytes';
+
+/** The store's tables (SQLite's own excepted). */
+export async function storeTables(db: Db): Promise<Set<string>> {
+  const rows =
+    dialectOf(db) === 'postgres'
+      ? await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = current_schema()`.execute(db)
+      : await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db);
+  return new Set(rows.rows.map((r) => r.name));
+}
+
+/** The condition that selects the project's rows of a table. */
+function belongs(t: ProjectScopedTable, projectId: string): RawBuilder<unknown> {
+  switch (t.scope) {
+    case 'project':
+      return sql`project_id = ${projectId}`;
+    case 'phone':
+      return sql`phone_id in (select phone_id from phones where project_id = ${projectId})`;
+    case 'server':
+      return sql`server_id in (select server_id from servers where project_id = ${projectId})`;
+    case 'image':
+      return sql`image_id in (select image_id from images where project_id = ${projectId})`;
+  }
+}
+
+/** In a transaction of its own unless `db` is one already; a save reads one consistent state. */
+function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return fn(db);
+  const builder = db.transaction();
+  return (dialectOf(db) === 'postgres' ? builder.setIsolationLevel('repeatable read') : builder).execute(fn);
+}
+
+/**
+ * Save the project's state under `name`, replacing a snapshot of that name. Without `history`
+ * (the first-start state) jobs, requests and events are left out.
+ */
+export async function saveSnapshot(db: Db, projectId: string, name: string, now: number, o: { history?: boolean } = {}): Promise<SnapshotView> {
+  const history = o.history ?? true;
+  return inTransaction(db, async (trx) => {
+    const present = await storeTables(trx);
+    const saved: Saved = { version: 1, tables: {} };
+    let count = 0;
+    for (const t of PROJECT_TABLES) {
+      if (!present.has(t.name) || t.transient || (t.history && !history)) continue;
+      const order = t.renumber ? sql` order by ${sql.ref(t.renumber)}` : sql``;
+      const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(t.name)} where ${belongs(t, projectId)}${order}`.execute(trx);
+      if (rows.length === 0) continue;
+      const columns = Object.keys(rows[0]!).filter((c) => !t.derived?.includes(c));
+      saved.tables[t.name] = { columns, rows: rows.map((r) => columns.map((c) => encode(r[c]))) };
+      count += rows.length;
+    }
+    const row = { project_id: projectId, name, created_at: now, rows: count, data: JSON.stringify(saved) };
+    await trx
+      .insertInto('snapshots')
+      .values(row)
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ created_at: now, rows: count, data: row.data }))
+      .execute();
+    return { name, createdAt: now, rows: count };
+  });
+}
+
+const encode = (v: unknown): unknown => (Buffer.isBuffer(v) ? { [BYTES]: v.toString('base64') } : v);
+const decode = (v: unknown): unknown => (v !== null && typeof v === 'object' && BYTES in v ? Buffer.from((v as Record<string, string>)[BYTES]!, 'base64') : v);
+
+/** Bound parameters one statement may carry: SQLite's limit (32766) and PostgreSQL's (65535), with room. */
+const MAX_PARAMETERS: Record<DialectName, number> = { sqlite: 32_000, postgres: 65_000 };
+/** Rows per statement at most, whatever the width: past this a larger statement gains nothing. */
+const MAX_ROWS = 2_000;
+
+/** How a restore treats jobs that were running when the snapshot was taken. */
+export interface RestoreOptions {
+  now: number;
+  /**
+   * Why such a job may not run again (it fails then, as recovery fails an interrupted job); undefined:
+   * it goes back to the queue and runs again.
+   */
+  whyNotRerun(job: { operation: string; attempts: number }): string | undefined;
+}
+
+/**
+ * Replace the project's state with the snapshot `name`, in one transaction: the project's rows of
+ * every table deleted, the saved ones inserted. Answers undefined when the project has no such
+ * snapshot (nothing changed then). Other projects' rows are not touched.
+ */
+export async function restoreSnapshot(db: Db, projectId: string, name: string, o: RestoreOptions): Promise<SnapshotView | undefined> {
+  const dialect = dialectOf(db);
+  return db.transaction().execute(async (trx) => {
+    const snap = await trx.selectFrom('snapshots').select(['created_at', 'rows', 'data']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    if (!snap) return undefined;
+    const saved = JSON.parse(snap.data) as Saved;
+    const present = await storeTables(trx);
+    const tables = PROJECT_TABLES.filter((t) => present.has(t.name));
+    for (const t of [...tables].reverse()) await sql`delete from ${sql.table(t.name)} where ${belongs(t, projectId)}`.execute(trx);
+    for (const t of tables) {
+      const s = saved.tables[t.name];
+      if (!s || s.rows.length === 0) continue;
+      let columns = s.columns;
+      let rows = s.rows.map((r) => r.map(decode));
+      if (t.name === 'jobs') rows = settleJobs(columns, rows, o);
+      if (t.renumber) {
+        const skip = columns.indexOf(t.renumber);
+        columns = columns.filter((_, i) => i !== skip);
+        rows = rows.map((r) => r.filter((_, i) => i !== skip));
+      }
+      const per = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS[dialect] / columns.length)));
+      const head = sql`insert into ${sql.table(t.name)} (${sql.join(columns.map((c) => sql.ref(c)))}) values `;
+      for (let i = 0; i < rows.length; i += per) {
+        const values = rows.slice(i, i + per).map((r) => sql`(${sql.join(r)})`);
+        await sql`${head}${sql.join(values)}`.execute(trx);
+      }
+    }
+    return { name, createdAt: Number(snap.created_at), rows: Number(snap.rows) };
+  });
+}
+
+/**
+ * Jobs that were running when the snapshot was taken: their run belongs to the replaced state.
+ * Each goes back to the queue, or fails when it may not run again (as recovery decides).
+ */
+function settleJobs(columns: string[], rows: unknown[][], o: RestoreOptions): unknown[][] {
+  const at = (c: string) => columns.indexOf(c);
+  const [state, operation, attempts, status, code, msg, end, owner, expires] = ['state', 'operation', 'attempts', 'status', 'error_code', 'error_msg', 'end_time', 'lease_owner', 'lease_expires_at'].map(at) as number[];
+  return rows.map((r) => {
+    if (r[state!] !== 'running') return r;
+    const row = [...r];
+    row[owner!] = null;
+    row[expires!] = null;
+    const why = o.whyNotRerun({ operation: String(r[operation!]), attempts: Number(r[attempts!]) });
+    if (why === undefined) {
+      row[state!] = 'pending';
+      return row;
+    }
+    row[state!] = 'done';
+    row[status!] = JobStatus.Failure;
+    row[code!] = Errors.internal.code;
+    row[msg!] = `${Errors.internal.message} The job was running when the snapshot was taken and was not run again after the restore: ${why}.`;
+    row[end!] = o.now;
+    return row;
+  });
+}
+
+/** The project's snapshots by creation, oldest first; its first-start state is not among them. */
+export async function listSnapshots(db: Db, projectId: string): Promise<SnapshotView[]> {
+  const rows = await db
+    .selectFrom('snapshots')
+    .select(['name', 'created_at', 'rows'])
+    .where('project_id', '=', projectId)
+    .where('name', '<>', FIRST_START)
+    .orderBy('created_at')
+    .orderBy('name')
+    .execute();
+  return rows.map((r) => ({ name: r.name, createdAt: Number(r.created_at), rows: Number(r.rows) }));
+}
+
+/** False when the project has no snapshot of that name. */
+export async function deleteSnapshot(db: Db, projectId: string, name: string): Promise<boolean> {
+  const r = await db.deleteFrom('snapshots').where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * The first-start state of every project that has none: a store made before snapshots existed
+ * gets its projects' state of this start (without jobs, requests and events). Answers how many.
+ */
+export async function ensureFirstStartSnapshots(db: Db, now: number): Promise<number> {
+  const missing = await db
+    .selectFrom('projects')
+    .select('project_id')
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('snapshots').select('name').whereRef('snapshots.project_id', '=', 'projects.project_id').where('snapshots.name', '=', FIRST_START))))
+    .execute();
+  for (const p of missing) await saveSnapshot(db, p.project_id, FIRST_START, now, { history: false });
+  return missing.length;
+}
