@@ -244,6 +244,32 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     }
   });
 
+  test('a store without a first-start state (made by an earlier version) records it at its next start', async () => {
+    const dataDir = makeDataDir();
+    try {
+      let t = await startTestNode({ auth: 'verify', dataDir });
+      let c = client(t, A);
+      const [phone] = await c.phones();
+      await c.ok(c.cph('PUT', `/phones/${phone.phone_id}`, { phone_name: 'before-upgrade' }));
+      const restart = await c.run('/phones/batch-restart', { phones: [{ phone_id: phone.phone_id }] });
+      await t.node.handle.db.deleteFrom('snapshots').execute();
+      await t.close();
+
+      t = await startTestNode({ auth: 'verify', dataDir });
+      c = client(t, A);
+      const atStart = await c.phones();
+      await c.ok(c.cph('PUT', `/phones/${phone.phone_id}`, { phone_name: 'after-upgrade' }));
+      await c.ok(c.call('POST', `/_opencph/v1/${A.project}/reset`));
+      // The first-start state is that start's, without its jobs.
+      expect(await c.phones()).toEqual(atStart);
+      expect(atStart.find((p) => p.phone_id === phone.phone_id).phone_name).toBe('before-upgrade');
+      expect((await c.ok(c.cph('GET', `/jobs?request_id=${restart.request_id}`))).jobs).toEqual([]);
+      await t.close();
+    } finally {
+      await removeDataDir(dataDir);
+    }
+  });
+
   test('every table of the store is classified: saved with its project, or global', async () => {
     const t = await startNode();
     const db = t.node.handle.db;
