@@ -270,6 +270,20 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     }
   });
 
+  test('the OpenAPI document lists the five operations under the tag opencph', async () => {
+    const t = await startNode();
+    const doc = (await t.get('/openapi.json')).body as { paths: Record<string, Record<string, { operationId?: string; tags?: string[] }>> };
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, o]) => [o.operationId, `${method.toUpperCase()} ${path}`, o.tags]));
+    const ours = ops.filter(([id]) => ['OpenCphCreateSnapshot', 'OpenCphListSnapshots', 'OpenCphRestoreSnapshot', 'OpenCphDeleteSnapshot', 'OpenCphReset'].includes(String(id)));
+    expect(ours.sort()).toEqual([
+      ['OpenCphCreateSnapshot', 'POST /_opencph/v1/{project_id}/snapshots', ['opencph']],
+      ['OpenCphDeleteSnapshot', 'DELETE /_opencph/v1/{project_id}/snapshots/{name}', ['opencph']],
+      ['OpenCphListSnapshots', 'GET /_opencph/v1/{project_id}/snapshots', ['opencph']],
+      ['OpenCphReset', 'POST /_opencph/v1/{project_id}/reset', ['opencph']],
+      ['OpenCphRestoreSnapshot', 'POST /_opencph/v1/{project_id}/snapshots/{name}/restore', ['opencph']],
+    ]);
+  });
+
   test('every table of the store is classified: saved with its project, or global', async () => {
     const t = await startNode();
     const db = t.node.handle.db;
