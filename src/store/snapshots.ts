@@ -117,6 +117,15 @@ const BYTES = '$bytes';
 
 /** The store's tables (SQLite's own excepted). */
 export async function storeTables(db: Db): Promise<Set<string>> {
+  if (db.isTransaction) return readStoreTables(db);
+  // A store's tables change only by migration, before it serves: read once per handle.
+  let tables = tablesOf.get(db);
+  if (!tables) tablesOf.set(db, (tables = readStoreTables(db)));
+  return tables;
+}
+const tablesOf = new WeakMap<Db, Promise<Set<string>>>();
+
+async function readStoreTables(db: Db): Promise<Set<string>> {
   const rows =
     dialectOf(db) === 'postgres'
       ? await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = current_schema()`.execute(db)
@@ -151,14 +160,14 @@ function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
  */
 export async function saveSnapshot(db: Db, projectId: string, name: string, now: number, o: { history?: boolean } = {}): Promise<SnapshotView> {
   const history = o.history ?? true;
+  const present = await storeTables(db);
+  const tables = PROJECT_TABLES.filter((t) => present.has(t.name) && !t.transient && (history || !t.history));
   return inTransaction(db, async (trx) => {
-    const present = await storeTables(trx);
+    const read = dialectOf(trx) === 'postgres' ? await readAllPg(trx, tables, projectId) : await readEach(trx, tables, projectId);
     const saved: Saved = { version: 1, tables: {} };
     let count = 0;
-    for (const t of PROJECT_TABLES) {
-      if (!present.has(t.name) || t.transient || (t.history && !history)) continue;
-      const order = t.renumber ? sql` order by ${sql.ref(t.renumber)}` : sql``;
-      const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(t.name)} where ${belongs(t, projectId)}${order}`.execute(trx);
+    for (const t of tables) {
+      const rows = read[t.name] ?? [];
       if (rows.length === 0) continue;
       const columns = Object.keys(rows[0]!).filter((c) => !t.derived?.includes(c));
       saved.tables[t.name] = { columns, rows: rows.map((r) => columns.map((c) => encode(r[c]))) };
@@ -172,6 +181,29 @@ export async function saveSnapshot(db: Db, projectId: string, name: string, now:
       .execute();
     return { name, createdAt: now, rows: count };
   });
+}
+
+type Rows = Record<string, Record<string, unknown>[]>;
+const orderOf = (t: ProjectScopedTable, row = '') => (t.renumber ? sql` order by ${sql.ref(row + t.renumber)}` : sql``);
+
+/** SQLite: one statement per table, each a local call. */
+async function readEach(trx: Db, tables: readonly ProjectScopedTable[], projectId: string): Promise<Rows> {
+  const out: Rows = {};
+  for (const t of tables) out[t.name] = (await sql<Record<string, unknown>>`select * from ${sql.table(t.name)} where ${belongs(t, projectId)}${orderOf(t)}`.execute(trx)).rows;
+  return out;
+}
+
+/**
+ * PostgreSQL: every table in one statement (one round trip, one snapshot of the data), each as a
+ * JSON array of its rows. bytea comes as its hex text (`\x…`), which an insert reads back as bytes.
+ */
+async function readAllPg(trx: Db, tables: readonly ProjectScopedTable[], projectId: string): Promise<Rows> {
+  if (tables.length === 0) return {};
+  const columns = tables.map(
+    (t) => sql`(select coalesce(json_agg(x${orderOf(t, 'x.')}), '[]'::json) from ${sql.table(t.name)} x where ${belongs(t, projectId)}) as ${sql.ref(t.name)}`,
+  );
+  const { rows } = await sql<Rows>`select ${sql.join(columns)}`.execute(trx);
+  return rows[0]!;
 }
 
 const encode = (v: unknown): unknown => (Buffer.isBuffer(v) ? { [BYTES]: v.toString('base64') } : v);
@@ -199,13 +231,14 @@ export interface RestoreOptions {
  */
 export async function restoreSnapshot(db: Db, projectId: string, name: string, o: RestoreOptions): Promise<SnapshotView | undefined> {
   const dialect = dialectOf(db);
+  const present = await storeTables(db);
+  const tables = PROJECT_TABLES.filter((t) => present.has(t.name));
   return db.transaction().execute(async (trx) => {
     const snap = await trx.selectFrom('snapshots').select(['created_at', 'rows', 'data']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
     if (!snap) return undefined;
     const saved = JSON.parse(snap.data) as Saved;
-    const present = await storeTables(trx);
-    const tables = PROJECT_TABLES.filter((t) => present.has(t.name));
-    for (const t of [...tables].reverse()) await sql`delete from ${sql.table(t.name)} where ${belongs(t, projectId)}`.execute(trx);
+    await deleteRows(trx, dialect, [...tables].reverse(), projectId);
+    const inserts = new Inserts(trx, dialect);
     for (const t of tables) {
       const s = saved.tables[t.name];
       if (!s || s.rows.length === 0) continue;
@@ -218,14 +251,64 @@ export async function restoreSnapshot(db: Db, projectId: string, name: string, o
         rows = rows.map((r) => r.filter((_, i) => i !== skip));
       }
       const per = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS[dialect] / columns.length)));
-      const head = sql`insert into ${sql.table(t.name)} (${sql.join(columns.map((c) => sql.ref(c)))}) values `;
-      for (let i = 0; i < rows.length; i += per) {
-        const values = rows.slice(i, i + per).map((r) => sql`(${sql.join(r)})`);
-        await sql`${head}${sql.join(values)}`.execute(trx);
-      }
+      for (let i = 0; i < rows.length; i += per) await inserts.add(t.name, columns, rows.slice(i, i + per));
     }
+    await inserts.flush();
     return { name, createdAt: Number(snap.created_at), rows: Number(snap.rows) };
   });
+}
+
+/**
+ * Delete the project's rows of `tables` (children first). On PostgreSQL in two statements: the
+ * history tables first (a running job's transition holds its job row, then locks its phone: the
+ * restore waits for it rather than deadlock), then every other table in one statement of
+ * data-modifying CTEs, which all see the rows as they were before it.
+ */
+async function deleteRows(trx: Db, dialect: DialectName, tables: readonly ProjectScopedTable[], projectId: string): Promise<void> {
+  const remove = (t: ProjectScopedTable) => sql`delete from ${sql.table(t.name)} where ${belongs(t, projectId)}`;
+  if (dialect === 'sqlite') {
+    for (const t of tables) await remove(t).execute(trx);
+    return;
+  }
+  for (const group of [tables.filter((t) => t.history || t.transient), tables.filter((t) => !t.history && !t.transient)]) {
+    if (group.length === 0) continue;
+    await sql`with ${sql.join(group.map((t, i) => sql`${sql.raw(`d${i}`)} as (${remove(t)})`))} select 1`.execute(trx);
+  }
+}
+
+/**
+ * Multi-row inserts, parents first. On PostgreSQL several tables go in one statement (CTEs) up to
+ * the bound-parameter limit: references are checked at the end of the statement, when every row is
+ * in; the rows of one VALUES list take their sequence values in order.
+ */
+class Inserts {
+  private pending: RawBuilder<unknown>[] = [];
+  private parameters = 0;
+
+  constructor(
+    private readonly trx: Db,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async add(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    const statement = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(rows.map((r) => sql`(${sql.join(r)})`))}`;
+    if (this.dialect === 'sqlite') {
+      await statement.execute(this.trx);
+      return;
+    }
+    const count = columns.length * rows.length;
+    if (this.parameters + count > MAX_PARAMETERS.postgres) await this.flush();
+    this.pending.push(statement);
+    this.parameters += count;
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const ctes = this.pending.map((s, i) => sql`${sql.raw(`i${i}`)} as (${s})`);
+    this.pending = [];
+    this.parameters = 0;
+    await sql`with ${sql.join(ctes)} select 1`.execute(this.trx);
+  }
 }
 
 /**

@@ -90,8 +90,13 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     const apk = putObject(t.node.config.obsDir, 'apps', 'kept.apk', buildApk({ packageName: 'com.example.kept', versionCode: 1, versionName: '1.0' }));
     const install = await c.run('/phones/commands', { command: 'install', content: apk, phone_ids: [phoneId] });
     expect(install.jobs[0].status).toBe(2);
+    const kept = putObject(t.node.config.obsDir, 'files', 'kept.tar', await buildTar({ 'data/local/tmp/kept.txt': 'kept before the save: ü' }));
+    expect((await c.run('/phones/commands', { command: 'push', content: kept, phone_ids: [phoneId] })).jobs[0].status).toBe(2);
     await c.tag(serverId, [{ key: 'env', value: 'saved' }]);
-    const before = await c.view(phoneId, serverId, [install.request_id]);
+    // Eight jobs of one request: ListJobs shows them in submission order before and after.
+    const all = await c.run('/phones/batch-restart', { phones: (await c.phones()).map((p) => ({ phone_id: p.phone_id })) });
+    expect(all.jobs).toHaveLength(8);
+    const before = await c.view(phoneId, serverId, [install.request_id, all.request_id]);
     const packagesBefore = await c.syncShell(phoneId, 'pm list packages -3');
     expect(packagesBefore).toContain('com.example.kept');
 
@@ -101,7 +106,7 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     expect((await c.ok(c.ctl('GET', '/snapshots'))).snapshots).toEqual([saved.snapshot]);
 
     const restartRequest = await changeALot(t, c, phoneId, p1.phone_id, serverId);
-    const changed = await c.view(phoneId, serverId, [install.request_id, restartRequest]);
+    const changed = await c.view(phoneId, serverId, [install.request_id, all.request_id, restartRequest]);
     expect(changed.phones.find((p: any) => p.phone_id === phoneId).phone_name).toBe('renamed-phone');
     expect(changed.rules).toHaveLength(1);
     expect(changed.faults.phones).toHaveLength(1);
@@ -110,10 +115,11 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
 
     const restored = await c.ok(c.ctl('POST', '/snapshots/base/restore'));
     expect(restored.snapshot).toEqual(saved.snapshot);
-    const after = await c.view(phoneId, serverId, [install.request_id, restartRequest]);
+    const after = await c.view(phoneId, serverId, [install.request_id, all.request_id, restartRequest]);
     expect(after).toEqual({ ...before, jobs: [...before.jobs, []] });
     expect(await c.syncShell(phoneId, 'pm list packages -3')).toBe(packagesBefore);
-    expect(await c.syncShell(phoneId, 'ls /data/local/tmp')).not.toContain('pushed.txt');
+    expect((await c.syncShell(phoneId, 'ls /data/local/tmp')).trim()).toBe('kept.txt');
+    expect(await c.syncShell(phoneId, 'cat /data/local/tmp/kept.txt')).toBe('kept before the save: ü');
     // Jobs run as before: the held adb slot is gone with the fault.
     expect((await c.run('/phones/commands', { command: 'shell', content: 'echo again', phone_ids: [p1.phone_id] })).jobs[0].status).toBe(2);
   });
