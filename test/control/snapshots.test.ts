@@ -327,23 +327,30 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     expect((await c.ok(c.ctl('GET', '/snapshots'))).snapshots).toEqual([saved.snapshot]);
   });
 
-  test('a snapshot taken while a job runs: after a restore that job runs again', async () => {
+  test('a snapshot taken while jobs run: after a restore a restart runs again, an adb command fails as after a crash', async () => {
     const t = await startNode();
     const c = client(t, A);
-    const [phone] = await c.phones();
-    // The restart hangs for a minute, once.
+    const [phone, other] = await c.phones();
+    // Each hangs for a minute, once.
     await c.ok(c.ctl('POST', '/rules', { match: { operation: 'phone.restart', phone_id: phone.phone_id, times: 1 }, outcome: { duration_ms: 60_000 } }));
+    await c.ok(c.ctl('POST', '/rules', { match: { operation: 'phone.shell', phone_id: other.phone_id, times: 1 }, outcome: { duration_ms: 60_000 } }));
     const restart = await c.ok(c.cph('POST', '/phones/batch-restart', { phones: [{ phone_id: phone.phone_id }] }));
-    await waitFor(async () => (t.node.engine.worker!.inFlight === 1 ? true : undefined));
+    const shell = await c.ok(c.cph('POST', '/phones/commands', { command: 'shell', content: 'echo once', phone_ids: [other.phone_id] }));
+    await waitFor(async () => (t.node.engine.worker!.inFlight === 2 ? true : undefined));
     await c.ok(c.ctl('POST', '/snapshots', { name: 'mid-run' }));
 
     await c.ok(c.ctl('POST', '/snapshots/mid-run/restore'));
-    // The hanging run is dropped; the job, back in the queue, runs on the fleet (the rule's one use is spent).
-    const [job] = await waitFor(async () => {
-      const jobs = (await c.ok(c.cph('GET', `/jobs?request_id=${restart.request_id}`))).jobs;
-      return jobs.length === 1 && jobs[0].status !== 1 ? jobs : undefined;
-    });
+    // The hanging runs are dropped; the restart, back in the queue, runs on the fleet (the rule's one use is spent).
+    const finished = (requestId: string) =>
+      waitFor(async () => {
+        const jobs = (await c.ok(c.cph('GET', `/jobs?request_id=${requestId}`))).jobs;
+        return jobs.length === 1 && jobs[0].status !== 1 ? jobs[0] : undefined;
+      });
+    const job = await finished(restart.request_id);
     expect([job.status, job.error_code]).toEqual([2, '']);
+    const adb = await finished(shell.request_id);
+    expect([adb.status, adb.error_code]).toEqual([-1, 'CPS.0003']);
+    expect(adb.error_msg).toContain('was running when the snapshot was taken');
     expect(t.node.engine.worker!.inFlight).toBe(0);
   });
 });
