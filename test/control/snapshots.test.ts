@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
 import { GLOBAL_TABLES, PROJECT_TABLES, storeTables } from '../../src/store/snapshots.js';
+import { admin } from '../helpers/admin.js';
 import { buildApk } from '../helpers/apk.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { buildTar, putObject } from '../helpers/obs.js';
@@ -270,6 +271,35 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
       expect(await c.phones()).toEqual(atStart);
       expect(atStart.find((p) => p.phone_id === phone.phone_id).phone_name).toBe('before-upgrade');
       expect((await c.ok(c.cph('GET', `/jobs?request_id=${restart.request_id}`))).jobs).toEqual([]);
+      await t.close();
+    } finally {
+      await removeDataDir(dataDir);
+    }
+  });
+
+  test('opencph admin snapshots: save, list, restore, reset, delete, beside a running server', async () => {
+    const dataDir = makeDataDir();
+    try {
+      const t = await startTestNode({ auth: 'verify', dataDir });
+      const c = client(t, A);
+      const first = await c.phones();
+      const rename = (name: string) => c.ok(c.cph('PUT', `/phones/${first[0].phone_id}`, { phone_name: name }));
+      const nameNow = async () => (await c.phones()).find((p) => p.phone_id === first[0].phone_id).phone_name;
+      const project = ['--project', A.project];
+      await rename('saved-by-admin');
+      expect(await admin(dataDir, 'snapshots', 'save', 'one', ...project)).toEqual([expect.stringMatching(/^saved snapshot one: \d+ rows$/)]);
+      const listed = await admin(dataDir, 'snapshots', 'list', ...project);
+      expect(listed[0]).toMatch(/^NAME\s+CREATED\s+ROWS$/);
+      expect(listed.slice(1)).toEqual([expect.stringMatching(/^one\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+\d+$/)]);
+      await rename('later');
+      expect(await admin(dataDir, 'snapshots', 'restore', 'one', ...project)).toEqual(['restored snapshot one']);
+      expect(await nameNow()).toBe('saved-by-admin');
+      expect(await admin(dataDir, 'snapshots', 'reset', ...project)).toEqual(['reset the project to its first-start state']);
+      expect(await c.phones()).toEqual(first);
+      expect(await admin(dataDir, 'snapshots', 'delete', 'one', ...project)).toEqual(['deleted snapshot one']);
+      await expect(admin(dataDir, 'snapshots', 'delete', 'one', ...project)).rejects.toThrow('The project has no snapshot "one".');
+      await expect(admin(dataDir, 'snapshots', 'save', 'bad name', ...project)).rejects.toThrow('A snapshot name is 1 to 64');
+      await expect(admin(dataDir, 'snapshots', 'list', '--project', 'f'.repeat(32))).rejects.toThrow('No project has the id');
       await t.close();
     } finally {
       await removeDataDir(dataDir);
