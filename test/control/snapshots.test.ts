@@ -122,7 +122,12 @@ describe('snapshots (/_opencph/v1/{project_id}/snapshots)', () => {
     expect((await c.syncShell(phoneId, 'ls /data/local/tmp')).trim()).toBe('kept.txt');
     expect(await c.syncShell(phoneId, 'cat /data/local/tmp/kept.txt')).toBe('kept before the save: ü');
     // Jobs run as before: the held adb slot is gone with the fault.
-    expect((await c.run('/phones/commands', { command: 'shell', content: 'echo again', phone_ids: [p1.phone_id] })).jobs[0].status).toBe(2);
+    const again = (await c.run('/phones/commands', { command: 'shell', content: 'echo again', phone_ids: [p1.phone_id] })).jobs[0];
+    expect(again.status).toBe(2);
+    // Restored jobs took new seqs, and the sequence stays ahead of them: the newest job is last.
+    const seqs = await t.node.handle.db.selectFrom('jobs').select(['job_id', 'seq']).where('project_id', '=', A.project).orderBy('seq').execute();
+    expect(seqs.at(-1)!.job_id).toBe(again.job_id);
+    expect(new Set(seqs.map((j) => j.seq)).size).toBe(seqs.length);
   });
 
   test('reset: the first-start fleet with the same ids, no jobs, rules, faults or tags; snapshots stay', async () => {
