@@ -80,7 +80,7 @@ export const GLOBAL_TABLES: Readonly<Record<string, string>> = {
   users: 'identity',
   project_members: 'identity',
   access_keys: 'identity',
-  tokens: 'identity: sessions outlive a restore',
+  tokens: 'identity: a token outlives a restore',
   server_models: 'catalogue',
   phone_models: 'catalogue',
   call_log: 'a rate limit over the last minute, not state',
@@ -147,11 +147,13 @@ function belongs(t: ProjectScopedTable, projectId: string): RawBuilder<unknown> 
   }
 }
 
-/** In a transaction of its own unless `db` is one already; a save reads one consistent state. */
+/**
+ * In a transaction of its own unless `db` is one already. A save reads one consistent state: on
+ * PostgreSQL its one statement sees one snapshot of the data; on SQLite the transaction holds the
+ * write lock from its start.
+ */
 function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
-  if (db.isTransaction) return fn(db);
-  const builder = db.transaction();
-  return (dialectOf(db) === 'postgres' ? builder.setIsolationLevel('repeatable read') : builder).execute(fn);
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 /**
