@@ -22,6 +22,7 @@ import { openDb } from '../store/db.js';
 import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../store/identity.js';
 import { listProjectViews } from '../store/projects.js';
 import { catalogueCommand, imagesCommand } from './adminCatalogue.js';
+import { snapshotsCommand } from './adminSnapshots.js';
 import { databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 type Out = (line: string) => void;
@@ -251,14 +252,15 @@ function keys(run: ReturnType<typeof runner>): Command {
 export function adminCommand(out: Out = (line) => process.stdout.write(line + '\n')): Command {
   const run = runner(out);
   const cmd = new Command('admin')
-    .description('Manage accounts, users, projects, access keys, images and the model catalogue, directly in the database (also while a server runs).')
+    .description('Manage accounts, users, projects, access keys, images, the model catalogue and snapshots, directly in the database (also while a server runs).')
     .addHelpText('after', `\n${ACCOUNT_RULE}`)
     .addCommand(accounts(run))
     .addCommand(users(run))
     .addCommand(projects(run))
     .addCommand(keys(run))
     .addCommand(imagesCommand(run))
-    .addCommand(catalogueCommand(run, table));
+    .addCommand(catalogueCommand(run, table))
+    .addCommand(snapshotsCommand(run, table));
   for (const option of [dataDirOption(), databaseOption(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }

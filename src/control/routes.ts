@@ -3,6 +3,7 @@ import type { RouteDeps } from '../http/types.js';
 import { clockRoutes } from './clock.js';
 import { faultRoutes } from './faults.js';
 import { ruleRoutes } from './rules.js';
+import { snapshotRoutes } from './snapshots.js';
 
 /**
  * The test-control extension, under /_opencph/v1/{project_id}: what a test needs that CPH has no
@@ -13,4 +14,5 @@ export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Prom
   await app.register(faultRoutes, deps);
   await app.register(ruleRoutes, deps);
   await app.register(clockRoutes, deps);
+  await app.register(snapshotRoutes, deps);
 }

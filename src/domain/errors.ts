@@ -66,6 +66,9 @@ export const Errors = {
   heldJobNotFound: entry(404, 'CPS.0966', 'The job is not held by a rule.'),
   // The virtual clock (CPS.0970–0974).
   clockNotVirtual: entry(409, 'CPS.0970', 'The clock is real; start the server with --clock virtual.'),
+  // Snapshots and reset (CPS.0975–0979).
+  snapshotNotFound: entry(404, 'CPS.0975', 'The snapshot does not exist.'),
+  firstStartUnknown: entry(409, 'CPS.0976', "The project's first-start state is not recorded; the next start of the server records it."),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // Server lifecycle (CPS.0910–0919).
   prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),

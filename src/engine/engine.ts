@@ -87,6 +87,18 @@ export class Engine {
     return submitNewServerBatch(this.deps, requestId, projectId, op, targets, prepare, this.submitted);
   }
 
+  /**
+   * Replace a project's state (`fn`: a snapshot restore or reset) while this node's worker claims
+   * nothing and runs none of the project's jobs; restored jobs that wait to run are announced after.
+   */
+  async replacingState<T>(projectId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await (this.worker ? this.worker.holding(projectId, fn) : fn());
+    } finally {
+      this.submitted();
+    }
+  }
+
   /** Something outside the jobs changed what may run (a fault's adb slots released): look again, as for new work. */
   wake(): void {
     this.submitted();

@@ -5,7 +5,7 @@ import { TimeLimitReached, timeLimitReached, type Driver, type DriverContext, ty
 import { timedOutOutcome } from '../fleet/outcome.js';
 import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
-import { claimJobs, finishJobs, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import { claimJobs, finishJobs, holdsJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { Clock } from '../domain/time.js';
 import type { EngineDeps } from './deps.js';
@@ -56,6 +56,19 @@ interface JobTimers {
   abandon?: () => void;
 }
 
+/** The abort reason of a run whose project's state a restore or reset replaces: its result is dropped. */
+export class Superseded extends Error {
+  constructor() {
+    super("the project's state was restored");
+    this.name = 'Superseded';
+  }
+}
+
+interface Run {
+  controller: AbortController;
+  projectId: string;
+}
+
 interface Finished {
   result: JobResult;
   effects?: FleetEffects;
@@ -68,7 +81,7 @@ interface Finished {
  * one fsync with --sqlite-sync FULL, per round of short jobs rather than two).
  */
 export class Worker {
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, Run>();
   private readonly settled = new Map<number, Promise<void>>();
   private finished: Finished[] = [];
   private flushChain: Promise<void> = Promise.resolve();
@@ -81,6 +94,8 @@ export class Worker {
   private claimWithFlush = true;
   private flushing = false;
   private stopping = false;
+  /** Callers of `holding`: while any is at work, no job is claimed. */
+  private holds = 0;
   /** Jobs held by a rule (outcome.hang) on this worker: job id → the job's seq and what ends the wait on a release. */
   private readonly held = new Map<string, { seq: number; release: (outcome: RuleOutcome) => void }>();
   private heldCheck?: Promise<void>;
@@ -139,7 +154,7 @@ export class Worker {
     this.ticking = true;
     try {
       const free = this.options.concurrency - this.running.size;
-      if (free > 0 && !this.stopping) {
+      if (free > 0 && !this.stopping && this.holds === 0) {
         const claimed = await this.deps.db.transaction().execute((trx) => this.claim(trx, free));
         if (claimed.length > 0) {
           await this.launch(claimed);
@@ -252,7 +267,7 @@ export class Worker {
         encodeServer: encodeServer && encodeServerOf(encodeServer),
       };
       const controller = new AbortController();
-      this.running.set(job.seq, controller);
+      this.running.set(job.seq, { controller, projectId: job.project_id });
       this.settled.set(job.seq, this.execute(job, driverJob, controller, rules.filter((r) => r.projectId === job.project_id)));
     }
   }
@@ -272,11 +287,17 @@ export class Worker {
       const early = tooLate(driverJob, this.deps.clock.now());
       const rule = early || rules.length === 0 ? undefined : await takeMatchingRule(this.deps.db, rules, driverJob, driverJob.server?.serverId ?? job.server_id ?? undefined);
       const run = rule ? (ctx: DriverContext) => this.scripted(rule, job, driverJob, ctx) : (ctx: DriverContext) => this.driver.run(driverJob, ctx);
-      outcome = early ?? (await this.runDriver(job.seq, controller, limitMs, timers, run));
+      outcome = early ?? (await this.runDriver(job, controller, limitMs, timers, run));
     } catch (err) {
       const limit = timeLimitReached(controller.signal);
       if (limit) outcome = timedOutOutcome(limit.limitMs);
-      else if (controller.signal.aborted) {
+      else if (controller.signal.reason instanceof Superseded) {
+        // Its row is gone with the state it belonged to: nothing of it is written.
+        this.running.delete(job.seq);
+        this.settled.delete(job.seq);
+        this.changed();
+        return;
+      } else if (controller.signal.aborted) {
         // Shut down mid-run: hand the job back rather than report a failure it did not have.
         await settleInterrupted(this.deps, [job], { owner: this.options.owner }, 'the node running it shut down').catch((e) =>
           this.deps.log.error({ err: e, jobId: job.job_id }, 'handing back an interrupted job failed'),
@@ -383,13 +404,14 @@ export class Worker {
    * callback spares every job an abort listener to add and remove.
    */
   private runDriver(
-    seq: number,
+    job: JobRow,
     controller: AbortController,
     limitMs: number,
     timers: JobTimers,
     run: (ctx: DriverContext) => Promise<DriverOutcome>,
   ): Promise<DriverOutcome> {
     const clock = this.deps.clock;
+    const seq = job.seq;
     return new Promise((resolve, reject) => {
       timers.limit = clock.setTimer(() => {
         const reason = new TimeLimitReached(limitMs);
@@ -400,10 +422,45 @@ export class Worker {
         clock: this.tracking ? this.jobClock(seq) : clock,
         worker: this.options.owner,
         signal: controller.signal,
-        transition: (effects) => applyEffects(this.deps.db, effects, clock.now()),
+        transition: (effects) => this.transition(job, effects),
         waiting: this.tracking ? (work) => this.waitingOn(seq, work) : asIs,
       }).then(resolve, reject);
     });
+  }
+
+  /**
+   * A transitional state, written only while this run still holds its job: a restore that replaced
+   * the job meanwhile (on any node) wins. On PostgreSQL the job row stays locked until the write
+   * commits, so a restore waits for it and then overwrites it.
+   */
+  private async transition(job: JobRow, effects: FleetEffects): Promise<void> {
+    await this.deps.db.transaction().execute(async (trx) => {
+      if (await holdsJob(trx, this.deps.dialect, { seq: job.seq, owner: this.options.owner, attempt: job.attempts })) await applyEffects(trx, effects, this.deps.clock.now());
+    });
+  }
+
+  /**
+   * Run `fn` (a restore or reset of the project) with no job claimed meanwhile and none of the
+   * project's jobs running here: their runs are aborted as superseded, and given up to
+   * ABANDON_AFTER_MS (real time) to stop. Their results are dropped (their rows are gone), and the
+   * restored jobs get new seqs, so a run that ignores its signal cannot finish one of them either.
+   */
+  async holding<T>(projectId: string, fn: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      // A claim under way launches what it took first, so those runs are seen below.
+      await this.currentTick;
+      await this.flushChain;
+      const runs = [...this.running].filter(([, r]) => r.projectId === projectId);
+      for (const [, r] of runs) r.controller.abort(new Superseded());
+      const stopped = Promise.allSettled(runs.map(([seq]) => this.settled.get(seq)));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, ABANDON_AFTER_MS)))]);
+      clearTimeout(timer);
+      return await fn();
+    } finally {
+      if (--this.holds === 0) this.wake();
+    }
   }
 
   /** The clock a job sees under a virtual clock: its sleeps count as waiting (waitingOn). */
@@ -448,7 +505,7 @@ export class Worker {
   private async finish(batch: Finished[]): Promise<void> {
     const now = this.deps.clock.now();
     // Claims take turns (`ticking`); a tick that wants to run meanwhile comes back via tickAgain.
-    const claimHere = this.claimWithFlush && !this.ticking && !this.stopping;
+    const claimHere = this.claimWithFlush && !this.ticking && !this.stopping && this.holds === 0;
     if (claimHere) this.ticking = true;
     try {
       let free = 0;
@@ -525,7 +582,7 @@ export class Worker {
     // A claim in progress still launches what it took; wait for it so those jobs are accounted for.
     await this.currentTick;
     // A held job would wait out the grace for nothing: it is handed back at once.
-    for (const { seq } of this.held.values()) this.running.get(seq)?.abort();
+    for (const { seq } of this.held.values()) this.running.get(seq)?.controller.abort();
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.settled.values()]), new Promise((r) => setTimeout(r, 50))]);
@@ -535,7 +592,7 @@ export class Worker {
       await this.flushChain;
       await new Promise((r) => setImmediate(r));
     }
-    for (const controller of this.running.values()) controller.abort();
+    for (const { controller } of this.running.values()) controller.abort();
     await Promise.allSettled([...this.settled.values()]);
     this.flushChain = this.flushChain.then(() => this.flush());
     await this.flushChain;

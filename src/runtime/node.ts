@@ -21,6 +21,7 @@ import { expireLeasesOf } from '../store/jobs.js';
 import { migrateToLatest, withStartupLock } from '../store/migrate.js';
 import { listenJobs } from '../store/notify.js';
 import { seedSimProject } from '../store/seed.js';
+import { ensureFirstStartSnapshots } from '../store/snapshots.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
 import { countProjects } from '../store/projects.js';
 import { ensureCatalogue } from '../store/catalogue.js';
@@ -123,6 +124,9 @@ export async function prepareStore(handle: DbHandle, config: Config, clock: Cloc
     const written = await ensureCatalogue(handle.db);
     if (written) log.info({ entries: written }, 'wrote the catalogue: models and public images the store lacked');
     await seedIfEmpty(handle, config, clock, ids, log);
+    // A store made before snapshots existed: its projects' first-start state is that of this start.
+    const recorded = await ensureFirstStartSnapshots(handle.db, clock.now());
+    if (recorded) log.info({ projects: recorded }, "recorded the projects' first-start state, which a reset restores");
     await seedDefaultIdentity(
       { db: handle.db, clock, ids, log },
       { account: config.defaultAccount, user: config.defaultUser, password: config.defaultPassword, ak: config.defaultAk, sk: config.defaultSk },

@@ -219,6 +219,15 @@ export async function claimJobs(
     .then((rows) => rows.sort((a, b) => a.seq - b.seq));
 }
 
+/**
+ * Whether `owner` still holds the job at the attempt it runs (a restore may have replaced it). On
+ * PostgreSQL the row is share-locked until the caller's transaction ends.
+ */
+export async function holdsJob(db: Db, dialect: DialectName, j: { seq: number; owner: string; attempt: number }): Promise<boolean> {
+  const q = db.selectFrom('jobs').select('seq').where('seq', '=', j.seq).where('state', '=', RUNNING).where('lease_owner', '=', j.owner).where('attempts', '=', j.attempt);
+  return (await (dialect === 'postgres' ? q.forShare() : q).executeTakeFirst()) !== undefined;
+}
+
 /** Extend this owner's leases; returns how many it still held. */
 export async function renewLeases(db: Db, owner: string, seqs: readonly number[], until: number): Promise<number> {
   if (seqs.length === 0) return 0;

@@ -17,6 +17,7 @@ import * as m014 from './migrations/014_tags.js';
 import * as m015 from './migrations/015_server_faults.js';
 import * as m016 from './migrations/016_rules.js';
 import * as m017 from './migrations/017_clock.js';
+import * as m018 from './migrations/018_snapshots.js';
 import * as m020 from './migrations/020_rule_counts_and_held_jobs.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '015_server_faults': m015,
   '016_rules': m016,
   '017_clock': m017,
+  '018_snapshots': m018,
   '020_rule_counts_and_held_jobs': m020,
 };
 

@@ -397,6 +397,16 @@ export interface VirtualClockTable {
   now_ms: number;
 }
 
+/** A project's state saved under a name (migration 018): its rows as JSON text (store/snapshots.ts). */
+export interface SnapshotTable {
+  project_id: string;
+  name: string;
+  created_at: number;
+  /** How many rows it holds, all tables together. */
+  rows: number;
+  data: string;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -428,4 +438,5 @@ export interface Database {
   rules: RuleTable;
   held_jobs: HeldJobTable;
   virtual_clock: VirtualClockTable;
+  snapshots: SnapshotTable;
 }

@@ -6,6 +6,7 @@ import { buildEncodeServers } from './encodeServers.js';
 import { insertProject } from './projects.js';
 import type { ImageTable } from './schema.js';
 import { insertServerRows, type ServerRows } from './serverOrders.js';
+import { FIRST_START, saveSnapshot } from './snapshots.js';
 
 /**
  * The public images every project can use: Android 11 and 12 for each image label of the catalogue.
@@ -128,12 +129,13 @@ export interface NewSimProject {
   ids?: IdGenerator;
 }
 
-/** A project and its simulated fleet, written in one transaction. */
+/** A project and its simulated fleet, written in one transaction with its first-start state (what a reset restores). */
 export async function seedSimProject(db: Db, p: NewSimProject): Promise<SeedFleet> {
   const fleet = buildFleet(p.projectId, p.servers, p.phonesPerServer, p.now, p.ids);
   await db.transaction().execute(async (trx) => {
     await insertProject(trx, { project_id: p.projectId, name: p.name, created_at: p.now, ...(p.domainId !== undefined ? { domain_id: p.domainId } : {}) });
     await insertServerRows(trx, fleet);
+    await saveSnapshot(trx, p.projectId, FIRST_START, p.now, { history: false });
   });
   return fleet;
 }
