@@ -25,5 +25,5 @@ export {
   type Snapshot,
   type SnapshotsHandle,
 } from './client/control.js';
-export { EventStream, type EventStreamOptions, type OpenCphEvent, type OpenCphEventType, type WaitOptions } from './client/events.js';
+export { type EventStream, type EventStreamOptions, type OpenCphEvent, type OpenCphEventType, type WaitOptions } from './client/events.js';
 export { OpenCphApiError, type OpenCphCredentials } from './client/transport.js';

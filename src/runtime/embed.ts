@@ -57,7 +57,7 @@ export interface OpenCph extends Pick<OpenCphControl, 'rules' | 'heldJobs' | 'fa
   close(): Promise<void>;
 }
 
-export const EMBEDDED_DEFAULTS = { servers: 1, phonesPerServer: 4, simDelayMs: 50 } as const;
+const EMBEDDED_DEFAULTS = { servers: 1, phonesPerServer: 4, simDelayMs: 50 } as const;
 
 /** The clock fields of the configuration, present only when a virtual clock is asked for. */
 function clockConfig(clock: OpenCphOptions['clock']): Record<string, string> {

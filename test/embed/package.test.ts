@@ -19,7 +19,7 @@ describe('the opencph package', () => {
       ['--input-type=module', '-e', "const m = await import('opencph'); const p = await import('opencph/package.json', { with: { type: 'json' } }); console.log(JSON.stringify([Object.keys(m).sort(), p.default.name]))"],
       { cwd: root },
     );
-    expect(JSON.parse(stdout)).toEqual([['EventStream', 'OpenCphApiError', 'OpenCphControl', 'startOpenCph'], 'opencph']);
+    expect(JSON.parse(stdout)).toEqual([['OpenCphApiError', 'OpenCphControl', 'startOpenCph'], 'opencph']);
   });
 
   it('declares its types beside its entry and ships them', async () => {
