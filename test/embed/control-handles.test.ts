@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenCphApiError, type OpenCph, type OpenCphEvent } from '../../src/index.js';
-import { sdkClient, startOnSuiteStore } from '../helpers/embed.js';
+import { phonesOf, sdkClient, startOnSuiteStore } from '../helpers/embed.js';
 import { waitFor } from '../helpers/node.js';
 
 /**
  * The handles of startOpenCph on the clock, snapshot, event and held-job routes of the test-control
  * API (README "Testing your code against OpenCPH"), end to end over HTTP.
  */
-
-async function phonesOf(s: OpenCph): Promise<string[]> {
-  return (await sdkClient(s).listCloudPhones()).phones.map((p) => p.phone_id).sort();
-}
 
 /** Restart one phone through the official SDK; its job id. */
 async function restart(s: OpenCph, phoneId: string): Promise<string> {

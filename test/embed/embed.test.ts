@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenCphApiError, OpenCphControl, startOpenCph, type OpenCph } from '../../src/index.js';
 import { CphClient, refusal } from '../helpers/cphClient.js';
 import { createTestDatabase, STORE } from '../helpers/database.js';
-import { sdkClient, startOnSuiteStore } from '../helpers/embed.js';
+import { phonesOf, sdkClient, startOnSuiteStore } from '../helpers/embed.js';
 import { makeDataDir, removeDataDir } from '../helpers/node.js';
 
 /** Whether something can listen on the port of 127.0.0.1 now. */
@@ -15,11 +15,6 @@ function portIsFree(port: number): Promise<boolean> {
     probe.once('error', () => resolve(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
-}
-
-/** Phone ids of the server's default project, through the official SDK core. */
-async function phonesOf(s: OpenCph): Promise<string[]> {
-  return (await sdkClient(s).listCloudPhones()).phones.map((p) => p.phone_id).sort();
 }
 
 describe('startOpenCph: a server in the test process', () => {

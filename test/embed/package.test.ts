@@ -12,7 +12,9 @@ const root = new URL('../../', import.meta.url);
 describe('the opencph package', () => {
   it("resolves 'opencph' to its built entry, for vitest and for Node", async () => {
     expect(typeof fromPackage).toBe('function');
+    // The built file that `exports` names, not the sources the type check maps the name to.
     expect(fromPackage.name).toBe(startOpenCph.name);
+    expect(fromPackage).not.toBe(startOpenCph);
     // Node's own resolution, through `exports` (a package may import itself by name).
     const { stdout } = await run(
       process.execPath,

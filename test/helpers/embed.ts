@@ -6,6 +6,11 @@ import { createTestDatabase, STORE, type TestDatabase } from './database.js';
 /** What the official SDK's CphClient needs, from a started server: its endpoint, key and project. */
 export const sdkClient = (s: OpenCph): CphClient => new CphClient(s.endpoint, s.ak, s.sk, s.projectId);
 
+/** The default project's phone ids, sorted, through the official SDK core. */
+export async function phonesOf(s: OpenCph): Promise<string[]> {
+  return (await sdkClient(s).listCloudPhones()).phones.map((p) => p.phone_id).sort();
+}
+
 const databases: TestDatabase[] = [];
 afterAll(async () => {
   for (const d of databases.splice(0)) await d.drop();
