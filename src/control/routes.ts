@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../http/types.js';
+import { eventRoutes } from './events.js';
 import { faultRoutes } from './faults.js';
 import { ruleRoutes } from './rules.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * The test-control extension, under /_opencph/v1/{project_id}: what a test needs that CPH has no
@@ -11,4 +13,6 @@ import { ruleRoutes } from './rules.js';
 export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register(faultRoutes, deps);
   await app.register(ruleRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(webhookRoutes, deps);
 }

@@ -63,6 +63,9 @@ export const Errors = {
   volumeSizeTooSmall: entry(400, 'CPS.0932', 'Parameter: new_size is smaller than the current volume size.'),
   // The test-control extension /_opencph (CPS.0965–0969).
   ruleNotFound: entry(404, 'CPS.0965', 'The rule does not exist.'),
+  // Live events and webhooks (CPS.0980–0984).
+  webhookNotFound: entry(404, 'CPS.0980', 'The webhook does not exist.'),
+  tooManyWebhooks: entry(400, 'CPS.0981', 'A project has at most 20 webhooks.'),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // Server lifecycle (CPS.0910–0919).
   prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),

@@ -17,7 +17,7 @@ import { httpUrl } from './net.js';
 import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
 import { migrateToLatest, withStartupLock } from '../store/migrate.js';
-import { listenJobs } from '../store/notify.js';
+import { listenEvents, listenJobs } from '../store/notify.js';
 import { seedSimProject } from '../store/seed.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
 import { countProjects } from '../store/projects.js';
@@ -175,6 +175,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     announce: overrides.parent?.announce,
   });
   const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
+  const stopListeningEvents = handle.dialect === 'postgres' ? listenEvents(config.database, () => engine.events.wake(), log) : undefined;
   engine.start();
 
   let app: FastifyInstance | undefined;
@@ -202,6 +203,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       access?.close();
       await engine.stop(graceMs);
       await stopListening?.();
+      await stopListeningEvents?.();
       await handle.close();
       unlock();
       log.info('stopped');

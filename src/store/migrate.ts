@@ -16,6 +16,7 @@ import * as m013 from './migrations/013_shared_storage.js';
 import * as m014 from './migrations/014_tags.js';
 import * as m015 from './migrations/015_server_faults.js';
 import * as m016 from './migrations/016_rules.js';
+import * as m019 from './migrations/019_events.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '014_tags': m014,
   '015_server_faults': m015,
   '016_rules': m016,
+  '019_events': m019,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
