@@ -43,6 +43,8 @@ export class WebhookDeliverer {
   private timer?: NodeJS.Timeout;
   private unlisten?: () => void;
   private readonly inFlight = new Set<AbortController>();
+  /** Whether the last pass found any webhook at all: without one, new events need no pass of their own. */
+  private anyWebhook = true;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -54,7 +56,8 @@ export class WebhookDeliverer {
     // Retries come due with time, not with events: a timer of its own.
     this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 500);
     this.timer.unref();
-    this.unlisten = this.hub.add({ wake: () => this.wake(), close: () => undefined });
+    // Events wake it only while there are webhooks: a store without them pays no query per commit.
+    this.unlisten = this.hub.add({ wake: () => this.anyWebhook && this.wake(), close: () => undefined });
     this.wake();
   }
 
@@ -84,7 +87,8 @@ export class WebhookDeliverer {
 
   private async run(): Promise<void> {
     try {
-      const due = await dueWebhooks(this.deps.db, this.deps.clock.now());
+      const { due, any } = await dueWebhooks(this.deps.db, this.deps.clock.now());
+      this.anyWebhook = any;
       await Promise.all(due.map((w) => this.deliver(w)));
     } catch (err) {
       this.deps.log.error({ err }, 'delivering webhooks failed');

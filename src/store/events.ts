@@ -118,13 +118,16 @@ export async function lastEventSeq(db: Db): Promise<number> {
 }
 
 /**
- * Delete events older than `before`, oldest first. Events are written in time order, so the
- * oldest are at the head of the table: each round reads its head and stops at the first young one.
+ * Delete events older than `before`, oldest first, but never the newest: on SQLite a seq is the
+ * largest rowid plus one, and the newest row kept is what keeps seqs from being given again. Events
+ * are written in time order, so the oldest are at the head of the table: each round reads its head
+ * and stops at the first young one.
  */
 export async function purgeEvents(db: Db, before: number, batch = 5000): Promise<number> {
+  const newest = await lastEventSeq(db);
   let total = 0;
   for (;;) {
-    const head = await db.selectFrom('events').select(['seq', 'created_at']).orderBy('seq').limit(batch).execute();
+    const head = await db.selectFrom('events').select(['seq', 'created_at']).where('seq', '<', newest).orderBy('seq').limit(batch).execute();
     const old = head.filter((r) => Number(r.created_at) < before).map((r) => r.seq);
     if (old.length > 0) await db.deleteFrom('events').where('seq', '<=', old[old.length - 1]!).where('created_at', '<', before).execute();
     total += old.length;

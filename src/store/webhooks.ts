@@ -46,15 +46,12 @@ export async function deleteWebhook(db: Db, projectId: string, webhookId: string
   return Number(r.numDeletedRows) > 0;
 }
 
-/** Webhooks whose next attempt is due and that no live lease holds, across projects. */
-export async function dueWebhooks(db: Db, now: number): Promise<WebhookRow[]> {
-  return db
-    .selectFrom('webhooks')
-    .selectAll()
-    .where('next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
-    .orderBy('created_at')
-    .execute();
+/** Webhooks whose next attempt is due and that no live lease holds, across projects; and whether there are any webhooks at all. */
+export async function dueWebhooks(db: Db, now: number): Promise<{ due: WebhookRow[]; any: boolean }> {
+  // The table is small (a few per project): read it whole.
+  const all = await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute();
+  const free = (w: WebhookRow) => w.lease_owner === null || Number(w.lease_expires_at) < now;
+  return { due: all.filter((w) => Number(w.next_attempt_at) <= now && free(w)), any: all.length > 0 };
 }
 
 /** Take a webhook's lease (one node delivers it at a time); the row as leased, or undefined when another node holds it. */

@@ -12,7 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   const pg = dialectOf(db) === 'postgres';
   let events = db.schema
     .createTable('events')
-    .addColumn('seq', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    // SQLite: a rowid, max + 1 on insert; purging always keeps the newest event, so a seq is never given twice.
+    .addColumn('seq', pg ? 'bigserial' : 'integer', (c) => c.primaryKey())
     .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
     .addColumn('type', 'varchar(32)', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull());
