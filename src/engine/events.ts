@@ -22,13 +22,15 @@ export interface EventData {
 }
 
 export function eventData(e: EventRow): EventData {
-  const d: EventData = { type: e.type, time: formatUtc(Number(e.created_at)), project_id: e.project_id, status: e.status };
+  // In the contract's order; absent fields left out rather than null.
+  const d = { type: e.type, time: formatUtc(Number(e.created_at)), project_id: e.project_id } as EventData;
   if (e.request_id !== null) d.request_id = e.request_id;
   if (e.job_id !== null) d.job_id = e.job_id;
   if (e.operation !== null) d.operation = e.operation;
   if (e.phone_id !== null) d.phone_id = e.phone_id;
   if (e.server_id !== null) d.server_id = e.server_id;
   if (e.encode_server_id !== null) d.encode_server_id = e.encode_server_id;
+  d.status = e.status;
   if (e.error_code !== null) d.error_code = e.error_code;
   if (e.error_msg !== null) d.error_msg = e.error_msg;
   if (e.previous_status !== null) d.previous_status = e.previous_status;

@@ -3,6 +3,7 @@ import { DEFAULTS } from '../../src/config.js';
 import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { makeDataDir, removeDataDir, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
+import { lastEventSeq, purgeEvents } from '../../src/store/events.js';
 import { openStream, signedHeaders, type SseEvent, type SseStream } from '../helpers/sse.js';
 import { addTenant } from '../helpers/tenant.js';
 
@@ -180,6 +181,34 @@ describe('live events: shutdown', () => {
     await t.close();
     await Promise.all(streams.map((s) => s.ended));
     expect(t.node.engine.events.size).toBe(0);
+  });
+
+  it('purging old events keeps the newest, so an id is never given twice', async () => {
+    const t = await startTestNode({ servers: 1, phonesPerServer: 1 });
+    try {
+      const db = t.node.handle.db;
+      const phone = (await t.get('/phones')).body.phones[0].phone_id;
+      const first = await t.post('/phones/batch-restart', { phones: [{ phone_id: phone }] });
+      await waitForRequest(t, first.body.request_id);
+      const newest = await lastEventSeq(db);
+      const kept = (await db.selectFrom('events').select('seq').execute()).length;
+      expect(kept).toBeGreaterThanOrEqual(3);
+      // Everything is older than an hour from now; the newest stays all the same.
+      expect(await purgeEvents(db, Date.now() + 3_600_000)).toBe(kept - 1);
+      const target = `/_opencph/v1/${DEFAULT_PROJECT_ID}/events`;
+      const s = await openStream(t.url + target + '?last_event_id=0');
+      try {
+        await s.waitFor(1);
+        const second = await t.post('/phones/batch-restart', { phones: [{ phone_id: phone }] });
+        await s.waitFor(1, (e) => e.event === 'job.finished' && e.data.request_id === second.body.request_id);
+        expect(Number(s.events[0]!.id)).toBe(newest);
+        expect(s.events.slice(1).every((e) => Number(e.id) > newest)).toBe(true);
+      } finally {
+        s.close();
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it('a client that hangs up is forgotten', async () => {
