@@ -96,16 +96,14 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
           do {
             again = false;
             for (;;) {
-              const rows = await hub.read(projectId, cursor, types, PAGE);
+              const { events, cursor: next } = await hub.next(projectId, cursor, types, PAGE);
               if (ended) return;
+              cursor = next;
               let text = '';
-              for (const e of rows) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(eventData(e))}\n\n`;
-              if (rows.length > 0) {
-                cursor = rows[rows.length - 1]!.seq;
-                // A slow reader: wait until what was written has gone out.
-                if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-              }
-              if (rows.length < PAGE) break;
+              for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(eventData(e))}\n\n`;
+              // A slow reader: wait until what was written has gone out.
+              if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+              if (events.length < PAGE) break;
             }
           } while (again && !ended);
         } catch (err) {

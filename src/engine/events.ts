@@ -102,9 +102,20 @@ export class EventHub {
     this.keepAlives.clear();
   }
 
-  /** The events a listener reads, and the seq a stream without a cursor starts after. */
-  read = (projectId: string, after: number, types: readonly string[] | undefined, limit: number) => readEvents(this.deps.db, { projectId, after, types, limit });
+  /** The seq a stream without a cursor starts after: the last event written. */
   last = () => lastEventSeq(this.deps.db);
+
+  /**
+   * The project's next events after `after` (up to `limit`), and where the reader's cursor goes:
+   * the last of them, or when fewer came, the last event written, even another project's. Every
+   * event up to it is committed (decision 22), so nothing behind the cursor can still appear.
+   */
+  async next(projectId: string, after: number, types: readonly string[] | undefined, limit: number): Promise<{ events: EventRow[]; cursor: number }> {
+    const upTo = await lastEventSeq(this.deps.db);
+    if (upTo <= after) return { events: [], cursor: after };
+    const events = await readEvents(this.deps.db, { projectId, after, upTo, types, limit });
+    return { events, cursor: events.length === limit ? events[events.length - 1]!.seq : upTo };
+  }
 
   // The hub's timers, in one place.
   private startTimers(): void {

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { readEvents } from '../store/events.js';
-import { dueWebhooks, leaseWebhook, markDelivered, markFailed, releaseWebhook, type WebhookRow } from '../store/webhooks.js';
+import { dueWebhooks, leaseWebhook, markDelivered, markFailed, passOver, releaseWebhook, type WebhookRow } from '../store/webhooks.js';
 import type { EngineDeps } from './deps.js';
 import { eventData, type EventHub } from './events.js';
 
@@ -98,15 +97,20 @@ export class WebhookDeliverer {
   /** Deliver what the webhook has not had yet, while it answers 2xx and the lease holds. */
   private async deliver(found: WebhookRow): Promise<void> {
     const types = found.types ? (JSON.parse(found.types) as string[]) : undefined;
-    // Nothing new: no lease taken, nothing written.
-    if ((await readEvents(this.deps.db, { projectId: found.project_id, after: Number(found.last_event_id), types, limit: 1 })).length === 0) return;
+    const after = Number(found.last_event_id);
+    // Nothing new for it: no lease taken; the cursor passes over other projects' events.
+    const probe = await this.hub.next(found.project_id, after, types, 1);
+    if (probe.events.length === 0) {
+      if (probe.cursor > after) await passOver(this.deps.db, found.webhook_id, after, probe.cursor);
+      return;
+    }
     const owner = this.options.owner;
     const w = await leaseWebhook(this.deps.db, found.webhook_id, owner, this.deps.clock.now(), LEASE_MS);
     if (!w) return;
     let cursor = Number(w.last_event_id);
     try {
       while (!this.stopped) {
-        const events = await readEvents(this.deps.db, { projectId: w.project_id, after: cursor, types, limit: BATCH });
+        const { events, cursor: next } = await this.hub.next(w.project_id, cursor, types, BATCH);
         for (const e of events) {
           if (this.stopped) return;
           const failure = await this.post(w, e.seq, eventData(e));
@@ -120,7 +124,10 @@ export class WebhookDeliverer {
           w.failures = 0;
           cursor = e.seq;
         }
-        if (events.length < BATCH) break;
+        if (events.length < BATCH) {
+          if (next > cursor) await passOver(this.deps.db, w.webhook_id, cursor, next);
+          break;
+        }
       }
     } finally {
       await releaseWebhook(this.deps.db, w.webhook_id, owner).catch((err) => this.deps.log.warn({ err }, 'releasing a webhook lease failed'));

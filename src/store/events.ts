@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Db } from './db.js';
-import { dialectOf } from './dialect.js';
+import { dialectOf, type DialectName } from './dialect.js';
 import { CLAIM_LOCK } from './jobs.js';
 import type { EventTable } from './schema.js';
 
@@ -95,18 +95,33 @@ export async function installEventTriggers(db: Kysely<any>): Promise<void> {
   await run(`create trigger servers_events_status after update of status on servers when old.status is not new.status begin ${INSERT} values (${serverValues('new.', 'old.')}); end`);
 }
 
+/**
+ * Take the event writers' turn now (PostgreSQL; SQLite has one writer anyway), for a transaction
+ * that locks job rows by a statement the triggers do not see (`select … for update`) before it
+ * changes them: taken later, by the trigger, it could wait on a lock holder that waits on those rows.
+ */
+export async function takeEventTurn(db: Db, dialect: DialectName): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
+}
+
 export interface EventQuery {
   projectId: string;
-  /** Events after this seq. */
+  /** Events after this seq… */
   after: number;
+  /** …up to this one (lastEventSeq, read before): a read is a bounded range of the primary key. */
+  upTo: number;
   /** Only these types; all when absent. */
   types?: readonly string[];
   limit: number;
 }
 
-/** The project's events after a seq, in order. */
+/**
+ * The project's events in a range of seqs, in order. No index by project: the table is read by its
+ * primary key from the reader's cursor, which a reader moves to the end of the range it read even
+ * when nothing in it was its own (EventCursor), so each event is passed over once per reader.
+ */
 export async function readEvents(db: Db, q: EventQuery): Promise<EventRow[]> {
-  let query = db.selectFrom('events').selectAll().where('project_id', '=', q.projectId).where('seq', '>', q.after);
+  let query = db.selectFrom('events').selectAll().where('seq', '>', q.after).where('seq', '<=', q.upTo).where('project_id', '=', q.projectId);
   if (q.types && q.types.length > 0) query = query.where('type', 'in', [...q.types]);
   return query.orderBy('seq').limit(q.limit).execute();
 }

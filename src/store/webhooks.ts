@@ -78,6 +78,14 @@ export async function markDelivered(db: Db, webhookId: string, owner: string, se
   return Number(r.numUpdatedRows) > 0;
 }
 
+/**
+ * Move a cursor over events that are not the webhook's (another project's, a type it did not ask
+ * for), only if nobody moved it meanwhile.
+ */
+export async function passOver(db: Db, webhookId: string, from: number, to: number): Promise<void> {
+  await db.updateTable('webhooks').set({ last_event_id: to }).where('webhook_id', '=', webhookId).where('last_event_id', '=', from).execute();
+}
+
 /** A delivery failed: recorded, the next attempt put off, the lease given up. */
 export async function markFailed(db: Db, webhookId: string, owner: string, error: string, nextAttemptAt: number): Promise<void> {
   await db

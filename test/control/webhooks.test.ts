@@ -108,7 +108,8 @@ describe('webhooks: signed POSTs of the events, in order, retried', () => {
     const listed = (await call(a, 'GET', hooks())).body.webhooks.find((w: any) => w.webhook_id === hook.webhook_id);
     await waitFor(async () => {
       const w = (await call(a, 'GET', hooks())).body.webhooks.find((x: any) => x.webhook_id === hook.webhook_id);
-      return w.last_event_id === Math.max(...rx.deliveries.map((d) => Number(d.headers['x-opencph-event-id']))) ? w : undefined;
+      // At the last event delivered, or past it over events that are not the webhook's.
+      return w.last_event_id >= Math.max(...rx.deliveries.map((d) => Number(d.headers['x-opencph-event-id']))) ? w : undefined;
     });
     expect(listed).toMatchObject({ failures: 0, last_error: null, next_attempt_time: null });
     await call(a, 'DELETE', `${hooks()}/${hook.webhook_id}`);
@@ -149,7 +150,8 @@ describe('webhooks: signed POSTs of the events, in order, retried', () => {
       const w = (await call(a, 'GET', hooks())).body.webhooks.find((x: any) => x.webhook_id === hook.webhook_id);
       return w.failures === 0 ? w : undefined;
     });
-    expect(after).toMatchObject({ last_error: null, next_attempt_time: null, last_event_id: Number(rx.deliveries[3]!.headers['x-opencph-event-id']) });
+    expect(after).toMatchObject({ last_error: null, next_attempt_time: null });
+    expect(after.last_event_id).toBeGreaterThanOrEqual(Number(rx.deliveries[3]!.headers['x-opencph-event-id']));
     await call(a, 'DELETE', `${hooks()}/${hook.webhook_id}`);
   });
 

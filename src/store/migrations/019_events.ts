@@ -19,7 +19,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull());
   for (const column of EVENT_COLUMNS) events = events.addColumn(column.name, column.type);
   await events.execute();
-  await db.schema.createIndex('events_by_project').on('events').columns(['project_id', 'seq']).execute();
   await db.schema.alterTable('jobs').addColumn('start_time', 'bigint').execute();
   await db.schema
     .createTable('webhooks')
