@@ -31,8 +31,9 @@ export function eventData(e: EventRow): EventData {
   if (e.server_id !== null) d.server_id = e.server_id;
   if (e.encode_server_id !== null) d.encode_server_id = e.encode_server_id;
   d.status = e.status;
-  if (e.error_code !== null) d.error_code = e.error_code;
-  if (e.error_msg !== null) d.error_msg = e.error_msg;
+  // A job's error is its final one: shown by the events that carry the failure.
+  if (e.status === -1 && e.error_code !== null) d.error_code = e.error_code;
+  if (e.status === -1 && e.error_msg !== null) d.error_msg = e.error_msg;
   if (e.previous_status !== null) d.previous_status = e.previous_status;
   return d;
 }

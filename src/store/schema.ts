@@ -383,16 +383,12 @@ export interface EventTable {
   type: string;
   /** When it happened (ms since the epoch, the injected clock's): the job's or the row's own time. */
   created_at: number;
-  request_id: string | null;
-  job_id: string | null;
-  operation: string | null;
+  /** A job's event: the job (jobs.seq), whose fixed fields are read from it. */
+  job_seq: number | null;
   phone_id: string | null;
   server_id: string | null;
-  encode_server_id: string | null;
   status: number | null;
   previous_status: number | null;
-  error_code: string | null;
-  error_msg: string | null;
 }
 
 /** A project's webhook: where its events are POSTed, and how far delivery has come (migration 019). */
