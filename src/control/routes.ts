@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../http/types.js';
 import { clockRoutes } from './clock.js';
+import { eventRoutes } from './events.js';
 import { faultRoutes } from './faults.js';
 import { ruleRoutes } from './rules.js';
 import { snapshotRoutes } from './snapshots.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * The test-control extension, under /_opencph/v1/{project_id}: what a test needs that CPH has no
@@ -15,4 +17,6 @@ export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Prom
   await app.register(ruleRoutes, deps);
   await app.register(clockRoutes, deps);
   await app.register(snapshotRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(webhookRoutes, deps);
 }

@@ -69,6 +69,9 @@ export const Errors = {
   // Snapshots and reset (CPS.0975–0979).
   snapshotNotFound: entry(404, 'CPS.0975', 'The snapshot does not exist.'),
   firstStartUnknown: entry(409, 'CPS.0976', "The project's first-start state is not recorded; the next start of the server records it."),
+  // Live events and webhooks (CPS.0980–0984).
+  webhookNotFound: entry(404, 'CPS.0980', 'The webhook does not exist.'),
+  tooManyWebhooks: entry(400, 'CPS.0981', 'A project has at most 20 webhooks.'),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // Server lifecycle (CPS.0910–0919).
   prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),

@@ -5,7 +5,9 @@ import { notifyJobs } from '../store/notify.js';
 import type { JobView } from '../store/jobs.js';
 import type { EngineDeps } from './deps.js';
 import { commandOperation, type OperationDef } from './operations.js';
+import { EventHub } from './events.js';
 import { startRetention } from './retention.js';
+import { WebhookDeliverer } from './webhooks.js';
 import type { Db } from '../store/db.js';
 import { submitEncodeServerBatch, submitNewServerBatch, submitPhoneBatch, submitServerBatch, submitServerPhonesBatch, type PhoneTarget, type ServerTarget, type Submitted } from './submit.js';
 import { runSyncCommand, type CommandTargets, type SyncCommandAnswer } from './syncCommands.js';
@@ -19,22 +21,34 @@ export interface EngineOptions {
   retentionMs?: number;
   /** Tells whoever runs this node's jobs elsewhere that there is new work (an API process's parent). */
   announce?: () => void;
+  /** How often event streams and webhook delivery look for events without being told (EventHubOptions). */
+  eventPollMs?: number;
 }
 
 /** The engine as the HTTP layer sees it: submit batches; jobs run in the background. */
 export class Engine {
   readonly worker?: Worker;
+  /** Wakes this node's event streams and webhook delivery. */
+  readonly events: EventHub;
+  /** Delivers webhooks; on nodes that run jobs. */
+  readonly webhooks?: WebhookDeliverer;
   private stopRetention?: () => void;
 
   constructor(
     readonly deps: EngineDeps,
     private readonly options: EngineOptions,
   ) {
-    if (options.worker) this.worker = new Worker(deps, options.worker.driver, options.worker);
+    // SQLite: one process writes, but API processes share the file and learn of its events by looking.
+    this.events = new EventHub(deps, { pollMs: options.eventPollMs ?? (deps.dialect === 'sqlite' ? 200 : 2_000), keepAliveMs: 15_000 });
+    if (options.worker) {
+      this.worker = new Worker(deps, options.worker.driver, options.worker, () => this.events.wake());
+      this.webhooks = new WebhookDeliverer(deps, this.events, { owner: options.worker.owner });
+    }
   }
 
   start(): void {
     this.worker?.start();
+    this.webhooks?.start();
     if (this.options.retentionMs !== undefined) this.stopRetention = startRetention(this.deps, this.options.retentionMs);
   }
 
@@ -107,6 +121,7 @@ export class Engine {
   /** New work: this node's worker looks at once, other nodes' workers hear it on PostgreSQL. */
   private readonly submitted = () => {
     this.worker?.wake();
+    this.events.wake();
     this.options.announce?.();
     notifyJobs(this.deps.db, this.deps.dialect).catch((err) => this.deps.log.warn({ err }, 'could not notify other nodes'));
   };
@@ -124,5 +139,7 @@ export class Engine {
   async stop(graceMs: number): Promise<void> {
     this.stopRetention?.();
     await this.worker?.stop(graceMs);
+    await this.webhooks?.stop();
+    this.events.close();
   }
 }

@@ -113,6 +113,8 @@ export class Worker {
     private readonly deps: EngineDeps,
     private readonly driver: Driver,
     private readonly options: WorkerOptions,
+    /** Called after a claim or a finish commits: its events are in the store. */
+    private readonly committed: () => void = () => undefined,
   ) {
     this.tracking = deps.clock.mode === 'virtual';
   }
@@ -157,6 +159,7 @@ export class Worker {
       if (free > 0 && !this.stopping && this.holds === 0) {
         const claimed = await this.deps.db.transaction().execute((trx) => this.claim(trx, free));
         if (claimed.length > 0) {
+          this.committed();
           await this.launch(claimed);
           if (claimed.length === free) this.tickAgain = true;
         }
@@ -520,6 +523,7 @@ export class Worker {
           if (claimHere && free > 0 && !this.stopping) claimed = await this.claim(trx, free);
           return batch.filter((f) => !finished.has(f.result.seq)).map((f) => f.result.seq);
         });
+        this.committed();
         if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
         for (const f of batch) {
           this.running.delete(f.result.seq);

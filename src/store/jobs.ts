@@ -211,7 +211,10 @@ export async function claimJobs(
   if (seqs.length === 0) return [];
   return db
     .updateTable('jobs')
-    .set((eb) => ({ state: 'running', lease_owner: o.owner, lease_expires_at: o.now() + o.leaseMs, attempts: eb('attempts', '+', 1) }))
+    .set((eb) => {
+      const now = o.now();
+      return { state: 'running', lease_owner: o.owner, lease_expires_at: now + o.leaseMs, start_time: now, attempts: eb('attempts', '+', 1) };
+    })
     .where('seq', 'in', seqs)
     .where('state', '=', PENDING)
     .returningAll()

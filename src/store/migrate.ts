@@ -18,6 +18,7 @@ import * as m015 from './migrations/015_server_faults.js';
 import * as m016 from './migrations/016_rules.js';
 import * as m017 from './migrations/017_clock.js';
 import * as m018 from './migrations/018_snapshots.js';
+import * as m019 from './migrations/019_events.js';
 import * as m020 from './migrations/020_rule_counts_and_held_jobs.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '016_rules': m016,
   '017_clock': m017,
   '018_snapshots': m018,
+  '019_events': m019,
   '020_rule_counts_and_held_jobs': m020,
 };
 

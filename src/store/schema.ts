@@ -222,6 +222,8 @@ export interface JobTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   attempts: number;
+  /** When a worker last claimed it (migration 019); null until then. */
+  start_time: ColumnType<number | null, number | null | undefined, number | null>;
   /** The job as ListJobs shows it, JSON text kept by the database (store/jobItems.ts): read, never written. */
   list_json: ColumnType<string, never, never>;
 }
@@ -407,6 +409,39 @@ export interface SnapshotTable {
   data: string;
 }
 
+/** A job change or a phone/server status change, written by triggers (store/events.ts, migration 019). */
+export interface EventTable {
+  seq: Generated<number>;
+  project_id: string;
+  type: string;
+  /** When it happened (ms since the epoch, the injected clock's): the job's or the row's own time. */
+  created_at: number;
+  /** A job's event: the job (jobs.seq), whose fixed fields are read from it. */
+  job_seq: number | null;
+  phone_id: string | null;
+  server_id: string | null;
+  status: number | null;
+  previous_status: number | null;
+}
+
+/** A project's webhook: where its events are POSTed, and how far delivery has come (migration 019). */
+export interface WebhookTable {
+  webhook_id: string;
+  project_id: string;
+  url: string;
+  secret: string;
+  /** JSON array of event types; null = every type. */
+  types: string | null;
+  created_at: number;
+  /** The last event delivered (or skipped by the type filter): delivery goes on after it. */
+  last_event_id: number;
+  failures: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -439,4 +474,6 @@ export interface Database {
   held_jobs: HeldJobTable;
   virtual_clock: VirtualClockTable;
   snapshots: SnapshotTable;
+  events: EventTable;
+  webhooks: WebhookTable;
 }

@@ -39,6 +39,13 @@ export interface ProjectScopedTable {
   history?: true;
   /** Deleted on restore and reset, never saved (it describes work in flight). */
   transient?: true;
+  /**
+   * The project's, but outside its state: neither saved nor touched by a restore or reset. The
+   * event log is not rewound (its events name jobs by seq, which a restore renumbers; a stream's
+   * Last-Event-ID must stay valid) and a restore's own changes appear in it as events; webhooks
+   * are the project's subscriptions to that log, with their delivery cursors.
+   */
+  kept?: true;
 }
 
 /**
@@ -66,10 +73,10 @@ export const PROJECT_TABLES: readonly ProjectScopedTable[] = [
   { name: 'server_tags', scope: 'project' },
   { name: 'server_faults', scope: 'project' },
   { name: 'rules', scope: 'project', renumber: 'seq' },
-  { name: 'webhooks', scope: 'project' },
+  { name: 'webhooks', scope: 'project', kept: true },
   { name: 'jobs', scope: 'project', renumber: 'seq', derived: ['list_json'], history: true },
   { name: 'requests', scope: 'project', history: true },
-  { name: 'events', scope: 'project', history: true },
+  { name: 'events', scope: 'project', kept: true },
   { name: 'held_jobs', scope: 'project', transient: true },
 ];
 
@@ -163,7 +170,7 @@ function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
 export async function saveSnapshot(db: Db, projectId: string, name: string, now: number, o: { history?: boolean } = {}): Promise<SnapshotView> {
   const history = o.history ?? true;
   const present = await storeTables(db);
-  const tables = PROJECT_TABLES.filter((t) => present.has(t.name) && !t.transient && (history || !t.history));
+  const tables = PROJECT_TABLES.filter((t) => present.has(t.name) && !t.transient && !t.kept && (history || !t.history));
   return inTransaction(db, async (trx) => {
     const read = dialectOf(trx) === 'postgres' ? await readAllPg(trx, tables, projectId) : await readEach(trx, tables, projectId);
     const saved: Saved = { version: 1, tables: {} };
@@ -234,7 +241,7 @@ export interface RestoreOptions {
 export async function restoreSnapshot(db: Db, projectId: string, name: string, o: RestoreOptions): Promise<SnapshotView | undefined> {
   const dialect = dialectOf(db);
   const present = await storeTables(db);
-  const tables = PROJECT_TABLES.filter((t) => present.has(t.name));
+  const tables = PROJECT_TABLES.filter((t) => present.has(t.name) && !t.kept);
   return db.transaction().execute(async (trx) => {
     const snap = await trx.selectFrom('snapshots').select(['created_at', 'rows', 'data']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
     if (!snap) return undefined;

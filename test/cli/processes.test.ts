@@ -9,6 +9,7 @@ import { openDb } from '../../src/store/db.js';
 import { startChild, type ChildNode } from '../helpers/child.js';
 import { createTestDatabase, STORE, type TestDatabase } from '../helpers/database.js';
 import { request } from '../helpers/http.js';
+import { openStream } from '../helpers/sse.js';
 import { waitFor, waitForRequest } from '../helpers/node.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -86,6 +87,26 @@ describe('serve --api-processes', () => {
     expect(r.status).toBe(200);
     const jobs = await waitForRequest(group, r.body.request_id, 10_000);
     expect(jobs.map((j) => j.status)).toEqual(phones.map(() => 2));
+  });
+
+  // Each API process has streams of its own; the events are written by the parent's worker.
+  it('streams held by the API processes carry the events of the jobs their parent runs', async () => {
+    const target = `${group.url}/_opencph/v1/0123456789abcdef0123456789abcdef/events?types=job.finished`;
+    // New connections go to the API processes in turn: four reach both.
+    const streams = await Promise.all([0, 1, 2, 3].map(() => openStream(target, { connection: 'close' })));
+    try {
+      expect(streams.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+      const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
+      const r = await group.post('/phones/batch-restart', { phones: phones.map((phone_id) => ({ phone_id })) });
+      expect(r.status).toBe(200);
+      const jobIds = new Set(r.body.jobs.map((j: any) => j.job_id));
+      for (const s of streams) {
+        const finished = await s.waitFor(phones.length, (e) => jobIds.has(e.data.job_id));
+        expect(finished.map((e) => e.data.status)).toEqual(phones.map(() => 2));
+      }
+    } finally {
+      for (const s of streams) s.close();
+    }
   });
 
   it('answers a sync command, whose jobs run in the parent', async () => {

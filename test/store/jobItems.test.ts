@@ -8,6 +8,7 @@ import { dropJobItemTriggers, JOB_ITEM_COLUMNS } from '../../src/store/jobItems.
 import { claimJobs, expireLeasesOf, failRunning, finishJobs, insertRequest, listJobItems, renewLeases, requeue, type NewJob } from '../../src/store/jobs.js';
 import * as m007 from '../../src/store/migrations/007_job_items.js';
 import * as m012 from '../../src/store/migrations/012_encode_servers.js';
+import * as m019 from '../../src/store/migrations/019_events.js';
 import { PROJECT } from '../helpers/node.js';
 import { useFleetStore } from '../helpers/store.js';
 
@@ -213,10 +214,13 @@ describe('ListJobs items kept by the database', () => {
     const a = await submit([{ phoneId: p0!.phone_id, serverId: p0!.server_id }, { phoneId: null, serverId: p1!.server_id, failed: { code: 'CPS.0097', message: 'gone' } }]);
     const read = () => listJobItems({ db: store.h.db, sqlite: store.h.sqlite }, PROJECT, [a], 0, 100);
     const latest = await read();
-    // As a store before 012: no encode servers, no encode_server_id, 007's items.
+    // As a store before 012: no encode servers, no encode_server_id, 007's items (and so none of
+    // 019's event triggers, which read encode_server_id).
+    await m019.down(store.h.db);
     await m012.down(store.h.db);
     expect(await read()).toEqual(latest);
     await m012.up(store.h.db);
+    await m019.up(store.h.db);
     expect(await read()).toEqual(latest);
     const encodeServers = await store.h.db.selectFrom('encode_servers').selectAll().orderBy('create_time').execute();
     expect(encodeServers.map((e) => [e.server_id, e.project_id, e.type, e.status])).toEqual(store.fleet.servers.map((s) => [s.server_id, PROJECT, 1, 1]));

@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify';
+import { CphError, invalidParameter } from '../domain/errors.js';
+import { EVENT_TYPES, eventData } from '../engine/events.js';
+import { errorResponses, projectParams } from '../http/schemas/common.js';
+import type { RouteDeps } from '../http/types.js';
+
+/**
+ * Live events: a Server-Sent Events stream of the project's job changes and phone/server status
+ * changes (README "Live events and webhooks", docs/decisions/0022-events-in-the-same-transaction.md).
+ * Each event is `id: <seq>`, `event: <type>`, `data: <json>`; a client that reconnects with
+ * `Last-Event-ID` gets everything after it, then the live stream.
+ */
+
+type ProjectParams = { project_id: string };
+interface EventsQuery {
+  last_event_id?: string;
+  types?: string;
+}
+
+/** Events read per query while catching up. */
+const PAGE = 500;
+const SEQ = /^[0-9]{1,15}$/;
+
+function parseTypes(text: string | undefined): string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  const types = [...new Set(text.split(',').map((t) => t.trim()))];
+  if (types.some((t) => !(EVENT_TYPES as readonly string[]).includes(t))) throw new CphError(invalidParameter('types'), `Event types are ${EVENT_TYPES.join(', ')}.`);
+  return types;
+}
+
+export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): Promise<void> {
+  const hub = engine.events;
+  // Open streams would hold the server's close open: they end first.
+  app.addHook('preClose', (done) => {
+    hub.close();
+    done();
+  });
+
+  app.get<{ Params: ProjectParams; Querystring: EventsQuery }>(
+    '/events',
+    {
+      schema: {
+        operationId: 'OpenCphStreamEvents',
+        summary: "A Server-Sent Events stream of the project's job and phone/server status changes; resumable with Last-Event-ID",
+        description:
+          'text/event-stream: each event is `id: <seq>`, `event: <type>`, `data: <json>`, a comment every 15 s keeps the connection alive. ' +
+          'Without Last-Event-ID (header) or last_event_id (query) only new events come; last_event_id=0 replays every event kept.',
+        tags: ['opencph'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            last_event_id: { type: 'string', description: 'Resume after this event (as the Last-Event-ID header)' },
+            types: { type: 'string', description: `Comma-separated: ${EVENT_TYPES.join(', ')}` },
+          },
+        },
+        response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const projectId = req.params.project_id;
+      const types = parseTypes(req.query.types);
+      const header = req.headers['last-event-id'];
+      const given = req.query.last_event_id ?? (Array.isArray(header) ? header[0] : header);
+      if (given !== undefined && !SEQ.test(given.trim())) throw new CphError(invalidParameter('last_event_id'));
+      let cursor = given !== undefined ? Number(given.trim()) : await hub.last();
+
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-request-id': req.id,
+        'x-accel-buffering': 'no',
+      });
+      res.write(': connected\n\n');
+
+      let ended = false;
+      let pumping = false;
+      let again = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        remove?.();
+        res.end();
+      };
+      const pump = async () => {
+        if (ended) return;
+        if (pumping) {
+          again = true;
+          return;
+        }
+        pumping = true;
+        try {
+          do {
+            again = false;
+            for (;;) {
+              const { events, cursor: next } = await hub.next(projectId, cursor, types, PAGE);
+              if (ended) return;
+              cursor = next;
+              let text = '';
+              for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(eventData(e))}\n\n`;
+              // A slow reader: wait until what was written has gone out.
+              if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+              if (events.length < PAGE) break;
+            }
+          } while (again && !ended);
+        } catch (err) {
+          req.log.error({ err }, 'reading events for a stream failed');
+          end();
+        } finally {
+          pumping = false;
+        }
+      };
+      const remove = hub.add({ wake: () => void pump(), close: end }, () => {
+        if (!ended) res.write(': keep-alive\n\n');
+      });
+      if (!remove) return end();
+      res.on('close', end);
+      await pump();
+    },
+  );
+}
