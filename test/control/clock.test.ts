@@ -7,6 +7,7 @@ import { DEFAULT_PROJECT_ID } from '../../src/runtime/node.js';
 import { startChild } from '../helpers/child.js';
 import { getToken, passwordAuth, sendSigned, sendWithToken, type Key } from '../helpers/http.js';
 import { makeDataDir, nodesPerTest, phoneIds, removeDataDir, startTestNode, type TestNode } from '../helpers/node.js';
+import { openStream } from '../helpers/sse.js';
 
 /** The clock (/_opencph/v1/{project_id}/clock) over real HTTP: a real one, and a virtual one that moves only when told. */
 const CLOCK = `/_opencph/v1/${DEFAULT_PROJECT_ID}/clock`;
@@ -123,6 +124,33 @@ describe('the clock', () => {
     expect(await job(t, jobId)).toMatchObject({ status: 1 });
     await advance(t, { by: '1s' });
     expect(await job(t, jobId)).toMatchObject({ status: 2, begin_time: '2030-01-01T00:00:00Z', end_time: '2030-01-01T00:30:00Z' });
+  });
+
+  it('a job held by a rule does not hold an advance back; released, it ends at the instant the clock stands at, and its events carry virtual times', async () => {
+    const t = await virtual();
+    const [held, other] = await phoneIds(t);
+    const stream = await openStream(`${t.url}/_opencph/v1/${DEFAULT_PROJECT_ID}/events?types=job.started,job.finished`);
+    try {
+      const rule = await t.post(`/_opencph/v1/${DEFAULT_PROJECT_ID}/rules`, { match: { operation: 'phone.restart', phone_id: held, times: 1 }, outcome: { hang: true } });
+      expect(rule.status, rule.text).toBe(200);
+      const heldJob = await submit(t, '/phones/batch-restart', { phones: [{ phone_id: held }] });
+      const otherJob = await submit(t, '/phones/batch-restart', { phones: [{ phone_id: other }] });
+      // The held job waits for its release, not for time: the advance answers, the other restart ends.
+      await advance(t, { by: '10s' });
+      expect(await job(t, otherJob)).toMatchObject({ status: 2, end_time: '2030-01-01T00:00:03Z' });
+      expect(await job(t, heldJob)).toMatchObject({ status: 1, begin_time: '2030-01-01T00:00:00Z' });
+      const listed = await t.get(`/_opencph/v1/${DEFAULT_PROJECT_ID}/held-jobs`);
+      expect(listed.body.jobs).toEqual([expect.objectContaining({ job_id: heldJob, since: '2030-01-01T00:00:00Z' })]);
+      const released = await t.post(`/_opencph/v1/${DEFAULT_PROJECT_ID}/jobs/${heldJob}/release`, { outcome: { fail: { error_code: 'CPS.0006', error_msg: 'Phone is abnormal.' } } });
+      expect(released.status, released.text).toBe(200);
+      const [finished] = await stream.waitFor(1, (e) => e.event === 'job.finished' && e.data.job_id === heldJob);
+      expect(finished!.data).toMatchObject({ status: -1, error_code: 'CPS.0006', time: '2030-01-01T00:00:10Z' });
+      expect(await job(t, heldJob)).toMatchObject({ status: -1, end_time: '2030-01-01T00:00:10Z' });
+      const started = stream.events.filter((e) => e.event === 'job.started').map((e) => e.data.time);
+      expect(started).toEqual(['2030-01-01T00:00:00Z', '2030-01-01T00:00:00Z']);
+    } finally {
+      stream.close();
+    }
   });
 
   it("a job's time limit is reached by moving the clock (CPS.0904)", async () => {
