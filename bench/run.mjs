@@ -10,6 +10,7 @@ import { ratio } from './lib/common.mjs';
 import { ROOT } from './lib/proc.mjs';
 import { engineBench } from './engine.mjs';
 import { readBench } from './read.mjs';
+import { snapshotBench } from './snapshots.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';
 const work = mkdtempSync(join(tmpdir(), 'opencph-bench-'));
@@ -31,6 +32,7 @@ const results = { date: new Date().toISOString(), machine: machine(), quick, loa
 try {
   Object.assign(results, await readBench({ work, quick }));
   results.engine = await engineBench({ work, quick });
+  results.snapshots = await snapshotBench({ work, quick });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -59,6 +61,9 @@ results.targets.scale = { target: 'p50 at 1M ≤ 1.25 × p50 at 1k', value: scal
 results.targets.engineSqlite = { target: '≥ 5,000 jobs/s', value: engine.sqlite.result.jobsPerSecond, met: engine.sqlite.result.jobsPerSecond >= 5000 };
 console.log(`  Scale: ListJobs p50 at ${scale.storedJobs[1].toLocaleString('en')} jobs ${scale.ratio} × p50 at 1,000 (≤ 1.25): ${verdict(results.targets.scale.met)}`);
 console.log(`  Engine on SQLite ${engine.sqlite.result.jobsPerSecond} jobs/s (≥ 5,000): ${verdict(results.targets.engineSqlite.met)}`);
+const reset = results.snapshots.sqlite;
+results.targets.resetSqlite = { target: 'a reset of the default fleet on SQLite ≤ 0.1 × a fresh start of the server', value: reset.resetOverFreshStart, met: reset.resetOverFreshStart <= 0.1 };
+console.log(`  Reset of the default fleet on SQLite ${reset.medianMs.reset} ms, ${reset.resetOverFreshStart} × a fresh start (≤ 0.1): ${verdict(results.targets.resetSqlite.met)}`);
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');

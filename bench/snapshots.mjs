@@ -1,4 +1,4 @@
-// `npm run build && node bench/snapshots.mjs`: what a snapshot save, a restore and a reset of the
+// Part of `npm run bench`, or alone: `npm run build && node bench/snapshots.mjs`. What a snapshot save, a restore and a reset of the
 // default fleet (2 servers × 4 phones) cost on the real server (`opencph serve`, --auth verify), on
 // SQLite and on PostgreSQL, against two baselines measured in the same run on the same server: one
 // ListCloudPhones call (the cheapest thing a test does between cases) and a fresh start of the
@@ -8,14 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { CREDENTIALS, PROJECT, ratio, round } from './lib/common.mjs';
 import { startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 
-const quick = process.env.BENCH_QUICK === '1';
-const ROUNDS = quick ? 10 : 60;
-const STARTS = quick ? 2 : 5;
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ARGS = ['--auth', 'verify', '--sim-delay', '0'];
 
@@ -50,7 +48,9 @@ async function waitForRequest(base, requestId) {
   }
 }
 
-async function measure(label, { work, database }) {
+async function measure(label, { work, database, quick }) {
+  const ROUNDS = quick ? 10 : 60;
+  const STARTS = quick ? 2 : 5;
   const dir = (name) => join(work, `${label}-${name}`);
   const logFile = join(work, 'snapshots.log');
   // Baseline 2: a fresh start on a new store (migrate, seed the fleet, listen), as the client waits for it.
@@ -109,25 +109,35 @@ async function admin(text) {
   }
 }
 
-const work = mkdtempSync(join(tmpdir(), 'opencph-bench-snapshots-'));
-const results = {};
-const created = [];
-try {
-  console.log('Snapshots of the default fleet: save, restore, reset, against ListCloudPhones and a fresh start');
-  results.sqlite = await measure('SQLite', { work });
-  const database = async () => {
-    const name = `opencph_bench_${randomBytes(4).toString('hex')}`;
-    await admin(`create database ${name}`);
-    created.push(name);
-    return Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
-  };
+/** Save, restore and reset of the default fleet on SQLite and PostgreSQL, with their baselines; `work` is a scratch dir. */
+export async function snapshotBench({ work, quick }) {
+  const results = {};
+  const created = [];
   try {
-    results.postgres = await measure('PostgreSQL', { work, database });
-  } catch (err) {
-    console.log(`  PostgreSQL: skipped (${err.message})`);
+    console.log('Snapshots of the default fleet: save, restore, reset, against ListCloudPhones and a fresh start');
+    results.sqlite = await measure('SQLite', { work, quick });
+    const database = async () => {
+      const name = `opencph_bench_${randomBytes(4).toString('hex')}`;
+      await admin(`create database ${name}`);
+      created.push(name);
+      return Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
+    };
+    try {
+      results.postgres = await measure('PostgreSQL', { work, database, quick });
+    } catch (err) {
+      console.log(`  PostgreSQL: skipped (${err.message})`);
+    }
+  } finally {
+    for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
   }
-} finally {
-  for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
+  return results;
 }
-console.log(JSON.stringify(results));
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const work = mkdtempSync(join(tmpdir(), 'opencph-bench-snapshots-'));
+  try {
+    console.log(JSON.stringify(await snapshotBench({ work, quick: process.env.BENCH_QUICK === '1' })));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
