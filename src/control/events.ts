@@ -74,6 +74,11 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
         'x-request-id': req.id,
         'x-accel-buffering': 'no',
       });
+      // HEAD (which Fastify answers for every GET route): the head of a stream, and no stream.
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       res.write(': connected\n\n');
 
       let ended = false;

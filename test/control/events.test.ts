@@ -95,6 +95,14 @@ describe('live events: a Server-Sent Events stream of job and status changes', (
     ]);
   });
 
+  it('answers HEAD with the head of a stream and ends it (no stream is held open)', async () => {
+    const target = `${control()}/events`;
+    const r = await call(a, 'HEAD', target);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(r.text).toBe('');
+  });
+
   it('resumes after Last-Event-ID (header or query) with exactly the missed events, then goes on live', async () => {
     const first = await stream();
     const r1 = await restart(a, [phones[0]!]);

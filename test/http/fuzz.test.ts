@@ -136,6 +136,8 @@ function isWhole(data: Buffer, method: string): boolean {
   if (end < 0) return false;
   const head = data.subarray(0, end).toString('latin1');
   if (method === 'HEAD' || /^HTTP\/1\.[01] (1\d\d|204|304)/.test(head)) return true;
+  // An event stream (GET /_opencph/…/events) goes on until the client hangs up: its head is the answer.
+  if (/\r\ncontent-type:\s*text\/event-stream/i.test(head)) return true;
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
   if (length) return data.length - end - 4 >= Number(length[1]);
   return /\r\ntransfer-encoding:\s*chunked/i.test(head) && data.subarray(-5).toString('latin1') === '0\r\n\r\n';
