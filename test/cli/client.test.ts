@@ -252,6 +252,20 @@ describe('opencph as a client, against a real server', () => {
     expect(wrongPassword.stderr).toContain('the user name or password is wrong (user "nobody"');
     const unknownPhone = await run('phones', 'restart', 'no-such-phone');
     expect(unknownPhone.stderr).toContain('No phone with the id or name "no-such-phone"');
+    const unknownServer = await run('phones', 'list', '--server', 'no-such-server');
+    expect(unknownServer.stderr).toContain('No server with the id or name "no-such-server"');
+  });
+
+  it('a signature dated outside the server\'s 15-minute window is put down to the clock', async () => {
+    const later = await startTestNode({ auth: 'verify', servers: 1, phonesPerServer: 1, clock: 'virtual', clockStart: '2035-01-01T00:00:00Z' });
+    try {
+      const r = await cli(home, ['servers', 'list'], { OPENCPH_ENDPOINT: later.url });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('signature expired');
+      expect(r.stderr).toContain("this machine's clock and the server's differ by more than 15 minutes");
+    } finally {
+      await later.close();
+    }
   });
 
   it('a typo in a verb suggests the right one; every verb has help with an example', async () => {

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { phoneStatusName } from '../../domain/status.js';
-import { listPhones, listServers, renamePhone, resetPhones, resolvePhones, restartPhones, showPhone, stopPhones, type Phone, type Submitted } from './api.js';
+import { listPhones, renamePhone, resetPhones, resolvePhones, resolveServers, restartPhones, showPhone, stopPhones, type Phone, type Submitted } from './api.js';
 import { run, submitted, verb, withTargets, withWait } from './common.js';
 import type { Session } from './session.js';
 import { fields, json, print, table } from './output.js';
@@ -36,11 +36,7 @@ export function phonesCommand(): Command {
       .action(
         run(async (s, _args, o, cmd) => {
           const f = cmd.opts() as { server?: string; status?: number; name?: string };
-          let serverId: string | undefined;
-          if (f.server) {
-            const servers = await listServers(s);
-            serverId = (servers.find((x) => x.server_id === f.server) ?? servers.find((x) => x.server_name === f.server))?.server_id ?? f.server;
-          }
+          const serverId = f.server ? (await resolveServers(s, [f.server]))[0]!.server_id : undefined;
           const list = await listPhones(s, { server_id: serverId, status: f.status, phone_name: f.name });
           if (o.output === 'json') return print(json({ count: list.length, phones: list }));
           print(
