@@ -2,12 +2,15 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Session } from '../../src/cli/client/session.js';
+import { waitForJobs } from '../../src/cli/client/wait.js';
 import { DEFAULTS } from '../../src/config.js';
 import { buildApk } from '../helpers/apk.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
-import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
+import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/obs.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -237,6 +240,35 @@ describe('opencph as a client, against a real server', () => {
     expect(timedOut.code).toBe(124);
     expect(timedOut.stdout).toContain('1 job: 0 succeeded, 0 failed, 1 still running');
     expect(timedOut.stderr).toMatch(/timed out after 1 s with 1 job\(s\) still running; `opencph jobs wait [0-9a-f]{32}`/);
+  });
+
+  it('on a terminal, --wait redraws one line with \\r: done, failed and running per request, and the elapsed seconds', async () => {
+    const a = JSON.parse((await run('phones', 'restart', phones[0]!.phone_name, '-o', 'json')).stdout);
+    const rule = await signed('POST', `/_opencph/v1/${PROJECT}/rules`, { match: { operation: 'phone.restart', phone_id: phones[1]!.phone_id, times: 1 }, outcome: { hang: true } });
+    expect(rule.status, rule.text).toBe(200);
+    const b = JSON.parse((await run('phones', 'restart', phones[1]!.phone_name, '-o', 'json')).stdout);
+    // The verbs' own session and wait, in this process, with a stream that says it is a terminal.
+    const names = ['OPENCPH_CONFIG', 'OPENCPH_ENDPOINT', 'OPENCPH_PROJECT_ID', 'OPENCPH_AK', 'OPENCPH_SK'] as const;
+    const saved = names.map((n) => process.env[n]);
+    Object.assign(process.env, { OPENCPH_CONFIG: join(home, 'none.json'), OPENCPH_ENDPOINT: t.url, OPENCPH_PROJECT_ID: PROJECT, OPENCPH_AK: key.ak, OPENCPH_SK: key.sk });
+    try {
+      let drawn = '';
+      const terminal = Object.assign(new Writable({ write: (chunk, _enc, done) => ((drawn += String(chunk)), done()) }), { isTTY: true }) as unknown as NodeJS.WriteStream;
+      const waiting = waitForJobs(Session.open(undefined), [a.request_id, b.request_id], { progress: terminal, names: new Map() });
+      const short = (r: string) => `…${r.slice(-8)}`;
+      await waitFor(async () => (drawn.includes(`${short(b.request_id)}: 0 done, 0 failed, 1 running`) ? true : undefined));
+      const release = await signed('POST', `/_opencph/v1/${PROJECT}/jobs/${b.jobs[0].job_id}/release`, {});
+      expect(release.status, release.text).toBe(200);
+      const { jobs, timedOut } = await waiting;
+      expect(timedOut).toBe(false);
+      expect(jobs.map((j) => j.status)).toEqual([2, 2]);
+      const lines = drawn.split('\r').filter(Boolean);
+      for (const line of lines) expect(line).toMatch(/^…[0-9a-f]{8}: \d done, \d failed, \d running \| …[0-9a-f]{8}: \d done, \d failed, \d running \| \d+s\x1b\[K\n?$/);
+      expect(lines.at(-1)).toMatch(new RegExp(`^${short(a.request_id)}: 1 done, 0 failed, 0 running \\| ${short(b.request_id)}: 1 done, 0 failed, 0 running \\| \\d+s\x1b\\[K\n$`));
+      expect(drawn.split('\n')).toHaveLength(2);
+    } finally {
+      names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
+    }
   });
 
   it('says which credential is wrong and why', async () => {

@@ -47,9 +47,10 @@ function progressLine(requestIds: readonly string[], jobs: readonly Job[], elaps
     const c = counts(jobs);
     return `${c.done} done, ${c.failed} failed, ${c.running} running`;
   };
+  // A request by the tail of its id: ids begin with their time, so requests made together share a head.
   const parts =
     requestIds.length <= 3
-      ? requestIds.map((r) => `${r.slice(0, 8)}: ${per(jobs.filter((j) => j.request_id === r))}`)
+      ? requestIds.map((r) => `…${r.slice(-8)}: ${per(jobs.filter((j) => j.request_id === r))}`)
       : [`${requestIds.length} requests: ${per(jobs)}`];
   return `${parts.join(' | ')} | ${Math.floor(elapsedMs / 1000)}s`;
 }
