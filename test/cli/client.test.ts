@@ -192,6 +192,12 @@ describe('opencph as a client, against a real server', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('(failed: CPS.0902');
     expect(failing.stdout).toContain('No such file or directory');
+    // --async: RunShellCommand jobs on every phone of a server, their outputs once they end.
+    const server = phones.filter((p) => p.server_id === p1!.server_id);
+    const jobs = await run('shell', '--server', p1!.server_id, '--async', '--wait', '--', 'echo from-a-job');
+    expect(jobs.code, jobs.stdout + jobs.stderr).toBe(0);
+    expect(jobs.stdout).toContain(`${server.length} jobs: ${server.length} succeeded, 0 failed`);
+    for (const p of server) expect(jobs.stdout).toContain(`== ${p.phone_name} (${p.phone_id})\nfrom-a-job\n`);
     const missing = await run('shell', p1!.phone_id);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Give the command after --');
