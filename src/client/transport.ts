@@ -2,13 +2,16 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { signRequest } from '../auth/signature.js';
 
-/** Where and as whom a client calls: an OpenCPH endpoint, a project and an access key. */
-export interface OpenCphCredentials {
+/**
+ * Where and as whom a client calls: an endpoint (OpenCPH, or Huawei's CPH endpoint), a project, and
+ * an access key (signed requests) or an IAM token (sent as `X-Auth-Token`).
+ */
+export type OpenCphCredentials = OpenCphEndpoint & ({ ak: string; sk: string } | { token: string });
+
+export interface OpenCphEndpoint {
   /** The server's base URL, e.g. `http://127.0.0.1:8780`. */
   endpoint: string;
   projectId: string;
-  ak: string;
-  sk: string;
   /**
    * The time requests are signed at, in epoch ms (default: this machine's clock). The server takes a
    * signature within 15 minutes of its own clock; against a virtual clock, give the server's time.
@@ -37,7 +40,8 @@ export class OpenCphApiError extends Error {
 
 /**
  * Signed requests, as the official SDKs sign them (SDK-HMAC-SHA256 over content-type, host,
- * x-project-id and x-sdk-date, plus any header given), on node:http or node:https.
+ * x-project-id and x-sdk-date, plus any header given), or requests carrying an IAM token, on
+ * node:http or node:https. `unsigned` sends a request with no credentials (how a token is asked for).
  */
 export class Transport {
   private readonly base: URL;
@@ -53,18 +57,20 @@ export class Transport {
   }
 
   /** Open a signed request for `target` (a path with its query) and resolve with the response once its headers arrive. */
-  open(method: string, target: string, o: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+  open(
+    method: string,
+    target: string,
+    o: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; unsigned?: boolean } = {},
+  ): Promise<IncomingMessage> {
     const path = this.prefix + target;
     const body = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const headers = signRequest({
-      method,
-      url: path,
-      headers: { 'content-type': 'application/json', host: this.base.host, 'X-Project-Id': this.credentials.projectId, ...o.headers },
-      body,
-      accessKey: this.credentials.ak,
-      secretKey: this.credentials.sk,
-      now: (this.credentials.now ?? Date.now)(),
-    });
+    const c = this.credentials;
+    const plain: Record<string, string> = { 'content-type': 'application/json', host: this.base.host, 'X-Project-Id': c.projectId, ...o.headers };
+    const headers = o.unsigned
+      ? plain
+      : 'token' in c
+        ? { ...plain, 'X-Auth-Token': c.token }
+        : signRequest({ method, url: path, headers: plain, body, accessKey: c.ak, secretKey: c.sk, now: (c.now ?? Date.now)() });
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const send = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -79,7 +85,12 @@ export class Transport {
 
   /** A signed JSON call; its answer's body, or an OpenCphApiError for any status but 2xx. */
   async call<T>(method: string, target: string, body?: unknown): Promise<T> {
-    const res = await this.open(method, target, { body });
+    return (await this.exchange<T>(method, target, { body })).body;
+  }
+
+  /** `call` with the answer's headers too (an IAM token comes in `x-subject-token`). */
+  async exchange<T>(method: string, target: string, o: { body?: unknown; unsigned?: boolean } = {}): Promise<{ body: T; headers: IncomingMessage['headers'] }> {
+    const res = await this.open(method, target, o);
     const text = await readText(res);
     let parsed: any;
     try {
@@ -89,7 +100,7 @@ export class Transport {
     }
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) throw new OpenCphApiError(status, parsed, text);
-    return parsed as T;
+    return { body: parsed as T, headers: res.headers };
   }
 }
 
