@@ -12,7 +12,7 @@ import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { buildApk } from '../helpers/apk.js';
-import { PROJECT, startTestNode, type TestNode } from '../helpers/node.js';
+import { PROJECT, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /** Debian's adb, with a server of this file's own on a free port. */
 interface Run {
@@ -22,6 +22,8 @@ interface Run {
 }
 
 let t: TestNode;
+/** How far the devices' clock is ahead of the system's (boot_completed follows it). */
+let clockShift = 0;
 let devices: VirtualDevices;
 let adbPort = 0;
 let phoneIds: string[];
@@ -66,6 +68,12 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   return false;
 }
 
+/** Drop adb's stale transport to a device and connect again; true once it is a `device`. */
+async function reconnected(serial: string): Promise<boolean> {
+  await adb(['disconnect', serial]);
+  return (await adb(['connect', serial])).stdout.startsWith('connected to') && (await stateOf(serial)) === 'device';
+}
+
 const stateOf = async (serial: string) => (await on(serial, 'get-state')).stdout.trim();
 
 beforeAll(async () => {
@@ -80,8 +88,9 @@ beforeAll(async () => {
       const row = await getPhone(db, PROJECT, id);
       return row && phoneOf(row);
     },
+    clock: clockAt(() => Date.now() + clockShift),
     rebootMs: 300,
-    bootMs: 300,
+    bootMs: 60_000,
   });
   adbPort = await freePort();
   expect((await adb(['start-server'])).code).toBe(0);
@@ -187,13 +196,44 @@ describe('packages', () => {
   });
 });
 
+describe('one phone, seen through the CPH API and through adb', () => {
+  test('an install through adb shows in a sync shell of the API; a property set through the API shows in adb shell', async () => {
+    const apk = join(work, 'both.apk');
+    writeFileSync(apk, buildApk({ packageName: 'com.example.both', versionCode: 1, versionName: '1' }));
+    expect((await on(serial(), 'install', apk)).code).toBe(0);
+    const sync = await t.post('/phones/sync-commands', { command: 'shell', content: 'pm list packages both', phone_ids: [phoneIds[0]] });
+    expect(sync.status, sync.text).toBe(200);
+    expect(sync.body.jobs[0].execute_msg).toBe('package:com.example.both\n');
+    const r = await t.post('/phones/batch-update-property', { phones: [{ phone_id: phoneIds[0], property: JSON.stringify({ 'ro.product.model': 'Mate 60' }) }] });
+    expect(r.status, r.text).toBe(200);
+    await waitForRequest(t, r.body.request_id);
+    expect((await on(serial(), 'shell', 'getprop ro.product.model')).stdout).toBe('Mate 60\n');
+    const back = await t.post('/phones/batch-update-property', { phones: [{ phone_id: phoneIds[0], property: JSON.stringify({ 'ro.product.model': 'CPH-RX1' }) }] });
+    await waitForRequest(t, back.body.request_id);
+  });
+});
+
 describe('going away and coming back', () => {
+  test('a slow device answers every stream late, but answers', async () => {
+    const d = devices.devices[1]!;
+    devices.slow(d.phoneId, 200);
+    try {
+      expect(await on(d.serial, 'shell', 'echo', 'late')).toMatchObject({ code: 0, stdout: 'late\n' });
+    } finally {
+      devices.slow(d.phoneId, 0);
+    }
+  });
+
   test('adb reboot: the device disconnects, comes back, and sys.boot_completed follows', async () => {
     const s = devices.devices[1]!.serial;
     expect((await on(s, 'reboot')).code).toBe(0);
-    // adb reconnects to a TCP device by itself; connect again in case it has given up.
-    expect(await eventually(async () => (await adb(['connect', s])).stdout.includes('connected') && (await stateOf(s)) === 'device')).toBe(true);
-    expect(await eventually(async () => (await on(s, 'shell', 'getprop sys.boot_completed')).stdout === '1\n')).toBe(true);
+    expect(await eventually(async () => (await stateOf(s)) !== 'device')).toBe(true);
+    // adb reconnects to a TCP device by itself, but only some 10 s later: connect again at once.
+    expect(await eventually(() => reconnected(s))).toBe(true);
+    // Booting: sys.boot_completed is not set until bootMs have passed on the device's clock.
+    expect((await on(s, 'shell', 'getprop sys.boot_completed')).stdout).toBe('\n');
+    clockShift += 60_000;
+    expect((await on(s, 'shell', 'getprop sys.boot_completed')).stdout).toBe('1\n');
   });
 
   test('kill drops the device and refuses it; revive brings it back', async () => {
@@ -202,7 +242,7 @@ describe('going away and coming back', () => {
     expect(await eventually(async () => (await stateOf(d.serial)) !== 'device')).toBe(true);
     expect((await adb(['connect', d.serial])).stdout).not.toMatch(/^connected to/m);
     await devices.revive(d.phoneId);
-    expect(await eventually(async () => (await adb(['connect', d.serial])).stdout.includes('connected') && (await stateOf(d.serial)) === 'device')).toBe(true);
+    expect(await eventually(() => reconnected(d.serial))).toBe(true);
     expect((await on(d.serial, 'shell', 'echo back')).stdout).toBe('back\n');
   });
 });
