@@ -129,6 +129,9 @@ describe('shell', () => {
 
   test('shell v1 (-x) and exec-out are raw streams', async () => {
     expect(await on(serial(), 'shell', '-x', 'echo', 'v1')).toMatchObject({ code: 0, stdout: 'v1\n' });
+    // Without the shell protocol a client reads the status off the output, as adbkit does.
+    expect(await on(serial(), 'shell', '-x', 'exit 3; echo :$?')).toMatchObject({ code: 0, stdout: '' });
+    expect(await on(serial(), 'shell', '-x', 'false; echo :$?')).toMatchObject({ code: 0, stdout: ':1\n' });
     expect(await on(serial(), 'exec-out', 'getprop', 'ro.product.device')).toMatchObject({ code: 0, stdout: 'cph_rx1\n' });
   });
 });

@@ -55,6 +55,16 @@ describe('parsing', () => {
   });
 });
 
+describe('$?', () => {
+  test('is the status of the command run before, unquoted or in double quotes; single quotes keep it literal', async () => {
+    expect(await sh('false; echo status=$?')).toEqual({ exitCode: 0, output: 'status=1\n' });
+    expect((await sh('frobnicate; echo "[$?]"')).output).toBe('/system/bin/sh: frobnicate: not found\n[127]\n');
+    expect((await sh('echo $?; false || echo $?')).output).toBe('0\n1\n');
+    expect((await sh("echo '$?'")).output).toBe('$?\n');
+    expect((await sh('echo $HOME')).exitCode).toBe(2);
+  });
+});
+
 describe('commands', () => {
   test('an unknown command answers as Android does, exit 127', async () => {
     expect(await sh('frobnicate --now')).toEqual({ exitCode: 127, output: '/system/bin/sh: frobnicate: not found\n' });

@@ -6,7 +6,8 @@ import type { FileNode, SimPhone } from './android.js';
 /**
  * The simulated phone's `/system/bin/sh`: enough of Android's shell for automation to inspect and
  * change a phone. Words split on spaces, with '…', "…" and \ quoting; commands chain with `;`, `&&`
- * and `||`. No pipes, redirections, variables or substitutions: those answer with an error.
+ * and `||`; `$?` is the status of the command before. No pipes, redirections, other variables or
+ * substitutions: those answer with an error.
  * Output is stdout and stderr together, in order.
  */
 
@@ -27,6 +28,8 @@ interface Step {
 class ShellSyntaxError extends Error {}
 
 const SH = '/system/bin/sh';
+/** Stands in a parsed word for `$?`, replaced when the command runs (NUL cannot be in an argument). */
+const LAST_STATUS = '\0';
 
 /** Split a script into commands and words. */
 export function parseScript(script: string): Step[] {
@@ -63,7 +66,11 @@ export function parseScript(script: string): Step[] {
       let j = i + 1;
       for (; j < script.length && script[j] !== '"'; j++) {
         if (script[j] === '\\' && /["\\$`]/.test(script[j + 1] ?? '')) j++;
-        else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
+        else if (script[j] === '$' && script[j + 1] === '?') {
+          text += LAST_STATUS;
+          j++;
+          continue;
+        } else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
         text += script[j];
       }
       if (j >= script.length) throw new ShellSyntaxError('syntax error: unterminated quoted string');
@@ -71,6 +78,9 @@ export function parseScript(script: string): Step[] {
       i = j;
     } else if (c === '\\') {
       word = (word ?? '') + (script[i + 1] ?? '');
+      i++;
+    } else if (c === '$' && script[i + 1] === '?') {
+      word = (word ?? '') + LAST_STATUS;
       i++;
     } else if ('|&<>`$()'.includes(c)) {
       throw new ShellSyntaxError(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
@@ -434,7 +444,7 @@ export async function runShell(phone: SimPhone, script: string, signal?: AbortSi
     for (const step of steps) {
       if ((step.op === '&&' && status !== 0) || (step.op === '||' && status === 0)) continue;
       signal?.throwIfAborted();
-      const [name, ...args] = step.words as [string, ...string[]];
+      const [name, ...args] = step.words.map((w) => w.replaceAll(LAST_STATUS, String(status))) as [string, ...string[]];
       const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
       if (!builtin) {
         print(io, `${SH}: ${name}: not found\n`);
