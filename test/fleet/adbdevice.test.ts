@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clockAt, systemClock } from '../../src/domain/time.js';
 import { androidState } from '../../src/engine/androidState.js';
@@ -12,7 +13,7 @@ import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { buildApk } from '../helpers/apk.js';
-import { PROJECT, startTestNode, waitForRequest, type TestNode } from '../helpers/node.js';
+import { PROJECT, startTestNode, storeOf, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /** Debian's adb, with a server of this file's own on a free port. */
 interface Run {
@@ -247,5 +248,49 @@ describe('going away and coming back', () => {
     await devices.revive(d.phoneId);
     expect(await eventually(() => reconnected(d.serial))).toBe(true);
     expect((await on(d.serial, 'shell', 'echo back')).stdout).toBe('back\n');
+  });
+});
+
+describe('opencph device', () => {
+  const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+  test('exposes a phone of a store beside the node that serves it: adb install shows in the API; SIGTERM closes the port', async () => {
+    const database = await storeOf(t.dataDir);
+    const proc = spawn(process.execPath, [CLI, 'device', '--data-dir', t.dataDir, ...(database ? ['--database', database] : []), '--port', '0', '--phone', phoneIds[1]!], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    try {
+      expect(await eventually(async () => /listening/.test(out))).toBe(true);
+      const line = out.split('\n').find((l) => l.includes(phoneIds[1]!))!;
+      const s = line.split(/\s+/)[0]!;
+      expect(s).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect((await adb(['connect', s])).stdout).toContain(`connected to ${s}`);
+      expect((await on(s, 'shell', 'getprop ro.serialno')).stdout).toBe(`${(await simPhone(phoneIds[1]!)).serial}\n`);
+      const apk = join(work, 'cli.apk');
+      writeFileSync(apk, buildApk({ packageName: 'com.example.cli', versionCode: 1, versionName: '1' }));
+      expect((await on(s, 'install', apk)).code).toBe(0);
+      const sync = await t.post('/phones/sync-commands', { command: 'shell', content: 'pm list packages cli', phone_ids: [phoneIds[1]] });
+      expect(sync.body.jobs[0].execute_msg).toBe('package:com.example.cli\n');
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await adb(['disconnect', s]);
+      expect((await adb(['connect', s])).stdout).not.toMatch(/^connected to/m);
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+
+  test('refuses a phone that is not in the store', async () => {
+    const database = await storeOf(t.dataDir);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI, 'device', '--data-dir', t.dataDir, ...(database ? ['--database', database] : []), '--phone', 'nope'], { encoding: 'utf8' }, (err, _o, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+      );
+    });
+    expect(r).toEqual({ code: 1, stderr: 'opencph: no such phone: nope\n' });
   });
 });
