@@ -18,6 +18,12 @@ import { databaseOption, dataDirOption, identityConfig, identityOptions, int } f
  * same data dir or database: what `adb install` or `adb push` does shows in the CPH API, and what a
  * job does shows through adb.
  */
+/**
+ * Above the ports 5555–5585 that an adb server probes for emulators by itself: a device there would
+ * show twice (`emulator-5554` and `127.0.0.1:5555`), and only on odd ports.
+ */
+const DEFAULT_BASE_PORT = 6555;
+
 export function deviceCommand(): Command {
   const cmd = new Command('device')
     .description('Expose simulated phones as adb devices on TCP ports: adb connect 127.0.0.1:PORT, then adb shell, push, pull, install, reboot.')
@@ -26,7 +32,7 @@ export function deviceCommand(): Command {
     .addOption(new Option('--phone <id...>', 'only these phones (default: every phone, or every phone of --project)'))
     .addOption(new Option('--project <id>', 'only the phones of this project'))
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'the first phone\'s port, the next ones following in order of phone name (0 = any free port for each)').default(5555).argParser(int('port', 0, 65535)))
+    .addOption(new Option('--port <port>', 'the first phone\'s port, the next ones following in order of phone name (0 = any free port for each)').default(DEFAULT_BASE_PORT).argParser(int('port', 0, 65535)))
     .addOption(new Option('--reboot-ms <ms>', 'how long adb reboot keeps a device offline').default(1000).argParser(int('reboot-ms', 0)))
     .action(async (opts: Record<string, unknown>) => {
       const config = makeConfig({ dataDir: opts.dataDir as string, database: opts.database as string | undefined, ...identityConfig(opts) });

@@ -159,6 +159,8 @@ describe('files', () => {
     expect((await on(serial(), 'push', join(work, 'a.txt'), '/data/local/tmp/')).code).toBe(0);
     expect((await on(serial(), 'shell', 'cat /data/local/tmp/a.txt')).stdout).toBe('hello\n');
     expect((await on(serial(), 'shell', 'ls /data/local/tmp')).stdout).toContain('a.txt\n');
+    // adb ls lists through sync (LIS2): mode, size and mtime in hex, then the name.
+    expect((await on(serial(), 'ls', '/data/local/tmp')).stdout).toMatch(/^000081a4 00000006 [0-9a-f]{8} a\.txt$/m);
     const missing = await on(serial(), 'pull', '/data/nope.txt', join(work, 'nope.txt'));
     expect(missing.code).not.toBe(0);
     expect(missing.stderr + missing.stdout).toMatch(/nope\.txt.*No such file or directory/);
