@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Adb } from '@devicefarmer/adbkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clockAt, systemClock } from '../../src/domain/time.js';
 import { androidState } from '../../src/engine/androidState.js';
@@ -216,6 +218,28 @@ describe('one phone, seen through the CPH API and through adb', () => {
     expect((await on(serial(), 'shell', 'getprop ro.product.model')).stdout).toBe('Mate 60\n');
     const back = await t.post('/phones/batch-update-property', { phones: [{ phone_id: phoneIds[0], property: JSON.stringify({ 'ro.product.model': 'CPH-RX1' }) }] });
     await waitForRequest(t, back.body.request_id);
+  });
+});
+
+describe('adbkit, the client library of the adb fleet backend', () => {
+  test('reads properties, runs a v1 shell, pushes, stats, pulls, lists, installs', async () => {
+    const client = Adb.createClient({ port: adbPort });
+    const dev = client.getDevice(serial());
+    expect((await dev.getProperties())['ro.product.model']).toBe('CPH-RX1');
+    const sh = await dev.shell('false; echo MARK$?');
+    expect((await Adb.util.readAll(sh)).toString()).toBe('MARK1\n');
+    const transfer = await dev.push(Readable.from([Buffer.from('data!')]), '/data/local/tmp/kit.txt');
+    await new Promise((resolve, reject) => {
+      transfer.on('end', resolve);
+      transfer.on('error', reject);
+    });
+    expect(await dev.stat('/data/local/tmp/kit.txt')).toMatchObject({ size: 5 });
+    expect((await Adb.util.readAll(await dev.pull('/data/local/tmp/kit.txt'))).toString()).toBe('data!');
+    expect((await dev.readdir('/data/local/tmp')).map((e: { name: string }) => e.name)).toContain('kit.txt');
+    const apk = join(work, 'kit.apk');
+    writeFileSync(apk, buildApk({ packageName: 'com.example.kit', versionCode: 2, versionName: '2' }));
+    expect(await dev.install(apk)).toBe(true);
+    expect(await dev.isInstalled('com.example.kit')).toBe(true);
   });
 });
 
