@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clockAt, systemClock } from '../../src/domain/time.js';
 import { androidState } from '../../src/engine/androidState.js';
 import { phoneOf } from '../../src/engine/fleetView.js';
+import { A_CLSE, A_CNXN, A_OPEN, A_VERSION, encode, MessageReader, type Message } from '../../src/fleet/adbdevice/messages.js';
 import { startVirtualDevices, type VirtualDevices } from '../../src/fleet/adbdevice/server.js';
 import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
@@ -43,13 +44,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function adb(args: string[], timeoutMs = 20_000): Promise<Run> {
+function adb(args: string[], timeoutMs = 20_000, input = ''): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile('adb', ['-P', String(adbPort), ...args], { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, ADB_VENDOR_KEYS: work, HOME: work } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolve({ code, stdout, stderr });
     });
-    child.stdin?.end();
+    // adb may exit before it reads its input.
+    child.stdin?.on('error', () => undefined);
+    if (input) child.stdin?.end(input);
+    else child.stdin?.end();
   });
 }
 
@@ -117,7 +121,45 @@ describe('connecting', () => {
   });
 });
 
+describe('the transport, byte by byte', () => {
+  /** A raw TCP client of a device: send messages, take the ones that come back. */
+  async function rawClient(port: number) {
+    const socket: Socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const reader = new MessageReader(() => 1 << 20);
+    const got: Message[] = [];
+    let closed = false;
+    socket.on('data', (d: Buffer) => got.push(...reader.push(d)));
+    socket.on('close', () => (closed = true));
+    const next = async () => {
+      expect(await eventually(async () => got.length > 0 || closed)).toBe(true);
+      return got.shift();
+    };
+    return { socket, next, closed: () => closed };
+  }
+
+  test('CNXN is answered with the banner and no AUTH; an unknown service is refused; a bad magic ends the connection', async () => {
+    const c = await rawClient(devices.devices[0]!.port);
+    c.socket.write(encode({ command: A_CNXN, arg0: A_VERSION, arg1: 256 * 1024, data: Buffer.from('host::features=shell_v2\0') }));
+    const cnxn = (await c.next())!;
+    expect(cnxn).toMatchObject({ command: A_CNXN, arg0: A_VERSION, arg1: 1024 * 1024 });
+    expect(cnxn.data.toString()).toMatch(/^device::ro\.product\.name=cph_rx1;ro\.product\.model=[^;]+;ro\.product\.device=cph_rx1;features=shell_v2,cmd,stat_v2,ls_v2,fixed_push_mkdir$/);
+    c.socket.write(encode({ command: A_OPEN, arg0: 7, arg1: 0, data: Buffer.from('jdwp:1234\0') }));
+    expect(await c.next()).toMatchObject({ command: A_CLSE, arg0: 0, arg1: 7 });
+    const bad = encode({ command: A_OPEN, arg0: 8, arg1: 0, data: Buffer.from('shell:id\0') });
+    bad.writeUInt32LE(0, 20);
+    c.socket.write(bad);
+    expect(await eventually(async () => c.closed())).toBe(true);
+  });
+});
+
 describe('shell', () => {
+  test('adb shell without a command runs each line of its input', async () => {
+    const r = await adb(['-s', serial(), 'shell'], 20_000, 'getprop ro.product.device\necho two\nexit 4\necho never\n');
+    expect(r).toMatchObject({ code: 4, stdout: 'cph_rx1\ntwo\n' });
+  });
+
+
   test('getprop answers the phone\'s properties', async () => {
     expect((await on(serial(), 'shell', 'getprop', 'ro.product.model')).stdout).toBe('CPH-RX1\n');
     const serialno = (await simPhone(phoneIds[0]!)).serial;
