@@ -308,6 +308,18 @@ describe('going away and coming back', () => {
     expect((await on(s, 'shell', 'getprop sys.boot_completed')).stdout).toBe('1\n');
   });
 
+  test('a device killed in the middle of a command: the command\'s end never comes', async () => {
+    const d = devices.devices[1]!;
+    const running = on(d.serial, 'shell', 'sleep 10; echo done');
+    await new Promise((r) => setTimeout(r, 500));
+    await devices.kill(d.phoneId);
+    // Debian's adb ends without output and, having no exit packet, with status 0: a client must
+    // treat a missing exit status as a lost device (adbkit's stream just ends).
+    expect(await running).toEqual({ code: 0, stdout: '', stderr: '' });
+    await devices.revive(d.phoneId);
+    expect(await eventually(() => reconnected(d.serial))).toBe(true);
+  });
+
   test('kill drops the device and refuses it; revive brings it back', async () => {
     const d = devices.devices[1]!;
     await devices.kill(d.phoneId);

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../outcome.js';
 import type { SimPhone } from '../sim/android.js';
-import { parseScript, runShell } from '../sim/shell.js';
+import { parseScript, runShell, ShellAborted } from '../sim/shell.js';
 import { installApk, installRequest } from './install.js';
 import { ByteQueue } from './queue.js';
 import type { AdbStream } from './transport.js';
@@ -35,8 +35,8 @@ const ID_CLOSE_STDIN = 4;
 /** Data bytes per shell packet: the smallest buffer hosts read them into. */
 const PACKET_DATA = 4096 - 5;
 
-/** Run one command line on the phone, with `stdin` for the commands that read it. */
-export async function runCommand(host: ShellHost, script: string, stdin: Input): Promise<CommandResult> {
+/** Run one command line on the phone, with `stdin` for the commands that read it; `signal` stops it. */
+export async function runCommand(host: ShellHost, script: string, stdin: Input, signal: AbortSignal): Promise<CommandResult> {
   const phone = await host.phone();
   let words: string[] | undefined;
   try {
@@ -64,13 +64,19 @@ export async function runCommand(host: ShellHost, script: string, stdin: Input):
       return { exitCode: 0, output: '' };
     }
   }
-  return runShell(phone, script.replace(/^\s*cmd\s+package\s+/, 'pm '));
+  try {
+    return await runShell(phone, script.replace(/^\s*cmd\s+package\s+/, 'pm '), signal);
+  } catch (err) {
+    // The host is gone: nobody reads what the command printed.
+    if (err instanceof ShellAborted) return { exitCode: 129, output: err.output };
+    throw err;
+  }
 }
 
 const toPty = (text: string) => text.replace(/\r?\n/g, '\r\n');
 
 /** An interactive session: lines from `input` run one by one until `exit` or the end of input. */
-async function interactive(host: ShellHost, input: Input, out: (text: string) => Promise<void>, pty: boolean): Promise<number> {
+async function interactive(host: ShellHost, input: Input, out: (text: string) => Promise<void>, pty: boolean, signal: AbortSignal): Promise<number> {
   const phone = await host.phone();
   const prompt = pty ? `${phone.properties()['ro.product.device'] ?? 'localhost'}:/ # ` : '';
   const noInput: Input = { read: async () => undefined, readSome: async () => undefined };
@@ -90,7 +96,7 @@ async function interactive(host: ShellHost, input: Input, out: (text: string) =>
           await out(prompt);
           continue;
         }
-        const r = await runCommand(host, script, noInput);
+        const r = await runCommand(host, script, noInput, signal);
         status = r.exitCode;
         await out(pty ? toPty(r.output) : r.output);
         if (/^\s*exit(\s|$)/.test(script)) return status;
@@ -115,10 +121,10 @@ async function interactive(host: ShellHost, input: Input, out: (text: string) =>
 export function rawService(host: ShellHost, command: string, pty: boolean) {
   return async (stream: AdbStream): Promise<void> => {
     if (command.trim() === '') {
-      await interactive(host, stream, (t) => stream.write(t), pty);
+      await interactive(host, stream, (t) => stream.write(t), pty, stream.signal);
       return;
     }
-    const r = await runCommand(host, command, stream);
+    const r = await runCommand(host, command, stream, stream.signal);
     await stream.write(pty ? toPty(r.output) : r.output);
   };
 }
@@ -151,9 +157,9 @@ export function shellV2Service(host: ShellHost, command: string, pty: boolean) {
     };
     const out = (text: string) => send(ID_STDOUT, Buffer.from(pty ? toPty(text) : text, 'utf8'));
     let status: number;
-    if (command.trim() === '') status = await interactive(host, stdin, out, pty);
+    if (command.trim() === '') status = await interactive(host, stdin, out, pty, stream.signal);
     else {
-      const r = await runCommand(host, command, stdin);
+      const r = await runCommand(host, command, stdin, stream.signal);
       await out(r.output);
       status = r.exitCode;
     }

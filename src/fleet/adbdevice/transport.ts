@@ -19,6 +19,7 @@ export class StreamClosed extends Error {
 /** One open stream between a host socket and a device service. */
 export class AdbStream {
   private readonly input = new ByteQueue();
+  private readonly ended = new AbortController();
   private closed = false;
   private ack?: { resolve: () => void; reject: (err: Error) => void };
 
@@ -31,6 +32,11 @@ export class AdbStream {
   /** The stream is closed, by either side (or the transport went away). */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Aborts when the stream closes: what runs for it stops, as adbd hangs up a shell whose host left. */
+  get signal(): AbortSignal {
+    return this.ended.signal;
   }
 
   /** Bytes from the host, as the transport delivered them. */
@@ -49,6 +55,7 @@ export class AdbStream {
   hostClosed(): void {
     this.closed = true;
     this.input.end();
+    this.ended.abort(new StreamClosed());
     const ack = this.ack;
     this.ack = undefined;
     ack?.reject(new StreamClosed());
@@ -80,6 +87,7 @@ export class AdbStream {
     if (this.closed) return;
     this.closed = true;
     this.input.end();
+    this.ended.abort(new StreamClosed());
     this.conn.send({ command: A_CLSE, arg0: this.localId, arg1: this.remoteId, data: Buffer.alloc(0) });
     this.conn.forget(this.localId);
   }
