@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Phone } from '../../domain/fleet.js';
+import type { Image, Phone } from '../../domain/fleet.js';
 import type { Properties } from '../../domain/property.js';
 import type { Clock } from '../../domain/time.js';
 import { SimPhone } from '../sim/android.js';
@@ -32,7 +32,7 @@ class BootingPhone extends SimPhone {
   constructor(
     state: AndroidState,
     phone: Phone,
-    image: ConstructorParameters<typeof SimPhone>[2],
+    image: Image | undefined,
     clock: Clock,
     private readonly booting: () => boolean,
   ) {
@@ -55,13 +55,12 @@ export class VirtualDevice {
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private phone: Phone;
-  private image?: ConstructorParameters<typeof SimPhone>[2];
+  private image?: Image | undefined;
   private bootedAt = 0;
   private delayMs = 0;
   private rebootTimer?: NodeJS.Timeout;
+  private stopped = false;
   port: number;
-  /** Listening, or killed / rebooting. */
-  online = false;
 
   constructor(private readonly o: DeviceOptions) {
     this.phone = o.phone;
@@ -133,7 +132,6 @@ export class VirtualDevice {
     });
     this.server = server;
     this.port = (server.address() as { port: number }).port;
-    this.online = true;
   }
 
   private accept(socket: Socket): void {
@@ -153,7 +151,6 @@ export class VirtualDevice {
 
   /** Stop listening and drop every connection: the device is gone from the network. */
   async goOffline(): Promise<void> {
-    this.online = false;
     const server = this.server;
     this.server = undefined;
     for (const c of this.connections) c.drop();
@@ -168,21 +165,23 @@ export class VirtualDevice {
 
   /** Offline for rebootMs, then back with `sys.boot_completed` unset for bootMs. */
   async reboot(): Promise<void> {
-    clearTimeout(this.rebootTimer);
     await this.goOffline();
-    await new Promise<void>((resolve) => (this.rebootTimer = setTimeout(resolve, this.o.rebootMs)));
+    // Not cancelled by stop: the reboot then ends without listening again.
+    await new Promise<void>((resolve) => setTimeout(resolve, this.o.rebootMs));
+    if (this.stopped) return;
     this.bootedAt = this.o.clock.now();
     await this.listen();
   }
 
   private rebootSoon(): void {
     // Let the answer that asked for it reach the host first.
-    setTimeout(() => {
-      this.reboot().catch((err: Error) => this.o.onError?.(err));
+    this.rebootTimer = setTimeout(() => {
+      if (!this.stopped) this.reboot().catch((err: Error) => this.o.onError?.(err));
     }, 50);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.rebootTimer);
     await this.goOffline();
   }
