@@ -8,8 +8,13 @@ const program = new Command('opencph').description(
 const client = clientCommands();
 // A client verb loads none of the server (HTTP, engine, stores): it starts in a fraction of the time.
 if (!client.some((c) => c.name() === process.argv[2])) {
-  const [{ VERSION }, { serveCommand }, { adminCommand }] = await Promise.all([import('../runtime/node.js'), import('./serve.js'), import('./admin.js')]);
-  program.version(VERSION).addCommand(serveCommand()).addCommand(adminCommand());
+  const [{ VERSION }, { serveCommand }, { adminCommand }, { deviceCommand }] = await Promise.all([
+    import('../runtime/node.js'),
+    import('./serve.js'),
+    import('./admin.js'),
+    import('./device.js'),
+  ]);
+  program.version(VERSION).addCommand(serveCommand()).addCommand(adminCommand()).addCommand(deviceCommand());
 }
 for (const command of client) program.addCommand(command);
 program.showHelpAfterError().showSuggestionAfterError();

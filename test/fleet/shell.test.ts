@@ -55,6 +55,27 @@ describe('parsing', () => {
   });
 });
 
+describe('$?', () => {
+  test('is the status of the command run before, unquoted or in double quotes; single quotes keep it literal', async () => {
+    expect(await sh('false; echo status=$?')).toEqual({ exitCode: 0, output: 'status=1\n' });
+    expect((await sh('frobnicate; echo "[$?]"')).output).toBe('/system/bin/sh: frobnicate: not found\n[127]\n');
+    expect((await sh('echo $?; false || echo $?')).output).toBe('0\n1\n');
+    expect((await sh("echo '$?'")).output).toBe('$?\n');
+    expect((await sh('echo $HOME')).exitCode).toBe(2);
+  });
+});
+
+describe('redirections to /dev/null', () => {
+  test('2>/dev/null drops error messages, >/dev/null the output; 2>&1 is taken; a file is refused', async () => {
+    expect(await sh('ls /nope 2>/dev/null; echo $?')).toEqual({ exitCode: 0, output: '1\n' });
+    expect(await sh('frobnicate 2> /dev/null || echo failed')).toEqual({ exitCode: 0, output: 'failed\n' });
+    expect(await sh('echo hidden >/dev/null && echo shown')).toEqual({ exitCode: 0, output: 'shown\n' });
+    expect(await sh('cat /nope 2>&1')).toEqual({ exitCode: 1, output: 'cat: /nope: No such file or directory\n' });
+    expect(await sh('getprop ro.product.model 2>/dev/null')).toEqual({ exitCode: 0, output: 'CPH-RX1\n' });
+    expect((await sh('echo a 2>/data/x')).exitCode).toBe(2);
+  });
+});
+
 describe('commands', () => {
   test('an unknown command answers as Android does, exit 127', async () => {
     expect(await sh('frobnicate --now')).toEqual({ exitCode: 127, output: '/system/bin/sh: frobnicate: not found\n' });

@@ -6,7 +6,9 @@ import type { FileNode, SimPhone } from './android.js';
 /**
  * The simulated phone's `/system/bin/sh`: enough of Android's shell for automation to inspect and
  * change a phone. Words split on spaces, with '…', "…" and \ quoting; commands chain with `;`, `&&`
- * and `||`. No pipes, redirections, variables or substitutions: those answer with an error.
+ * and `||`; `$?` is the status of the command before; `>/dev/null` and `2>/dev/null` drop a stream
+ * and `2>&1` is accepted (the output is one stream). No pipes, other redirections, other variables
+ * or substitutions: those answer with an error.
  * Output is stdout and stderr together, in order.
  */
 
@@ -22,11 +24,15 @@ interface Step {
   /** How this command joins the previous one. */
   op: Op;
   words: string[];
+  /** Streams sent to /dev/null (`>/dev/null`, `2>/dev/null`); absent when none is. */
+  discard?: { out: boolean; err: boolean };
 }
 
 class ShellSyntaxError extends Error {}
 
 const SH = '/system/bin/sh';
+/** Stands in a parsed word for `$?`, replaced when the command runs (NUL cannot be in an argument). */
+const LAST_STATUS = '\0';
 
 /** Split a script into commands and words. */
 export function parseScript(script: string): Step[] {
@@ -34,6 +40,7 @@ export function parseScript(script: string): Step[] {
   let words: string[] = [];
   let word: string | undefined;
   let op: Op = ';';
+  let discard: { out: boolean; err: boolean } | undefined;
   const endWord = () => {
     if (word !== undefined) words.push(word);
     word = undefined;
@@ -41,8 +48,9 @@ export function parseScript(script: string): Step[] {
   const endStep = (next: Op) => {
     endWord();
     if (words.length === 0 && next !== ';') throw new ShellSyntaxError(`syntax error: '${next}' unexpected`);
-    if (words.length > 0) steps.push({ op, words });
+    if (words.length > 0) steps.push({ op, words, ...(discard ? { discard } : {}) });
     words = [];
+    discard = undefined;
     op = next;
   };
   for (let i = 0; i < script.length; i++) {
@@ -63,7 +71,11 @@ export function parseScript(script: string): Step[] {
       let j = i + 1;
       for (; j < script.length && script[j] !== '"'; j++) {
         if (script[j] === '\\' && /["\\$`]/.test(script[j + 1] ?? '')) j++;
-        else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
+        else if (script[j] === '$' && script[j + 1] === '?') {
+          text += LAST_STATUS;
+          j++;
+          continue;
+        } else if (script[j] === '$' || script[j] === '`') throw new ShellSyntaxError(`'${script[j]}' (substitution) is not supported by the simulated shell`);
         text += script[j];
       }
       if (j >= script.length) throw new ShellSyntaxError('syntax error: unterminated quoted string');
@@ -72,18 +84,31 @@ export function parseScript(script: string): Step[] {
     } else if (c === '\\') {
       word = (word ?? '') + (script[i + 1] ?? '');
       i++;
+    } else if (c === '$' && script[i + 1] === '?') {
+      word = (word ?? '') + LAST_STATUS;
+      i++;
+    } else if (c === '>' && (word === undefined || word === '1' || word === '2')) {
+      // `N>/dev/null` and `N>&M`: the only redirections the simulated shell takes.
+      const fd = word === '2' ? 'err' : 'out';
+      word = undefined;
+      const m = /^>?\s*(&[12]|\/dev\/null)(?=$|[\s;&|])/.exec(script.slice(i + 1));
+      if (!m) throw new ShellSyntaxError(`'>' (redirection other than to /dev/null) is not supported by the simulated shell`);
+      if (m[1] === '/dev/null') discard = { out: false, err: false, ...discard, [fd]: true };
+      i += m[0].length;
     } else if ('|&<>`$()'.includes(c)) {
       throw new ShellSyntaxError(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
     } else word = (word ?? '') + c;
   }
   endWord();
   if (words.length === 0 && op !== ';') throw new ShellSyntaxError(`syntax error: '${op}' unexpected`);
-  if (words.length > 0) steps.push({ op, words });
+  if (words.length > 0) steps.push({ op, words, ...(discard ? { discard } : {}) });
   return steps;
 }
 
 interface Io {
   out: string;
+  /** What the running command's redirections drop. */
+  discard?: { out: boolean; err: boolean };
   cwd: string;
   signal?: AbortSignal;
 }
@@ -102,7 +127,12 @@ const resolvePath = (io: Io, p: string) => {
 };
 
 const print = (io: Io, text: string) => {
-  io.out += text;
+  if (!io.discard?.out) io.out += text;
+};
+
+/** What Android's commands write to stderr: the same output, unless `2>/dev/null` drops it. */
+const printErr = (io: Io, text: string) => {
+  if (!io.discard?.err) io.out += text;
 };
 
 /** Short options (`-la`) and the remaining operands. */
@@ -186,7 +216,7 @@ const ls: Builtin = async (phone, args, io) => {
     const path = resolvePath(io, target);
     const node = await phone.stat(path);
     if (!node) {
-      print(io, `ls: ${target}: No such file or directory\n`);
+      printErr(io, `ls: ${target}: No such file or directory\n`);
       code = 1;
       continue;
     }
@@ -207,10 +237,10 @@ const cat: Builtin = async (phone, args, io) => {
   for (const target of args) {
     const node = await phone.stat(resolvePath(io, target));
     if (!node) {
-      print(io, `cat: ${target}: No such file or directory\n`);
+      printErr(io, `cat: ${target}: No such file or directory\n`);
       code = 1;
     } else if (node.kind === 'dir') {
-      print(io, `cat: ${target}: Is a directory\n`);
+      printErr(io, `cat: ${target}: Is a directory\n`);
       code = 1;
     } else print(io, (node.content ?? Buffer.alloc(0)).toString('utf8'));
   }
@@ -249,7 +279,7 @@ const pm: Builtin = async (phone, args, io) => {
   if (sub === 'uninstall') {
     const name = options(more).rest[0];
     if (!name) {
-      print(io, PM_USAGE);
+      printErr(io, PM_USAGE);
       return 1;
     }
     if (await phone.uninstall(name)) {
@@ -259,13 +289,13 @@ const pm: Builtin = async (phone, args, io) => {
     print(io, 'Failure [DELETE_FAILED_INTERNAL_ERROR]\n');
     return 1;
   }
-  print(io, PM_USAGE);
+  printErr(io, PM_USAGE);
   return 1;
 };
 
 const dumpsys: Builtin = async (phone, args, io) => {
   if (args[0] !== 'package' || !args[1]) {
-    print(io, 'The simulated phone answers only: dumpsys package PACKAGE\n');
+    printErr(io, 'The simulated phone answers only: dumpsys package PACKAGE\n');
     return 1;
   }
   const p = await phone.installed(args[1]);
@@ -288,7 +318,7 @@ const wm: Builtin = async (phone, args, io) => {
         ? { ns: 'secure', key: 'display_density_forced', label: 'density', physical: String(d.density), parts: 1, stored: (v: string) => v, shown: (v: string) => v }
         : undefined;
   if (!spec) {
-    print(io, 'usage: wm size [WxH|reset] | wm density [DPI|reset]\n');
+    printErr(io, 'usage: wm size [WxH|reset] | wm density [DPI|reset]\n');
     return 1;
   }
   if (value === 'reset') {
@@ -298,7 +328,7 @@ const wm: Builtin = async (phone, args, io) => {
   if (value !== undefined) {
     const numbers = value.split('x');
     if (numbers.length !== spec.parts || numbers.some((n) => !/^\d+$/.test(n) || integer(n, 1, 2 ** 31 - 1) === undefined)) {
-      print(io, `Error: bad ${spec.label} ${value}\n`);
+      printErr(io, `Error: bad ${spec.label} ${value}\n`);
       return 255;
     }
     await phone.putSetting(spec.ns, spec.key, spec.stored(value));
@@ -314,7 +344,7 @@ const NAMESPACES = new Set(['system', 'secure', 'global']);
 const settings: Builtin = async (phone, args, io) => {
   const [verb, ns, key, ...value] = args;
   if (!verb || !ns || !NAMESPACES.has(ns)) {
-    print(io, `Invalid namespace '${ns ?? ''}'. usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n`);
+    printErr(io, `Invalid namespace '${ns ?? ''}'. usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n`);
     return 255;
   }
   if (verb === 'list') {
@@ -322,14 +352,14 @@ const settings: Builtin = async (phone, args, io) => {
     return 0;
   }
   if (!key) {
-    print(io, 'settings: a KEY is needed\n');
+    printErr(io, 'settings: a KEY is needed\n');
     return 255;
   }
   if (verb === 'get') print(io, `${(await phone.setting(ns, key)) ?? 'null'}\n`);
   else if (verb === 'put' && value.length > 0) await phone.putSetting(ns, key, value.join(' '));
   else if (verb === 'delete') print(io, `Deleted ${await phone.deleteSetting(ns, key)} rows\n`);
   else {
-    print(io, 'usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n');
+    printErr(io, 'usage: settings get|put|delete|list system|secure|global [KEY [VALUE]]\n');
     return 255;
   }
   return 0;
@@ -358,7 +388,7 @@ const BUILTINS: Record<string, Builtin> = {
     const path = resolvePath(io, args[0] ?? '/');
     const node = await phone.stat(path);
     if (node?.kind !== 'dir') {
-      print(io, `${SH}: cd: ${args[0]}: No such file or directory\n`);
+      printErr(io, `${SH}: cd: ${args[0]}: No such file or directory\n`);
       return 2;
     }
     io.cwd = path;
@@ -380,7 +410,7 @@ const BUILTINS: Record<string, Builtin> = {
     const n = integer(args[0], -(2 ** 31), 2 ** 31 - 1);
     if (n === undefined) {
       // mksh (Android's sh) still exits, with status 1.
-      print(io, `${SH}: exit: ${args[0]}: bad number\n`);
+      printErr(io, `${SH}: exit: ${args[0]}: bad number\n`);
       throw new ExitScript(1);
     }
     throw new ExitScript(n & 0xff);
@@ -401,7 +431,7 @@ const BUILTINS: Record<string, Builtin> = {
   sleep: async (phone, args, io) => {
     const ms = duration(args[0]);
     if (ms === undefined) {
-      print(io, `sleep: invalid number '${args[0] ?? ''}'\n`);
+      printErr(io, `sleep: invalid number '${args[0] ?? ''}'\n`);
       return 1;
     }
     await pause(phone, ms, io.signal);
@@ -434,10 +464,11 @@ export async function runShell(phone: SimPhone, script: string, signal?: AbortSi
     for (const step of steps) {
       if ((step.op === '&&' && status !== 0) || (step.op === '||' && status === 0)) continue;
       signal?.throwIfAborted();
-      const [name, ...args] = step.words as [string, ...string[]];
+      io.discard = step.discard;
+      const [name, ...args] = step.words.map((w) => w.replaceAll(LAST_STATUS, String(status))) as [string, ...string[]];
       const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
       if (!builtin) {
-        print(io, `${SH}: ${name}: not found\n`);
+        printErr(io, `${SH}: ${name}: not found\n`);
         status = 127;
         continue;
       }
