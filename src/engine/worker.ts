@@ -13,6 +13,7 @@ import { encodeServerOf, phoneOf, serverOf } from './fleetView.js';
 import { ADB_OPERATIONS, operationByName } from './operations.js';
 import { ruleOutcome, takeMatchingRule, type ActiveRule, type RuleOutcome } from './rules.js';
 import { activeRules, dropHeldJob, holdJob, releasesOf } from '../store/rules.js';
+import { takeEventTurn } from '../store/events.js';
 import { recoverExpired, settleInterrupted } from './recovery.js';
 import { pickRunnable } from './schedule.js';
 
@@ -438,6 +439,9 @@ export class Worker {
    */
   private async transition(job: JobRow, effects: FleetEffects): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
+      // The event writers' turn before the job row's share lock: the status change's trigger takes
+      // it anyway, and taken after that lock it could wait on a claim or finish that waits on the row.
+      await takeEventTurn(trx, this.deps.dialect);
       if (await holdsJob(trx, this.deps.dialect, { seq: job.seq, owner: this.options.owner, attempt: job.attempts })) await applyEffects(trx, effects, this.deps.clock.now());
     });
   }

@@ -19,7 +19,7 @@ import { httpUrl } from './net.js';
 import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
 import { migrateToLatest, withStartupLock } from '../store/migrate.js';
-import { listenEvents, listenJobs } from '../store/notify.js';
+import { listenForNotifications } from '../store/notify.js';
 import { seedSimProject } from '../store/seed.js';
 import { ensureFirstStartSnapshots } from '../store/snapshots.js';
 import { endSimRun, startSimRun } from '../store/simRuns.js';
@@ -207,10 +207,13 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     retentionMs: overrides.parent ? undefined : config.retentionDays * 86_400_000,
     announce: overrides.parent?.announce,
   });
-  const stopListening = runsJobs && handle.dialect === 'postgres' ? listenJobs(config.database, () => engine.worker?.wake(), log) : undefined;
   // An advance goes on from one timer to the next once the jobs it set off have settled.
   if (clock instanceof VirtualClock) clock.settle = () => engine.settle();
-  const stopListeningEvents = handle.dialect === 'postgres' ? listenEvents(config.database, () => engine.events.wake(), log) : undefined;
+  // One connection listens for both: other nodes' new jobs (for this node's worker) and events (for its streams and webhooks).
+  const stopListening =
+    handle.dialect === 'postgres'
+      ? listenForNotifications(config.database, { jobs: runsJobs ? () => engine.worker?.wake() : undefined, events: () => engine.events.wake() }, log)
+      : undefined;
   engine.start();
 
   let app: FastifyInstance | undefined;
@@ -238,7 +241,6 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       access?.close();
       await engine.stop(graceMs);
       await stopListening?.();
-      await stopListeningEvents?.();
       await handle.close();
       unlock();
       log.info('stopped');

@@ -13,29 +13,33 @@ export async function notifyJobs(db: Db, dialect: DialectName): Promise<void> {
   if (dialect === 'postgres') await sql`select pg_notify(${CHANNEL}, '')`.execute(db);
 }
 
-/**
- * Listen for job notifications on a dedicated connection, reconnecting when it drops. Polling stays
- * on as the safety net; this only makes other nodes' work start without waiting for the next poll.
- */
-export function listenJobs(url: string, onNotify: () => void, log: Logger): () => Promise<void> {
-  return listen(url, CHANNEL, onNotify, log);
+/** What a node does when another tells it something: new jobs to claim, new events to stream. */
+export interface Listeners {
+  jobs?: () => void;
+  events?: () => void;
 }
 
 /**
- * Listen for event notifications (raised by the event triggers at commit, store/events.ts), as
- * listenJobs does for jobs: every node's streams and webhook delivery wake at once.
+ * Listen for job notifications and for event notifications (raised by the event triggers at
+ * commit, store/events.ts) on one dedicated connection per node, reconnecting when it drops.
+ * Polling stays on as the safety net; this only makes other nodes' work and events reach this one
+ * without waiting for the next poll.
  */
-export function listenEvents(url: string, onNotify: () => void, log: Logger): () => Promise<void> {
-  return listen(url, EVENTS_CHANNEL, onNotify, log);
+export function listenForNotifications(url: string, on: Listeners, log: Logger): () => Promise<void> {
+  const handlers = new Map<string, () => void>();
+  if (on.jobs) handlers.set(CHANNEL, on.jobs);
+  if (on.events) handlers.set(EVENTS_CHANNEL, on.events);
+  return listen(url, handlers, log);
 }
 
-function listen(url: string, channel: string, onNotify: () => void, log: Logger): () => Promise<void> {
+function listen(url: string, handlers: ReadonlyMap<string, () => void>, log: Logger): () => Promise<void> {
+  const channel = [...handlers.keys()].join(', ');
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const connect = async () => {
     const c = new pg.Client({ connectionString: url });
-    c.on('notification', onNotify);
+    c.on('notification', (n) => handlers.get(n.channel)?.());
     c.on('error', (err) => {
       log.warn({ err, channel }, 'notification connection lost; reconnecting');
       void c.end().catch(() => undefined);
@@ -43,7 +47,7 @@ function listen(url: string, channel: string, onNotify: () => void, log: Logger)
     });
     try {
       await c.connect();
-      await c.query(`listen ${channel}`);
+      for (const name of handlers.keys()) await c.query(`listen ${name}`);
       if (stopped) await c.end();
       else client = c;
     } catch (err) {

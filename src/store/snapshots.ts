@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { takeEventTurn } from './events.js';
 import { Errors } from '../domain/errors.js';
 import { JobStatus } from '../domain/status.js';
 import type { Db } from './db.js';
@@ -246,6 +247,9 @@ export async function restoreSnapshot(db: Db, projectId: string, name: string, o
     const snap = await trx.selectFrom('snapshots').select(['created_at', 'rows', 'data']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
     if (!snap) return undefined;
     const saved = JSON.parse(snap.data) as Saved;
+    // The event writers' turn first: the inserts below fire the event triggers, which take it, and
+    // taken after the deletes' row locks it could wait on a finish that waits on those rows.
+    await takeEventTurn(trx, dialect);
     await deleteRows(trx, dialect, [...tables].reverse(), projectId);
     const inserts = new Inserts(trx, dialect);
     for (const t of tables) {
