@@ -49,6 +49,8 @@ export interface Config {
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
   simJournal: boolean;
+  /** Serve GET /metrics (Prometheus's text format) and count what it shows. */
+  metrics: boolean;
   /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
   auth: AuthMode;
   /** real: the system clock; virtual: time moves only when told (POST /_opencph/v1/{project_id}/clock/advance). */
@@ -90,6 +92,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,
+  metrics: true,
   auth: 'verify',
   clock: 'real',
   defaultAccount: 'opencph',
