@@ -51,6 +51,11 @@ export interface Config {
   simJournal: boolean;
   /** Serve GET /metrics (Prometheus's text format) and count what it shows. */
   metrics: boolean;
+  /**
+   * Also serve GET /metrics on this port, alone: for a node that answers no HTTP (role worker, and
+   * the process that runs the jobs under --api-processes). Default: none.
+   */
+  metricsPort?: number;
   /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
   auth: AuthMode;
   /** real: the system clock; virtual: time moves only when told (POST /_opencph/v1/{project_id}/clock/advance). */

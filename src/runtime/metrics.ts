@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OnLockout } from '../auth/lockout.js';
 import { Errors } from '../domain/errors.js';
@@ -22,6 +23,37 @@ export interface NodeMetrics {
 
 /** Job run-times, from seconds (a simulated restart) to an hour (a long install or export). */
 const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];
+
+/**
+ * `GET /metrics` alone on its own port (`--metrics-port`), for a node without an HTTP API: a bare
+ * node:http server, so nothing of the API (auth, routes, its time-outs) comes with it.
+ */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Only GET /metrics is served here.\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`),
+    );
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(Errors).map((e) => e.code));
 /** A code for a label: the catalogue's, or `other`; a success has none (`none`). */

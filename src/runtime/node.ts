@@ -15,7 +15,7 @@ import { SimDriver } from '../fleet/sim/driver.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
-import { createNodeMetrics } from './metrics.js';
+import { createNodeMetrics, serveMetrics } from './metrics.js';
 import { httpUrl } from './net.js';
 import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
@@ -34,6 +34,8 @@ export const VERSION = '0.1.0';
 export interface RunningNode {
   /** The HTTP endpoint; empty on a worker-only node. */
   url: string;
+  /** `--metrics-port`: where GET /metrics is served alone (`http://host:port/metrics`); absent without. */
+  metricsUrl?: string;
   port: number;
   /** This node's identity on the leases it holds. */
   owner: string;
@@ -230,13 +232,16 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     port = typeof address === 'object' && address ? address.port : config.port;
     url = httpUrl(config.host, port);
   }
-  log.info({ role: config.role, owner, url: url || undefined, store: handle.dialect }, 'node started');
+  const metricsServer = metrics && config.metricsPort !== undefined ? await serveMetrics(metrics.registry, config.host, config.metricsPort) : undefined;
+  const metricsUrl = metricsServer && `${httpUrl(config.host, metricsServer.port)}/metrics`;
+  log.info({ role: config.role, owner, url: url || undefined, metrics: metricsUrl, store: handle.dialect }, 'node started');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
       // Calls in flight are answered first (see buildApp for their connections).
       await app?.close();
+      await metricsServer?.close();
       access?.close();
       await engine.stop(graceMs);
       await stopListening?.();
@@ -246,5 +251,5 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       log.info('stopped');
     })());
 
-  return { url, port, owner, config, app, engine, handle, log, close };
+  return { url, metricsUrl, port, owner, config, app, engine, handle, log, close };
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
-import { getToken, passwordAuth, type Reply } from '../helpers/http.js';
+import { newId } from '../../src/domain/ids.js';
+import { recoverExpired } from '../../src/engine/recovery.js';
+import { insertRequest } from '../../src/store/jobs.js';
+import { getToken, passwordAuth, request, type Reply } from '../helpers/http.js';
 import { PROJECT, phoneIds, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /** One sample of a scrape: the value of the first line named `name` whose labels include `labels`; 0 if none. */
@@ -159,6 +162,22 @@ describe('GET /metrics', () => {
     for (const name of named) expect(served, name).toContain(name);
   });
 
+  it('counts the jobs it recovers after their lease ran out (their node died)', async () => {
+    const before = await scrape();
+    // A job another node claimed and never finished: its lease ran out long ago.
+    const { db } = t.node.handle;
+    const requestId = newId();
+    await db.transaction().execute((trx) =>
+      insertRequest(trx, { requestId, projectId: PROJECT, operation: 'phone.restart', now: Date.now(), jobs: [{ jobId: newId(), phoneId: phones[0]!, serverId: null, params: {} }] }),
+    );
+    await db.updateTable('jobs').set({ state: 'running', lease_owner: 'a-node-gone', lease_expires_at: 1, attempts: 1 }).where('request_id', '=', requestId).execute();
+    // What the worker's recovery timer runs (every half lease), run now; whichever runs first, it is this node's.
+    await recoverExpired(t.node.engine.deps);
+    const requeued = { outcome: 'requeued', node: t.node.owner };
+    expect(sample(await scrape(), 'opencph_lease_recoveries_total', requeued) - sample(before, 'opencph_lease_recoveries_total', requeued)).toBe(1);
+    await waitForRequest(t, requestId);
+  });
+
   it('counts a lock-out after 5 wrong passwords', async () => {
     const before = sample(await scrape(), 'opencph_lockouts_total', { locked: 'user' });
     const wrong = passwordAuth(DEFAULTS.defaultUser, 'Wrong#password1', DEFAULTS.defaultAccount, { id: PROJECT });
@@ -196,6 +215,31 @@ describe('metrics of two nodes in one process', () => {
     expect(sample(ra.text, 'nodejs_heap_size_used_bytes', { node: a.node.owner })).toBeGreaterThan(0);
     expect(sample(rb.text, 'nodejs_heap_size_used_bytes', { node: b.node.owner })).toBeGreaterThan(0);
     expect(rb.text).not.toContain(a.node.owner);
+  });
+
+  it('is served alone on --metrics-port, also by a node that answers no HTTP (role worker)', async () => {
+    const w = await startTestNode({ servers: 1, phonesPerServer: 1, role: 'worker', metricsPort: 0 });
+    try {
+      expect(w.node.url).toBe('');
+      const r = await request(w.node.metricsUrl!, 'GET');
+      expect(r.status, r.text).toBe(200);
+      expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(sample(r.text, 'opencph_jobs_waiting', { node: w.node.owner })).toBe(0);
+      expect(r.text).toContain('# TYPE opencph_job_run_seconds histogram');
+      expect((await request(w.node.metricsUrl!.replace(/\/metrics$/, '/v1/x'), 'GET')).status).toBe(404);
+    } finally {
+      await w.close();
+    }
+    // Beside the API, it shows the same registry as the API's own /metrics.
+    const both = await startTestNode({ servers: 1, phonesPerServer: 1, metricsPort: 0 });
+    try {
+      expect((await both.get('/phones')).status).toBe(200);
+      const own = await request(both.node.metricsUrl!, 'GET');
+      const show = { route: '/v1/:project_id/cloud-phone/phones', method: 'GET', status: '200', node: both.node.owner };
+      expect(sample(own.text, 'opencph_http_request_duration_seconds_count', show)).toBe(1);
+    } finally {
+      await both.close();
+    }
   });
 
   it('is not served by a node started without metrics', async () => {
