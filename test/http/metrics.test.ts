@@ -51,6 +51,10 @@ describe('GET /metrics', () => {
     expect(sample(r.text, 'nodejs_heap_size_used_bytes', { node: t.node.owner })).toBeGreaterThan(0);
     expect(r.text).toContain('# TYPE opencph_http_request_duration_seconds histogram');
     expect(r.text).toContain('# TYPE opencph_jobs_waiting gauge');
+    // Another method is refused in CPH's format, as on every path.
+    const post = await t.send('POST', '/metrics', { body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(post.status).toBe(405);
+    expect(post.body).toMatchObject({ error_code: 'APIGW.0101', request_id: post.headers['x-request-id'] });
   });
 
   it('counts calls by route pattern, method and status, with their latency buckets, never by URL', async () => {
