@@ -51,8 +51,6 @@ class RouteTimes {
 export class HttpTimes {
   private readonly series: Series[] = [];
   private readonly routes = new Map<string, RouteTimes>();
-  /** Calls that matched no route (404s, and what is refused before routing): one series per method and status. */
-  readonly unmatched = new Map<string, RouteTimes>();
 
   /** The times of one route and method; one object per pair, made once when the route is added. */
   of(route: string, method: string): RouteTimes {
@@ -62,7 +60,10 @@ export class HttpTimes {
     return r;
   }
 
-  /** A call that matched no route; its method is the client's, so any other than HTTP's own counts as OTHER. */
+  /**
+   * A call that matched no route, under the route `unmatched` (a pattern always starts with `/`); its
+   * method is the client's, so any other than HTTP's own counts as OTHER.
+   */
   observeUnmatched(method: string, status: number, ms: number): void {
     this.of('unmatched', KNOWN_METHODS.has(method) ? method : 'OTHER').observe(status, ms);
   }

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { OnLockout } from '../auth/lockout.js';
 import { Errors } from '../domain/errors.js';
 import type { Clock } from '../domain/time.js';
@@ -60,10 +60,25 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(Errors).map((e) =
 export const codeLabel = (code: string | null): string => (code === null ? 'none' : KNOWN_CODES.has(code) ? code : 'other');
 const operationLabel = (name: string): string => (operationByName(name) ? name : 'other');
 
+/**
+ * The process's own metrics (CPU, memory, event loop, GC), collected once per process: their
+ * collectors (an event-loop monitor, a GC observer) cannot be stopped, so a node that closes must not
+ * leave a set of its own behind. Every node's registry shows the same metric objects.
+ */
+let processMetrics: Registry | undefined;
+function processMetricsRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export function createNodeMetrics(o: { owner: string; db: Db; clock: Pick<Clock, 'now'> }): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: o.owner });
-  collectDefaultMetrics({ register: registry });
+  // getMetricsAsArray's type is what a metric renders to, but it returns the metric objects themselves.
+  for (const metric of processMetricsRegistry().getMetricsAsArray()) registry.registerMetric(metric as unknown as Metric);
   const registers = [registry];
 
   const submitted = new Counter({ name: 'opencph_jobs_submitted_total', help: 'Jobs written by batch calls this node answered, by operation.', labelNames: ['operation'], registers });
