@@ -49,6 +49,13 @@ export interface Config {
   sqliteSync: 'FULL' | 'NORMAL';
   /** Record every simulated execution in the sim_runs table. */
   simJournal: boolean;
+  /** Serve GET /metrics (Prometheus's text format) and count what it shows. */
+  metrics: boolean;
+  /**
+   * Also serve GET /metrics on this port, alone: for a node that answers no HTTP (role worker, and
+   * the process that runs the jobs under --api-processes). Default: none.
+   */
+  metricsPort?: number;
   /** verify: AK/SK signatures and IAM tokens are checked; accept: any well-formed one is taken for the default project; off: no auth. */
   auth: AuthMode;
   /** real: the system clock; virtual: time moves only when told (POST /_opencph/v1/{project_id}/clock/advance). */
@@ -90,6 +97,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   sqliteSync: 'FULL',
   simJournal: false,
+  metrics: true,
   auth: 'verify',
   clock: 'real',
   defaultAccount: 'opencph',

@@ -14,7 +14,7 @@ import {
   type UserRow,
 } from '../store/identity.js';
 import { getProjectByName, getProjectView, listProjectViews, type ProjectView } from '../store/projects.js';
-import { clearFailureCount, countFailure, isLocked, type LockLog } from './lockout.js';
+import { clearFailureCount, countFailure, isLocked, type LockLog, type OnLockout } from './lockout.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { newToken, hashToken } from './secrets.js';
 import { liveToken, type Caller } from './verify.js';
@@ -30,6 +30,7 @@ export interface IamDeps {
 /** Issuing tokens also counts wrong passwords, and logs the lock-outs they lead to. */
 export interface LoginDeps extends IamDeps {
   log: LockLog;
+  onLockout?: OnLockout;
 }
 
 /** `POST /v3/auth/tokens`, password method, project scope: what the body asks for. */

@@ -22,12 +22,16 @@ export const isLocked = (row: { locked_until: number | null }, now: number): boo
 
 const where = (t: LockTarget) => ('accessKey' in t ? (['access_keys', t.accessKey] as const) : (['users', t.userId] as const));
 
-/** Count a failure; the one that sets a lock is logged at warn. */
-export async function countFailure(deps: { db: Db; log: LockLog }, target: LockTarget, now: number): Promise<void> {
+/** Told of each lock-out as it is set (the node's metrics count them). */
+export type OnLockout = (locked: 'access_key' | 'user') => void;
+
+/** Count a failure; the one that sets a lock is logged at warn (and told to `onLockout`). */
+export async function countFailure(deps: { db: Db; log: LockLog; onLockout?: OnLockout }, target: LockTarget, now: number): Promise<void> {
   const [table, id] = where(target);
   const lockedUntil = await recordFailure(deps.db, table, id, now, LOCK_AFTER_FAILURES, LOCK_MS);
   if (lockedUntil === undefined) return;
   const what = 'accessKey' in target ? 'access key' : 'user';
+  deps.onLockout?.('accessKey' in target ? 'access_key' : 'user');
   deps.log.warn({ ...target, lockedUntil: formatUtc(lockedUntil) }, `${what} locked after ${LOCK_AFTER_FAILURES} consecutive failures`);
 }
 

@@ -4,7 +4,7 @@ import { formatIamTime, type Clock } from '../domain/time.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { getSigningKey, getToken, type TokenView } from '../store/identity.js';
 import { KeyCache } from './keys.js';
-import { clearFailureCount, countFailure, isLocked } from './lockout.js';
+import { clearFailureCount, countFailure, isLocked, type OnLockout } from './lockout.js';
 import { hashToken } from './secrets.js';
 import {
   formatSdkDate,
@@ -42,6 +42,8 @@ export interface AuthDeps {
   clock: Pick<Clock, 'now'>;
   /** Lock-outs are logged here. */
   log: Logger;
+  /** And told here as they are set (the node's metrics). */
+  onLockout?: OnLockout;
 }
 
 const isSignature = (authorization: string | undefined) => authorization !== undefined && /^\s*SDK-HMAC-SHA256(\s|$)/.test(authorization);

@@ -63,6 +63,12 @@ export function serveCommand(): Command {
     )
     .addOption(new Option('--poll <ms>', 'how often an idle worker looks for jobs (PostgreSQL nodes are also woken by notifications)').env('OPENCPH_POLL_MS').default(DEFAULTS.pollMs).argParser(int('poll', 10)))
     .addOption(new Option('--sim-journal', 'record every simulated execution (worker, job, start, end) in the sim_runs table').env('OPENCPH_SIM_JOURNAL'))
+    .addOption(new Option('--no-metrics', 'do not serve GET /metrics (Prometheus text format, no credentials needed)').env('OPENCPH_NO_METRICS'))
+    .addOption(
+      new Option('--metrics-port <port>', 'also serve GET /metrics alone on this port (for a worker node, or the job-running process of --api-processes)')
+        .env('OPENCPH_METRICS_PORT')
+        .argParser(int('metrics-port', 0)),
+    )
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite commit durability').choices(['FULL', 'NORMAL']).env('OPENCPH_SQLITE_SYNC').default(DEFAULTS.sqliteSync))
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('OPENCPH_LOG_LEVEL').default(DEFAULTS.logLevel))
     .addOption(authOption())
@@ -71,6 +77,8 @@ export function serveCommand(): Command {
         role: opts.role,
         pollMs: opts.poll,
         simJournal: Boolean(opts.simJournal),
+        metrics: opts.metrics !== false,
+        metricsPort: opts.metricsPort,
         host: opts.host,
         port: opts.port,
         dataDir: opts.dataDir,

@@ -42,11 +42,14 @@ export async function settleInterrupted(deps: EngineDeps, jobs: readonly JobRow[
  */
 export async function recoverExpired(deps: EngineDeps, ownRunning: ReadonlySet<number> = new Set()): Promise<{ requeued: number; failed: number }> {
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (trx) => {
+  const settled = await deps.db.transaction().execute(async (trx) => {
     // Before the rows are locked: settling them writes events (decision 22).
     await takeEventTurn(trx, deps.dialect);
     const expired = await findExpired(trx, now, deps.dialect, [...ownRunning]);
     if (expired.length === 0) return { requeued: 0, failed: 0 };
     return settleInterrupted({ ...deps, db: trx }, expired, { expiredBefore: now }, 'its lease ran out: the node running it stopped');
   });
+  // Counted once committed: a transaction that failed settled nothing.
+  if (settled.requeued || settled.failed) deps.metrics?.recovered(settled.requeued, settled.failed);
+  return settled;
 }

@@ -181,6 +181,14 @@ async function refuseByRules(deps: EngineDeps, projectId: string, op: OperationD
   }
 }
 
+/** The codes of the jobs written already failed (usually none: no array is made then). */
+function failedCodes(jobs: readonly NewJob[]): readonly string[] {
+  let codes: string[] | undefined;
+  for (const j of jobs) if (j.failed) (codes ??= []).push(j.failed.code);
+  return codes ?? NONE;
+}
+const NONE: readonly string[] = [];
+
 async function write(
   deps: EngineDeps,
   requestId: string,
@@ -197,6 +205,7 @@ async function write(
     await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs });
   });
   onSubmitted?.(requestId);
+  deps.metrics?.submitted(op.name, jobs.length, failedCodes(jobs));
   deps.log.info({ requestId, operation: op.name, jobs: jobs.length, failed: jobs.filter((j) => j.failed).length }, 'batch submitted');
   return {
     requestId,

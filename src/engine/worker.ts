@@ -73,6 +73,9 @@ interface Run {
 interface Finished {
   result: JobResult;
   effects?: FleetEffects;
+  /** For the node's metrics: the job's operation and when it started (its claim, on the node's clock). */
+  operation: string;
+  startTime: number;
 }
 
 /**
@@ -330,6 +333,8 @@ export class Worker {
         endTime: this.deps.clock.now(),
       },
       effects: outcome.effects,
+      operation: job.operation,
+      startTime: job.start_time ?? job.begin_time,
     });
     this.scheduleFlush();
   }
@@ -518,8 +523,9 @@ export class Worker {
       let free = 0;
       let claimed: JobRow[] = [];
       try {
+        let finished = new Set<number>();
         const lost = await this.deps.db.transaction().execute(async (trx) => {
-          const finished = await finishJobs(trx, batch.map((f) => f.result));
+          finished = await finishJobs(trx, batch.map((f) => f.result));
           // Fleet effects only of the jobs this worker still held.
           await applyEffectsOfMany(trx, batch.filter((f) => f.effects && finished.has(f.result.seq)).map((f) => f.effects!), now);
           // The batch's slots are free again once this commits.
@@ -529,9 +535,11 @@ export class Worker {
         });
         this.committed();
         if (lost.length) this.deps.log.warn({ seqs: lost }, 'lease lost before finishing; another worker owns these jobs');
+        const metrics = this.deps.metrics;
         for (const f of batch) {
           this.running.delete(f.result.seq);
           this.settled.delete(f.result.seq);
+          if (metrics && finished.has(f.result.seq)) metrics.finished(f.operation, f.result.ok, f.result.errorCode ?? null, f.result.endTime - f.startTime);
         }
         this.claimWithFlush = true;
       } catch (err) {

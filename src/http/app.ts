@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { OnLockout } from '../auth/lockout.js';
 import { CphError, Errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Limits } from '../domain/limits.js';
@@ -10,6 +12,7 @@ import { accessLogBeside, tenthsOfMs, type AccessLog } from '../runtime/log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
 import { controlRoutes } from '../control/routes.js';
+import { HttpTimes, metricsRoutes, timeRoutes } from './metrics.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.js';
@@ -44,6 +47,8 @@ export interface AppOptions {
   version: string;
   /** How long a client may take to send a request, and keep an idle connection; see HttpTimeouts. */
   timeouts: HttpTimeouts;
+  /** The node's metrics (runtime/metrics.ts): served at GET /metrics, with every call's time added; none without. */
+  metrics?: { registry: Registry; onLockout?: OnLockout };
 }
 
 /** In milliseconds. A slow or idle client cannot hold a connection longer than these. */
@@ -89,6 +94,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // growing these properties as the body parser and the auth hook set them.
   app.decorateRequest('rawBody', undefined);
   app.decorateRequest('caller', undefined);
+  // Before any route is added: each route gets its own timing hook (see timeRoutes).
+  const times = o.metrics ? new HttpTimes() : undefined;
+  if (o.metrics && times) {
+    o.metrics.registry.registerMetric(times.asMetric());
+    timeRoutes(app, times);
+  }
   registerErrorHandling(app, ROUTER_OPTIONS);
   registerValidation(app);
   registerJsonBody(app, Limits.bodyBytes);
@@ -119,7 +130,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const accessLog = o.accessLog ?? accessLogBeside(o.logger);
   const store = { db: o.db, sqlite: o.sqlite };
   app.addHook('onResponse', (req, reply, done) => {
-    accessLog.write({ reqId: req.id, method: req.method, path: req.url, status: reply.statusCode, ms: tenthsOfMs(reply.elapsedTime) });
+    const ms = reply.elapsedTime;
+    accessLog.write({ reqId: req.id, method: req.method, path: req.url, status: reply.statusCode, ms: tenthsOfMs(ms) });
+    // Routes time themselves (timeRoutes); a call that matched none is timed here.
+    if (times !== undefined && req.is404) times.observeUnmatched(req.method, reply.statusCode, ms);
     done();
   });
 
@@ -139,8 +153,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // IAM lives beside CPH, outside its project scope: these calls have no project in the path.
-  await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator });
+  await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator, onLockout: o.metrics?.onLockout });
   await app.register(healthRoutes);
+  if (o.metrics) await app.register(metricsRoutes, { registry: o.metrics.registry });
 
   // CPH's routes, each scope behind authentication and the project check. Most live under
   // /v1/{project_id}/cloud-phone; server orders under /v2 and /v2.1, tags under /v1/{project_id}/{resource_type}.

@@ -15,6 +15,7 @@ import { SimDriver } from '../fleet/sim/driver.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
+import { createNodeMetrics, serveMetrics } from './metrics.js';
 import { httpUrl } from './net.js';
 import { openDb, type DbHandle } from '../store/db.js';
 import { expireLeasesOf } from '../store/jobs.js';
@@ -33,6 +34,8 @@ export const VERSION = '0.1.0';
 export interface RunningNode {
   /** The HTTP endpoint; empty on a worker-only node. */
   url: string;
+  /** `--metrics-port`: where GET /metrics is served alone (`http://host:port/metrics`); absent without. */
+  metricsUrl?: string;
   port: number;
   /** This node's identity on the leases it holds. */
   owner: string;
@@ -186,7 +189,8 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
 
   // The tail of an id: its head is the time, the same for nodes started in the same minute.
   const owner = `${process.pid}-${ids().slice(-8)}`;
-  const deps = { db: handle.db, dialect: handle.dialect, clock, ids, log };
+  const metrics = config.metrics ? createNodeMetrics({ owner, db: handle.db, clock }) : undefined;
+  const deps = { db: handle.db, dialect: handle.dialect, clock, ids, log, metrics: metrics?.engine };
   const runsJobs = config.role !== 'api';
   const journal = config.simJournal
     ? { start: (r: Parameters<typeof startSimRun>[1]) => startSimRun(handle.db, r), end: (id: number, at: number) => endSimRun(handle.db, id, at) }
@@ -221,23 +225,26 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   let url = '';
   let port = 0;
   if (config.role !== 'worker') {
-    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock, log }, DEFAULT_PROJECT_ID);
+    const authenticator = overrides.authenticator ?? authenticatorFor(config.auth, { db: handle.db, sqlite: handle.sqlite, clock, log, onLockout: metrics?.onLockout }, DEFAULT_PROJECT_ID);
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
     access = overrides.logger ? accessLogBeside(log) : createAccessLog(log);
     const timeouts = { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs };
-    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION, timeouts });
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION, timeouts, metrics });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;
     url = httpUrl(config.host, port);
   }
-  log.info({ role: config.role, owner, url: url || undefined, store: handle.dialect }, 'node started');
+  const metricsServer = metrics && config.metricsPort !== undefined ? await serveMetrics(metrics.registry, config.host, config.metricsPort) : undefined;
+  const metricsUrl = metricsServer && `${httpUrl(config.host, metricsServer.port)}/metrics`;
+  log.info({ role: config.role, owner, url: url || undefined, metrics: metricsUrl, store: handle.dialect }, 'node started');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
       // Calls in flight are answered first (see buildApp for their connections).
       await app?.close();
+      await metricsServer?.close();
       access?.close();
       await engine.stop(graceMs);
       await stopListening?.();
@@ -246,5 +253,5 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       log.info('stopped');
     })());
 
-  return { url, port, owner, config, app, engine, handle, log, close };
+  return { url, metricsUrl, port, owner, config, app, engine, handle, log, close };
 }

@@ -37,7 +37,8 @@ export const isApiProcess = (): boolean => cluster.isWorker && process.env[PAREN
  */
 export function startApiProcess(given: Config): Promise<RunningNode> {
   const groupPort = process.env[PORT_ENV];
-  const config = groupPort === undefined ? given : { ...given, port: Number(groupPort) };
+  // --metrics-port is the parent's: API processes on one port would answer it by turns.
+  const config = { ...given, port: groupPort === undefined ? given.port : Number(groupPort), metricsPort: undefined };
   if (config.role !== 'all') return startNode({ ...config, role: 'api' });
   let pending = false;
   const announce = () => {

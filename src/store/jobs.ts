@@ -348,3 +348,17 @@ export async function purgeFinished(db: Db, before: number, batch = 5000): Promi
     .execute();
   return total;
 }
+
+/**
+ * How many jobs wait to start (all projects) and when the oldest of them was submitted (null when
+ * none waits), in one statement: both read the unfinished-jobs index `jobs_active (state, seq)`,
+ * the count within its 'pending' range, the oldest as that range's first entry (a job keeps its
+ * submission order, seq, when it is put back in the queue). Read on each scrape of /metrics.
+ */
+export async function waitingJobs(db: Db): Promise<{ waiting: number; oldest: number | null }> {
+  const { rows } = await sql<{ waiting: number | string; oldest: number | string | null }>`
+    select (select count(*) from jobs where state <> ${DONE} and state = ${PENDING}) as waiting,
+           (select begin_time from jobs where state <> ${DONE} and state = ${PENDING} order by state, seq limit 1) as oldest`.execute(db);
+  const row = rows[0];
+  return { waiting: Number(row?.waiting ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+}

@@ -21,6 +21,7 @@ import {
   purgeFinished,
   renewLeases,
   requeue,
+  waitingJobs,
 } from '../../src/store/jobs.js';
 import { makeDataDir, PROJECT } from '../helpers/node.js';
 import { seedFleetStore } from '../helpers/store.js';
@@ -77,6 +78,8 @@ beforeAll(async () => {
     jobIds.push(...jobs.map((j) => j.jobId));
     await h.db.transaction().execute((trx) => insertRequest(trx, { requestId, projectId: PROJECT, operation: 'phone.restart', now, jobs }));
   }
+  // The queue gauges of /metrics.
+  await waitingJobs(h.db);
   for (const store of [{ db: h.db, sqlite: h.sqlite }, { db: h.db }]) {
     await listJobItems(store, PROJECT, requestIds.slice(0, 1), 0, 100);
     await listJobItems(store, PROJECT, requestIds, 2, 10);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { inspectToken, issueToken, parseTokenRequest, projectsOf, type TokenInfo } from '../../auth/iam.js';
+import type { OnLockout } from '../../auth/lockout.js';
 import { CphError, Errors } from '../../domain/errors.js';
 import { formatIamTime, type Clock } from '../../domain/time.js';
 import type { Db } from '../../store/db.js';
@@ -100,7 +101,7 @@ function tokenBody(info: TokenInfo, req: FastifyRequest, withCatalog: boolean) {
   };
 }
 
-export async function iamRoutes(app: FastifyInstance, o: { db: Db; clock: Clock; authenticator: Authenticator }): Promise<void> {
+export async function iamRoutes(app: FastifyInstance, o: { db: Db; clock: Clock; authenticator: Authenticator; onLockout?: OnLockout }): Promise<void> {
   const deps = { db: o.db, clock: o.clock };
   const tags = ['iam'];
   const authenticate = async (req: FastifyRequest) => {
@@ -120,7 +121,7 @@ export async function iamRoutes(app: FastifyInstance, o: { db: Db; clock: Clock;
       },
     },
     async (req, reply) => {
-      const { token, info } = await issueToken({ ...deps, log: req.log }, parseTokenRequest(req.body));
+      const { token, info } = await issueToken({ ...deps, log: req.log, onLockout: o.onLockout }, parseTokenRequest(req.body));
       reply.code(201).header('X-Subject-Token', token);
       return tokenBody(info, req, !req.query.nocatalog);
     },
