@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../runtime/node.js';
 import { adminCommand } from './admin.js';
+import { deviceCommand } from './device.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('opencph')
@@ -9,6 +10,7 @@ const program = new Command('opencph')
   .version(VERSION)
   .addCommand(serveCommand())
   .addCommand(adminCommand())
+  .addCommand(deviceCommand())
   .showHelpAfterError();
 
 program.parseAsync(process.argv).catch((err: Error) => {
