@@ -110,9 +110,9 @@ async function push(device: DeviceClient, ref: ObsRef, o: { obsDir: string; sign
     } catch (err) {
       return commandOutcome({ exitCode: 1, output: `push: ${ref.uri} is not a tar file that can be unpacked: ${(err as Error).message}\n` });
     }
-    const dirs = new Set(entries.filter((e) => e.dir).map((e) => e.path));
-    for (const e of entries) if (!e.dir) dirs.add(posix.dirname(e.path));
-    dirs.delete('/');
+    // adbd makes a pushed file's parent directories itself: only directories left empty need mkdir.
+    const holders = new Set(entries.filter((e) => !e.dir).map((e) => posix.dirname(e.path)));
+    const dirs = new Set(entries.filter((e) => e.dir && ![...holders].some((h) => h === e.path || h.startsWith(e.path + '/'))).map((e) => e.path));
     const made: CommandResult = dirs.size ? await runShell(device, `mkdir -p ${[...dirs].map(shQuote).join(' ')}`, o.signal) : { exitCode: 0, output: '' };
     if (made.exitCode !== 0) return commandOutcome(made);
     const files = entries.filter((e) => !e.dir);

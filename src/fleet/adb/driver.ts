@@ -107,7 +107,7 @@ export class AdbDriver implements Driver {
    */
   private async onDevice(device: DeviceRow, ctx: DriverContext, failedAs: FleetEffects | undefined, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
     try {
-      return await ctx.waiting(work());
+      return await ctx.waiting(untilAborted(work(), ctx.signal));
     } catch (err) {
       const limit = timeLimitReached(ctx.signal);
       if (limit) {
@@ -192,4 +192,20 @@ export class AdbDriver implements Driver {
       effects: { servers: [{ serverId: server.serverId, status: ServerStatus.Abnormal }], phones },
     };
   }
+}
+
+/**
+ * `work`, or the signal's reason shortly after it aborts: an adb server or device that does not
+ * answer (a stream it is slow to open) must not hold a job past its time limit. The moment between
+ * lets a command that was running settle with its output so far.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort = () => undefined as void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => void setTimeout(() => reject(signal.reason), 200);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

@@ -1,7 +1,9 @@
-import adbkit, { type Client, type Device } from '@devicefarmer/adbkit';
+import * as adbkit from '@devicefarmer/adbkit';
+import type { Client, Device } from '@devicefarmer/adbkit';
 
-// A CommonJS package: its classes are properties of the default export.
-const { Adb } = adbkit as unknown as typeof import('@devicefarmer/adbkit');
+// A CommonJS package: Node finds its classes on the default export, a bundler (vitest) by name.
+const found = adbkit as unknown as { Adb?: typeof adbkit.Adb; default?: { Adb?: typeof adbkit.Adb } };
+const Adb = (found.Adb ?? found.default?.Adb)!;
 
 /** Where an adb server listens, `host:port`; the default is adb's own. */
 export const DEFAULT_ADB_SERVER = '127.0.0.1:5037';

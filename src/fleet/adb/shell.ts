@@ -31,8 +31,30 @@ const MARKER = '__OPENCPH_EXIT_';
  * off the end of the output.
  */
 export async function runShell(device: DeviceClient, script: string, signal: AbortSignal): Promise<CommandResult> {
-  const features = await device.getFeatures();
-  return features.shell_v2 ? shellV2(device, script, signal) : shellV1(device, script, signal);
+  return (await transportFeatures(device)).has('shell_v2') ? shellV2(device, script, signal) : shellV1(device, script, signal);
+}
+
+/** A host-side request on a fresh connection to the adb server (4 hex digits of length, then the text). */
+function request(service: string): Buffer {
+  return Buffer.from(Buffer.byteLength(service).toString(16).padStart(4, '0') + service);
+}
+
+/**
+ * What the device's adbd and the adb server both speak (`adb features`: shell_v2, cmd, …), asked
+ * of the server (`host-serial:<serial>:features`). adbkit's getFeatures lists Android's
+ * package-manager features instead.
+ */
+export async function transportFeatures(device: DeviceClient): Promise<Set<string>> {
+  const { client, serial } = device;
+  const conn = await client.connection();
+  try {
+    conn.write(request(`host-serial:${serial}:features`));
+    const reply = await conn.parser.readAscii(4);
+    if (reply !== 'OKAY') await conn.parser.readError();
+    return new Set((await conn.parser.readValue()).toString('utf8').split(',').filter(Boolean));
+  } finally {
+    conn.end();
+  }
 }
 
 /** Read a stream to its end, or until `signal` aborts; `onData` sees every chunk. */
@@ -71,15 +93,20 @@ async function shellV1(device: DeviceClient, script: string, signal: AbortSignal
 /** The shell protocol: packets of an id byte (1 stdout, 2 stderr, 3 exit status), a length (u32 LE) and the data. */
 async function shellV2(device: DeviceClient, script: string, signal: AbortSignal): Promise<CommandResult> {
   const conn = await device.transport();
-  const service = `shell,v2,raw:${script}`;
-  const length = Buffer.byteLength(service).toString(16).padStart(4, '0');
-  conn.write(Buffer.from(length + service));
-  const reply = await conn.parser.readAscii(4);
-  if (reply !== 'OKAY') {
-    await conn.parser.readError().catch((err: Error) => {
-      throw err;
-    });
+  conn.write(request(`shell,v2,raw:${script}`));
+  // A device slow to open the stream must not hold the job past its time limit.
+  const onAbort = () => conn.end();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let reply: string;
+  try {
+    reply = await conn.parser.readAscii(4);
+  } catch (err) {
+    if (signal.aborted) throw new CommandCut('');
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
+  if (reply !== 'OKAY') await conn.parser.readError();
   const stream = conn.parser.raw();
   const out: Buffer[] = [];
   let pending = Buffer.alloc(0);
