@@ -7,6 +7,8 @@ export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 export const CLOCK_MODES = ['real', 'virtual'] as const;
 export type ClockMode = (typeof CLOCK_MODES)[number];
+export const FLEETS = ['sim', 'adb'] as const;
+export type FleetKind = (typeof FLEETS)[number];
 
 export interface Config {
   /** api: answers HTTP, runs no jobs; worker: runs jobs, no HTTP; all: both. */
@@ -18,7 +20,11 @@ export interface Config {
   database: string;
   /** PostgreSQL connections this process's pool keeps at most (a worker also holds one to LISTEN). */
   dbPoolSize: number;
-  /** The simulated fleet seeded on first start. */
+  /** sim: simulated phones; adb: real devices behind adb servers, mapped by `opencph admin devices`. */
+  fleet: FleetKind;
+  /** adb fleet: the adb servers (`host:port`) this node's jobs and device watcher talk to. */
+  adbServers: string[];
+  /** The simulated fleet seeded on first start (none with the adb fleet). */
   servers: number;
   phonesPerServer: number;
   /** Base duration of a simulated operation in ms (0 = instant). */
@@ -78,6 +84,8 @@ export const DEFAULTS = {
   port: 8780,
   dataDir: './.opencph',
   dbPoolSize: 10,
+  fleet: 'sim',
+  adbServers: ['127.0.0.1:5037'] as string[],
   servers: 2,
   phonesPerServer: 4,
   simDelayMs: 1000,

@@ -23,6 +23,7 @@ import { listAccessKeys, listDomains, listUsers, projectIdsOfUser } from '../sto
 import { listProjectViews } from '../store/projects.js';
 import { catalogueCommand, imagesCommand } from './adminCatalogue.js';
 import { snapshotsCommand } from './adminSnapshots.js';
+import { devicesCommand } from './adminDevices.js';
 import { databaseOption, dataDirOption, identityConfig, identityOptions, int } from './options.js';
 
 type Out = (line: string) => void;
@@ -49,7 +50,9 @@ function runner(out: Out) {
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as Record<string, string | number>;
     const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
-    const config = makeConfig({ dataDir: opts.dataDir as string, database: opts.database as string | undefined, ...identityConfig(opts) });
+    // A verb of the adb fleet (--fleet adb) seeds no simulated fleet into an empty store.
+    const fleet = opts.fleet === 'adb' ? ('adb' as const) : undefined;
+    const config = makeConfig({ dataDir: opts.dataDir as string, database: opts.database as string | undefined, fleet, ...identityConfig(opts) });
     const log = createLogger('warn', pino.destination(2));
     const handle = openDb({ url: config.database, sqliteSync: config.sqliteSync });
     try {
@@ -252,7 +255,7 @@ function keys(run: ReturnType<typeof runner>): Command {
 export function adminCommand(out: Out = (line) => process.stdout.write(line + '\n')): Command {
   const run = runner(out);
   const cmd = new Command('admin')
-    .description('Manage accounts, users, projects, access keys, images, the model catalogue and snapshots, directly in the database (also while a server runs).')
+    .description('Manage accounts, users, projects, access keys, images, the model catalogue, snapshots and the adb fleet devices, directly in the database (also while a server runs).')
     .addHelpText('after', `\n${ACCOUNT_RULE}`)
     .addCommand(accounts(run))
     .addCommand(users(run))
@@ -260,7 +263,8 @@ export function adminCommand(out: Out = (line) => process.stdout.write(line + '\
     .addCommand(keys(run))
     .addCommand(imagesCommand(run))
     .addCommand(catalogueCommand(run, table))
-    .addCommand(snapshotsCommand(run, table));
+    .addCommand(snapshotsCommand(run, table))
+    .addCommand(devicesCommand(run, table));
   for (const option of [dataDirOption(), databaseOption(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }

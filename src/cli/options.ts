@@ -1,5 +1,6 @@
 import { Option } from 'commander';
-import { AUTH_MODES, CLOCK_MODES, DEFAULTS, type Config } from '../config.js';
+import { AUTH_MODES, CLOCK_MODES, DEFAULTS, FLEETS, type Config } from '../config.js';
+import { parseAdbServer } from '../fleet/adb/servers.js';
 import { MAX_TIMER_MS, TIME_LIMIT_KINDS, type TimeLimitKind, type TimeLimits } from '../domain/limits.js';
 import { parseIsoInstant } from '../domain/time.js';
 import { usableCores } from '../runtime/cores.js';
@@ -113,4 +114,28 @@ export function httpTimeoutOptions(): Option[] {
 
 export function httpTimeoutConfig(opts: Record<string, unknown>): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'> {
   return { headersTimeoutMs: opts.headersTimeout as number, requestTimeoutMs: opts.requestTimeout as number, keepAliveTimeoutMs: opts.keepAliveTimeout as number };
+}
+
+/** An adb server's `host:port`, checked. */
+export function adbServerArg(name: string) {
+  return (value: string) => {
+    if (!parseAdbServer(value)) throw new Error(`--${name} must be host:port (an adb server, e.g. 127.0.0.1:5037), not "${value}"`);
+    return value;
+  };
+}
+
+/** --fleet and --adb-server (repeatable; OPENCPH_ADB_SERVERS takes a comma-separated list). */
+export function fleetOptions(): Option[] {
+  const check = adbServerArg('adb-server');
+  return [
+    new Option('--fleet <kind>', 'sim: simulated phones; adb: real devices behind adb servers, mapped with `opencph admin devices`').choices(FLEETS).env('OPENCPH_FLEET').default(DEFAULTS.fleet),
+    new Option('--adb-server <host:port>', `with --fleet adb: an adb server the jobs talk to, repeatable (default ${DEFAULTS.adbServers.join(', ')})`)
+      .env('OPENCPH_ADB_SERVERS')
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').map((v) => check(v.trim()))]),
+  ];
+}
+
+export function fleetConfig(opts: Record<string, unknown>): Partial<Pick<Config, 'fleet' | 'adbServers'>> {
+  const adbServers = opts.adbServer as string[] | undefined;
+  return { fleet: opts.fleet as Config['fleet'], ...(adbServers?.length ? { adbServers: [...new Set(adbServers)] } : {}) };
 }

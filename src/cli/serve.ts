@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/time.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
-import { authOption, clockConfig, clockOptions, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
+import { authOption, clockConfig, clockOptions, fleetConfig, fleetOptions, countOrAuto, databaseOption, dataDirOption, httpTimeoutConfig, httpTimeoutOptions, identityConfig, identityOptions, int, timeLimitConfig, timeLimitOptions } from './options.js';
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -101,6 +101,7 @@ export function serveCommand(): Command {
         ...identityConfig(opts),
         ...httpTimeoutConfig(opts),
         ...clockConfig(opts),
+        ...fleetConfig(opts),
       } satisfies Partial<Config>);
       const refusal = virtualClockRefusal(config);
       if (refusal) throw new Error(refusal);
@@ -132,7 +133,7 @@ export function serveCommand(): Command {
       if (node.url) printBanner(node.url, config, undefined, node.engine.deps.clock);
       else process.stdout.write(`OpenCPH worker ${node.owner} is running jobs from ${redact(config.database)}\n`);
     });
-  for (const option of [...timeLimitOptions(), ...httpTimeoutOptions(), ...clockOptions(), ...identityOptions()]) cmd.addOption(option);
+  for (const option of [...fleetOptions(), ...timeLimitOptions(), ...httpTimeoutOptions(), ...clockOptions(), ...identityOptions()]) cmd.addOption(option);
   return cmd;
 }
 
@@ -186,6 +187,7 @@ function printBanner(url: string, config: Config, processes?: string, clock?: Cl
       ...(processes ? [`  processes:  ${processes}`] : []),
       `  store:      ${store}`,
       `  objects:    ${config.obsDir} (obs://bucket/path = <objects>/bucket/path)`,
+      ...(config.fleet === 'adb' ? [`  fleet:      adb devices on ${config.adbServers.join(', ')} (map them with \`opencph admin devices add\`)`] : []),
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
       ...(clock?.mode === 'virtual' ? [`  clock:      virtual, at ${new Date(clock.now()).toISOString()}; POST ${url}/_opencph/v1/${DEFAULT_PROJECT_ID}/clock/advance moves it`] : []),

@@ -12,6 +12,7 @@ import { Engine } from '../engine/engine.js';
 import { androidState } from '../engine/androidState.js';
 import type { Driver } from '../fleet/driver.js';
 import { SimDriver } from '../fleet/sim/driver.js';
+import { startAdbFleet, type AdbFleet } from '../fleet/adb/fleet.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
@@ -107,12 +108,13 @@ async function seedIfEmpty(handle: DbHandle, config: Config, clock: Clock, ids: 
   const fleet = await seedSimProject(handle.db, {
     projectId: DEFAULT_PROJECT_ID,
     name: DEFAULT_PROJECT_NAME,
-    servers: config.servers,
+    // An adb fleet is declared device by device (`opencph admin devices add`): nothing simulated is seeded.
+    servers: config.fleet === 'adb' ? 0 : config.servers,
     phonesPerServer: config.phonesPerServer,
     now: clock.now(),
     ids,
   });
-  log.info({ projectId: DEFAULT_PROJECT_ID, servers: fleet.servers.length, phones: fleet.phones.length }, 'seeded the default project and its simulated fleet');
+  log.info({ projectId: DEFAULT_PROJECT_ID, servers: fleet.servers.length, phones: fleet.phones.length }, `seeded the default project${config.fleet === 'adb' ? '' : ' and its simulated fleet'}`);
   return true;
 }
 
@@ -195,11 +197,16 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const journal = config.simJournal
     ? { start: (r: Parameters<typeof startSimRun>[1]) => startSimRun(handle.db, r), end: (id: number, at: number) => endSimRun(handle.db, id, at) }
     : undefined;
+  const sim = () => new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal });
+  const adb: AdbFleet | undefined =
+    runsJobs && !overrides.driver && config.fleet === 'adb'
+      ? startAdbFleet({ db: handle.db, adbServers: config.adbServers, obsDir: config.obsDir, records: new SimDriver({ delayMs: 0, state: androidState(handle.db), obsDir: config.obsDir }), clock, log, watch: true })
+      : undefined;
   const engine = new Engine(deps, {
     worker: runsJobs
       ? {
           owner,
-          driver: overrides.driver ?? new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal }),
+          driver: overrides.driver ?? adb?.driver ?? sim(),
           concurrency: config.concurrency,
           serverAdbConcurrency: config.serverAdbConcurrency,
           leaseMs: config.leaseMs,
@@ -247,6 +254,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
       await metricsServer?.close();
       access?.close();
       await engine.stop(graceMs);
+      await adb?.stop();
       await stopListening?.();
       await handle.close();
       unlock();

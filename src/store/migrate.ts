@@ -20,6 +20,7 @@ import * as m017 from './migrations/017_clock.js';
 import * as m018 from './migrations/018_snapshots.js';
 import * as m019 from './migrations/019_events.js';
 import * as m020 from './migrations/020_rule_counts_and_held_jobs.js';
+import * as m021 from './migrations/021_devices.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '018_snapshots': m018,
   '019_events': m019,
   '020_rule_counts_and_held_jobs': m020,
+  '021_devices': m021,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -442,6 +442,18 @@ export interface WebhookTable {
   lease_expires_at: number | null;
 }
 
+/** The adb fleet: which device (its serial on its adb server) each phone is. */
+export interface DeviceTable {
+  phone_id: string;
+  project_id: string;
+  server_id: string;
+  /** `emulator-5554`, `10.0.0.7:5555`, a USB serial: as `adb devices` lists it. */
+  serial: string;
+  /** The adb server the device is attached to, `host:port`. */
+  adb_server: string;
+  create_time: number;
+}
+
 export interface Database {
   projects: ProjectTable;
   domains: DomainTable;
@@ -476,4 +488,5 @@ export interface Database {
   snapshots: SnapshotTable;
   events: EventTable;
   webhooks: WebhookTable;
+  devices: DeviceTable;
 }

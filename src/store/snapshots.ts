@@ -75,6 +75,8 @@ export const PROJECT_TABLES: readonly ProjectScopedTable[] = [
   { name: 'server_faults', scope: 'project' },
   { name: 'rules', scope: 'project', renumber: 'seq' },
   { name: 'webhooks', scope: 'project', kept: true },
+  // Which real device is which phone: the operator's declaration of the fleet, not the phone's state.
+  { name: 'devices', scope: 'project', kept: true },
   { name: 'jobs', scope: 'project', renumber: 'seq', derived: ['list_json'], history: true },
   { name: 'requests', scope: 'project', history: true },
   { name: 'events', scope: 'project', kept: true },

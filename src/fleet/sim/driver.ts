@@ -49,10 +49,10 @@ const POWER = {
   'phone.stop': { during: PhoneStatus.Stopping, failed: PhoneStatus.StopFailed },
 } as const;
 
-const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
+export const NOT_FROZEN = [PhoneStatus.Running, PhoneStatus.Stopped, PhoneStatus.ResetFailed, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed];
 
 /** Phone states an operation may start from. In-between states never reach here (jobs on a phone run one at a time). */
-const ALLOWED_FROM: Record<string, readonly number[]> = {
+export const ALLOWED_FROM: Record<string, readonly number[]> = {
   'phone.restart': NOT_FROZEN,
   'phone.reset': NOT_FROZEN,
   'phone.stop': [PhoneStatus.Running, PhoneStatus.RestartFailed, PhoneStatus.Abnormal, PhoneStatus.StopFailed],
@@ -61,7 +61,7 @@ const ALLOWED_FROM: Record<string, readonly number[]> = {
   ...Object.fromEntries([...ADB_OPERATIONS].map((op) => [op, [PhoneStatus.Running]])),
 };
 
-const VERB: Record<string, string> = {
+export const VERB: Record<string, string> = {
   'phone.restart': 'restart',
   'phone.reset': 'reset',
   'phone.stop': 'stop',
@@ -195,12 +195,12 @@ async function withinLimit(ctx: DriverContext, work: Promise<void>, leftAs: Flee
  * was left there by an operation that was interrupted: it counts as abnormal, which every recovery
  * operation may start from.
  */
-function settledStatus(status: number): number {
+export function settledStatus(status: number): number {
   const inTransition: readonly number[] = [PhoneStatus.Resetting, PhoneStatus.Restarting, PhoneStatus.Stopping];
   return inTransition.includes(status) ? PhoneStatus.Abnormal : status;
 }
 
-function finalPhoneState(operation: string, phone: Phone, params: Record<string, unknown>) {
+export function finalPhoneState(operation: string, phone: Phone, params: Record<string, unknown>) {
   const imageId = typeof params.imageId === 'string' ? params.imageId : undefined;
   const update = (params.property as Properties | undefined) ?? undefined;
   switch (operation) {

@@ -1,0 +1,71 @@
+import type { Device } from '@devicefarmer/adbkit';
+import type { AdbServers } from './servers.js';
+
+/** A device state that takes commands. */
+export const isOnline = (type: string | undefined) => type === 'device' || type === 'emulator';
+
+/** How often a reboot's wait looks at the device again. */
+const LOOK_MS = 250;
+
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Reboot the device and wait until it is back: gone from its adb server (or offline), listed again
+ * as a device, and `sys.boot_completed` is 1. Its server's device list is tracked from before the
+ * reboot, so a device that is back before a look would find it gone still counts as rebooted. A TCP
+ * device is `adb connect`ed again while it is away. Rejects with the signal's reason when it aborts.
+ */
+export async function rebootAndWait(servers: AdbServers, adbServer: string, serial: string, signal: AbortSignal): Promise<void> {
+  const client = servers.client(adbServer);
+  const tracker = await client.trackDevices();
+  let wentAway = false;
+  const away = (d: Device) => {
+    if (d.id === serial && !isOnline(d.type)) wentAway = true;
+  };
+  tracker.on('remove', (d: Device) => d.id === serial && (wentAway = true));
+  tracker.on('change', away);
+  tracker.on('error', () => undefined);
+  try {
+    // The reboot's connection may close before it answers: the device going away is what counts.
+    await client
+      .getDevice(serial)
+      .reboot()
+      .catch(() => undefined);
+    while (!wentAway) {
+      const state = await servers.state(adbServer, serial).catch(() => undefined);
+      if (!isOnline(state)) wentAway = true;
+      else await pause(LOOK_MS, signal);
+    }
+    for (;;) {
+      const state = await servers.state(adbServer, serial).catch(() => undefined);
+      if (isOnline(state) && (await bootCompleted(servers, adbServer, serial))) return;
+      if (!isOnline(state)) await servers.reconnect(adbServer, serial);
+      await pause(LOOK_MS, signal);
+    }
+  } finally {
+    tracker.end();
+  }
+}
+
+async function bootCompleted(servers: AdbServers, adbServer: string, serial: string): Promise<boolean> {
+  try {
+    const stream = await servers.client(adbServer).getDevice(serial).shell('getprop sys.boot_completed');
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
