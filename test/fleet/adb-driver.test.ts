@@ -11,6 +11,7 @@ import { startVirtualDevices, type VirtualDevices } from '../../src/fleet/adbdev
 import { addDevice, listDevices, removeDevice } from '../../src/store/devices.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { newId } from '../../src/domain/ids.js';
+import { freePort } from '../../src/runtime/net.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/obs.js';
@@ -24,16 +25,6 @@ const work = mkdtempSync(join(tmpdir(), 'opencph-adbfleet-'));
 let phones: string[] = [];
 let rack1 = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** `count` consecutive ports free now, from a random base. */
 async function freeRange(count: number): Promise<number> {
@@ -75,7 +66,7 @@ async function job(path: string, body: unknown): Promise<any> {
 const shell = (phoneId: string, content: string) => job('/phones/commands', { command: 'shell', content, phone_ids: [phoneId] });
 
 beforeAll(async () => {
-  adbPort = await freePort();
+  adbPort = await freePort('127.0.0.1');
   expect((await adb(['start-server'])).code).toBe(0);
   t = await startTestNode({
     fleet: 'adb',

@@ -15,6 +15,7 @@ import { startVirtualDevices, type VirtualDevices } from '../../src/fleet/adbdev
 import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
+import { freePort } from '../../src/runtime/net.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, storeOf, waitForRequest, type TestNode } from '../helpers/node.js';
 
@@ -33,16 +34,6 @@ let adbPort = 0;
 let phoneIds: string[];
 const work = mkdtempSync(join(tmpdir(), 'opencph-adb-'));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function adb(args: string[], timeoutMs = 20_000, input = ''): Promise<Run> {
   return new Promise((resolve) => {
@@ -99,7 +90,7 @@ beforeAll(async () => {
     rebootMs: 300,
     bootMs: 60_000,
   });
-  adbPort = await freePort();
+  adbPort = await freePort('127.0.0.1');
   expect((await adb(['start-server'])).code).toBe(0);
   for (const d of devices.devices) expect((await adb(['connect', d.serial])).stdout).toContain(`connected to ${d.serial}`);
 }, 60_000);
