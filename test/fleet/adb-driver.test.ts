@@ -184,6 +184,25 @@ describe('every phone job runs on its device', () => {
     expect(await shell(phones[3]!, 'echo back')).toMatchObject({ status: 2, execute_msg: 'back\n' });
   });
 
+  test('restart: the device reboots and the job ends once it has booted; the phone is running again', async () => {
+    const j = await job('/phones/batch-restart', { phones: [{ phone_id: phones[2] }] });
+    expect(j, JSON.stringify(j)).toMatchObject({ status: 2 });
+    expect(await statusOf(phones[2]!)).toBe(2);
+    expect(await shell(phones[2]!, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
+  });
+
+  test('reset: the user-installed apps are removed, then the device reboots; the job says what it did', async () => {
+    const apk = putObject(t.node.config.obsDir, 'apps', 'resetme.apk', buildApk({ packageName: 'com.example.resetme', versionCode: 1, versionName: '1.0' }));
+    expect(await job('/phones/commands', { command: 'install', content: `-r ${apk}`, phone_ids: [phones[2]] })).toMatchObject({ status: 2 });
+    expect((await shell(phones[2]!, 'pm list packages -3')).execute_msg).toContain('package:com.example.resetme\n');
+    const j = await job('/phones/batch-reset', { phones: [{ phone_id: phones[2] }] });
+    expect(j, JSON.stringify(j)).toMatchObject({ status: 2 });
+    expect(j.execute_msg).toContain('uninstall com.example.resetme: Success');
+    expect(await statusOf(phones[2]!)).toBe(2);
+    expect((await shell(phones[2]!, 'pm list packages -3')).execute_msg ?? '').not.toContain('com.example.resetme');
+    expect(await shell(phones[2]!, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
+  });
+
   test('a server restart reboots each of its devices', async () => {
     const j = await job('/servers/batch-restart', { server_ids: [rack1] });
     expect(j, JSON.stringify(j)).toMatchObject({ status: 2 });
