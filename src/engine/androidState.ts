@@ -61,6 +61,7 @@ export function androidState(db: Db): AndroidState {
     putSetting: (phoneId, namespace, name, value) => android.putSetting(db, { phone_id: phoneId, namespace, name, value }),
     deleteSetting: (phoneId, namespace, name) => android.deleteSetting(db, phoneId, namespace, name),
     wipe: (phoneId, roots) => android.wipeUserState(db, phoneId, roots),
+    deleteTree: (phoneId, path) => android.deleteFileTree(db, phoneId, path),
     files: async (phoneId) => (await android.listFiles(db, phoneId)).map(fileOf),
     sharedFile: async (serverId, path) => {
       const row = await shared.getSharedFile(db, serverId, path);

@@ -101,15 +101,19 @@ export async function wipeUserState(db: Db, phoneId: string, roots: readonly str
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('android_packages').where('phone_id', '=', phoneId).execute();
     await trx.deleteFrom('android_settings').where('phone_id', '=', phoneId).execute();
-    for (const root of roots) {
-      const under = root.replace(/[\\%_]/g, (c) => '\\' + c) + '/%';
-      await trx
-        .deleteFrom('android_files')
-        .where('phone_id', '=', phoneId)
-        .where((eb) => eb.or([eb('path', '=', root), sql<boolean>`path like ${under} escape '\\'`]))
-        .execute();
-    }
+    for (const root of roots) await deleteFileTree(trx, phoneId, root);
   });
+}
+
+/** Delete what the phone wrote at `path` and under it (a file, or a directory and its tree); answers how many entries. */
+export async function deleteFileTree(db: Db, phoneId: string, path: string): Promise<number> {
+  const under = path.replace(/[\\%_]/g, (c) => '\\' + c) + '/%';
+  const r = await db
+    .deleteFrom('android_files')
+    .where('phone_id', '=', phoneId)
+    .where((eb) => eb.or([eb('path', '=', path), sql<boolean>`path like ${under} escape '\\'`]))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /** Every file and directory written on a phone, by path (what an export chooses from). */

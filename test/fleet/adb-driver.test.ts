@@ -191,15 +191,19 @@ describe('every phone job runs on its device', () => {
     expect(await shell(phones[2]!, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
   });
 
-  test('reset: the user-installed apps are removed, then the device reboots; the job says what it did', async () => {
+  test('reset: the user-installed apps are removed and /sdcard wiped, then the device reboots; the job says what it did', async () => {
     const apk = putObject(t.node.config.obsDir, 'apps', 'resetme.apk', buildApk({ packageName: 'com.example.resetme', versionCode: 1, versionName: '1.0' }));
     expect(await job('/phones/commands', { command: 'install', content: `-r ${apk}`, phone_ids: [phones[2]] })).toMatchObject({ status: 2 });
     expect((await shell(phones[2]!, 'pm list packages -3')).execute_msg).toContain('package:com.example.resetme\n');
+    const tar = putObject(t.node.config.obsDir, 'files', 'note.tar', await buildTar({ 'sdcard/note.txt': 'kept\n' }));
+    expect(await job('/phones/commands', { command: 'push', content: tar, phone_ids: [phones[2]] })).toMatchObject({ status: 2 });
+    expect((await shell(phones[2]!, 'ls /sdcard')).execute_msg).toContain('note.txt');
     const j = await job('/phones/batch-reset', { phones: [{ phone_id: phones[2] }] });
     expect(j, JSON.stringify(j)).toMatchObject({ status: 2 });
     expect(j.execute_msg).toContain('uninstall com.example.resetme: Success');
     expect(await statusOf(phones[2]!)).toBe(2);
     expect((await shell(phones[2]!, 'pm list packages -3')).execute_msg ?? '').not.toContain('com.example.resetme');
+    expect((await shell(phones[2]!, 'ls /sdcard')).execute_msg ?? '').not.toContain('note.txt');
     expect(await shell(phones[2]!, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
   });
 

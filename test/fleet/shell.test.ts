@@ -116,6 +116,21 @@ describe('commands', () => {
     expect((await sh('pm uninstall com.android.settings')).exitCode).toBe(1);
   });
 
+  test('an unquoted * matches names in its directory; rm removes what was written, not the image', async () => {
+    const file = (path: string, text: string) => ({ path, kind: 'file' as const, mode: 0o644, size: text.length, mtime: NOW, content: Buffer.from(text) });
+    await phone.unpack([file('/sdcard/Download/a.txt', 'a\n'), file('/sdcard/Download/b.log', 'b\n'), file('/sdcard/note.txt', 'n\n')]);
+    expect((await sh('echo /sdcard/Download/*')).output).toBe('/sdcard/Download/a.txt /sdcard/Download/b.log\n');
+    expect((await sh('cd /sdcard/Download && echo *.txt')).output).toBe('a.txt\n');
+    expect((await sh("echo '/sdcard/*' /sdcard/nothing*")).output).toBe('/sdcard/* /sdcard/nothing*\n');
+    expect(await sh('rm /sdcard/Download')).toEqual({ exitCode: 1, output: 'rm: /sdcard/Download: Is a directory\n' });
+    expect(await sh('rm /sdcard/gone.txt')).toEqual({ exitCode: 1, output: 'rm: /sdcard/gone.txt: No such file or directory\n' });
+    expect(await sh('rm -f /sdcard/gone.txt')).toEqual({ exitCode: 0, output: '' });
+    expect(await sh('rm /system/build.prop')).toEqual({ exitCode: 1, output: 'rm: /system/build.prop: Read-only file system\n' });
+    expect(await sh('rm /sdcard/note.txt && ls /sdcard/note.txt')).toEqual({ exitCode: 1, output: 'ls: /sdcard/note.txt: No such file or directory\n' });
+    expect(await sh('rm -rf /sdcard/*')).toEqual({ exitCode: 0, output: '' });
+    expect((await sh('ls /sdcard/Download')).output).toBe('');
+  });
+
   test('ls and cat over the image tree and pushed files', async () => {
     expect((await sh('ls /')).output).toBe('data\nproc\nsdcard\nsystem\nvendor\n');
     expect(await sh('ls /nope')).toEqual({ exitCode: 1, output: 'ls: /nope: No such file or directory\n' });

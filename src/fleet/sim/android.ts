@@ -360,4 +360,9 @@ export class SimPhone {
   wipe(): Promise<void> {
     return this.state.wipe(this.id, USER_DATA_ROOTS);
   }
+
+  /** Delete what was written at `path` and under it; the image's own files stay (they are read-only). */
+  remove(path: string): Promise<number> {
+    return this.state.deleteTree(this.id, path);
+  }
 }

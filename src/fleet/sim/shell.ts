@@ -33,6 +33,8 @@ class ShellSyntaxError extends Error {}
 const SH = '/system/bin/sh';
 /** Stands in a parsed word for `$?`, replaced when the command runs (NUL cannot be in an argument). */
 const LAST_STATUS = '\0';
+/** Stands in a parsed word for an unquoted `*`, which matches names when the command runs (see expandWord). */
+const STAR = '\u0001';
 
 /** Split a script into commands and words. */
 export function parseScript(script: string): Step[] {
@@ -95,6 +97,8 @@ export function parseScript(script: string): Step[] {
       if (!m) throw new ShellSyntaxError(`'>' (redirection other than to /dev/null) is not supported by the simulated shell`);
       if (m[1] === '/dev/null') discard = { out: false, err: false, ...discard, [fd]: true };
       i += m[0].length;
+    } else if (c === '*') {
+      word = (word ?? '') + STAR;
     } else if ('|&<>`$()'.includes(c)) {
       throw new ShellSyntaxError(`'${c}' (pipes, redirections, background jobs, substitutions) is not supported by the simulated shell`);
     } else word = (word ?? '') + c;
@@ -230,6 +234,42 @@ const ls: Builtin = async (phone, args, io) => {
     for (const c of children) print(io, long ? longLine(c, posix.basename(c.path)) : `${posix.basename(c.path)}\n`);
   }
   return code;
+};
+
+/**
+ * `rm [-r] [-f] PATH…`: what was written on the phone goes; the image's own files are read-only, and
+ * an image directory stays once what was written in it is gone (as Android makes /sdcard's again).
+ */
+const rm: Builtin = async (phone, args, io) => {
+  const { flags, rest } = options(args);
+  const recursive = flags.has('r') || flags.has('R');
+  const force = flags.has('f');
+  if (rest.length === 0 && !force) {
+    printErr(io, 'rm: Need 1 argument\n');
+    return 1;
+  }
+  let status = 0;
+  for (const target of rest) {
+    const path = resolvePath(io, target);
+    const node = await phone.stat(path);
+    if (!node) {
+      if (!force) {
+        printErr(io, `rm: ${target}: No such file or directory\n`);
+        status = 1;
+      }
+      continue;
+    }
+    if (node.kind === 'dir' && !recursive) {
+      printErr(io, `rm: ${target}: Is a directory\n`);
+      status = 1;
+      continue;
+    }
+    if ((await phone.remove(path)) === 0 && node.kind === 'file') {
+      printErr(io, `rm: ${target}: Read-only file system\n`);
+      status = 1;
+    }
+  }
+  return status;
 };
 
 const cat: Builtin = async (phone, args, io) => {
@@ -427,6 +467,7 @@ const BUILTINS: Record<string, Builtin> = {
     print(io, `${io.cwd}\n`);
     return 0;
   },
+  rm,
   settings,
   sleep: async (phone, args, io) => {
     const ms = duration(args[0]);
@@ -450,6 +491,24 @@ const BUILTINS: Record<string, Builtin> = {
  * Run a script on a simulated phone. Resolves with its output and exit status (that of the last
  * command run); throws ShellAborted, with the output so far, when `signal` aborts it.
  */
+/**
+ * A word with an unquoted `*` in its last path segment (`/sdcard/*`, `*.txt`) becomes the names it
+ * matches in that directory, sorted, dot-files left out; a pattern that matches nothing stays as
+ * written, as sh leaves it. A `*` before the last `/` is taken as written.
+ */
+async function expandWord(phone: SimPhone, word: string, io: Io): Promise<string[]> {
+  if (!word.includes(STAR)) return [word];
+  const literal = word.replaceAll(STAR, '*');
+  const slash = word.lastIndexOf('/');
+  const [dirPart, pattern] = slash < 0 ? ['', word] : [word.slice(0, slash + 1), word.slice(slash + 1)];
+  if (dirPart.includes(STAR) || !pattern.includes(STAR)) return [literal];
+  const dir = resolvePath(io, dirPart === '' ? '.' : dirPart);
+  const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`^${pattern.split(STAR).map(escape).join('.*')}$`);
+  const names = (await phone.list(dir)).map((n) => posix.basename(n.path)).filter((n) => !n.startsWith('.') && match.test(n));
+  return names.length === 0 ? [literal] : names.sort().map((n) => dirPart + n);
+}
+
 export async function runShell(phone: SimPhone, script: string, signal?: AbortSignal): Promise<CommandResult> {
   const io: Io = { out: '', cwd: '/', signal };
   let steps: Step[];
@@ -465,7 +524,9 @@ export async function runShell(phone: SimPhone, script: string, signal?: AbortSi
       if ((step.op === '&&' && status !== 0) || (step.op === '||' && status === 0)) continue;
       signal?.throwIfAborted();
       io.discard = step.discard;
-      const [name, ...args] = step.words.map((w) => w.replaceAll(LAST_STATUS, String(status))) as [string, ...string[]];
+      const words: string[] = [];
+      for (const w of step.words) words.push(...(await expandWord(phone, w.replaceAll(LAST_STATUS, String(status)), io)));
+      const [name, ...args] = words as [string, ...string[]];
       const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
       if (!builtin) {
         printErr(io, `${SH}: ${name}: not found\n`);

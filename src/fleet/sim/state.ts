@@ -50,6 +50,8 @@ export interface AndroidState {
   children(phoneId: string, dir: string): Promise<StoredFile[]>;
   /** Write files and directories; an existing path is replaced. */
   putFiles(phoneId: string, files: readonly StoredFile[]): Promise<void>;
+  /** Delete what the phone wrote at `path` and under it; answers how many entries went. */
+  deleteTree(phoneId: string, path: string): Promise<number>;
   /** Every file and directory written on the phone, by path (not its image's, not shared ones). */
   files(phoneId: string): Promise<StoredFile[]>;
   setting(phoneId: string, namespace: string, name: string): Promise<string | undefined>;
