@@ -13,6 +13,7 @@ import { androidState } from '../engine/androidState.js';
 import type { Driver } from '../fleet/driver.js';
 import { SimDriver } from '../fleet/sim/driver.js';
 import { startAdbFleet, type AdbFleet } from '../fleet/adb/fleet.js';
+import { deviceMap } from '../engine/deviceMap.js';
 import { buildApp } from '../http/app.js';
 import { authenticatorFor, type Authenticator } from '../auth/authenticator.js';
 import { accessLogBeside, createAccessLog, createLogger, type AccessLog } from './log.js';
@@ -200,7 +201,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const sim = () => new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal });
   const adb: AdbFleet | undefined =
     runsJobs && !overrides.driver && config.fleet === 'adb'
-      ? startAdbFleet({ db: handle.db, adbServers: config.adbServers, obsDir: config.obsDir, records: new SimDriver({ delayMs: 0, state: androidState(handle.db), obsDir: config.obsDir }), clock, log, watch: true })
+      ? startAdbFleet({ devices: deviceMap(handle.db), adbServers: config.adbServers, obsDir: config.obsDir, records: new SimDriver({ delayMs: 0, state: androidState(handle.db), obsDir: config.obsDir }), clock, log, watch: true })
       : undefined;
   const engine = new Engine(deps, {
     worker: runsJobs

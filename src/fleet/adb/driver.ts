@@ -3,8 +3,7 @@ import { ADB_OPERATIONS, type PhoneCommand } from '../../domain/commands.js';
 import type { FleetEffects, Phone } from '../../domain/fleet.js';
 import type { Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
-import type { Db } from '../../store/db.js';
-import { deviceOfPhone, type DeviceRow } from '../../store/devices.js';
+import type { DeviceMap, MappedDevice } from './deviceMap.js';
 import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../driver.js';
 import { commandOutcome, timedOutOutcome } from '../outcome.js';
 import { ALLOWED_FROM, VERB, finalPhoneState, settledStatus } from '../sim/driver.js';
@@ -14,7 +13,8 @@ import type { AdbServers } from './servers.js';
 import { CommandCut, DeviceLost, runShell, shQuote } from './shell.js';
 
 export interface AdbDriverOptions {
-  db: Db;
+  /** Which device is which phone (the declared fleet). */
+  devices: DeviceMap;
   /** The adb servers this node talks to (`host:port`); a device mapped to another fails with CPS.0986. */
   adbServers: readonly string[];
   servers: AdbServers;
@@ -89,8 +89,8 @@ export class AdbDriver implements Driver {
   }
 
   /** The phone's device, or why the job cannot reach one. */
-  private async deviceOf(phone: Phone): Promise<DeviceRow | DriverOutcome> {
-    const device = await deviceOfPhone(this.o.db, phone.phoneId);
+  private async deviceOf(phone: Phone): Promise<MappedDevice | DriverOutcome> {
+    const device = await this.o.devices.deviceOf(phone.phoneId);
     if (!device) return fail(Errors.deviceNotMapped, `Map a device to phone ${phone.phoneId} with \`opencph admin devices add\`.`);
     if (!this.o.adbServers.includes(device.adb_server)) {
       return fail(Errors.deviceUnreachable, `Device ${device.serial} is on adb server ${device.adb_server}, which this node does not use (--adb-server ${this.o.adbServers.join(', ')}).`);
@@ -105,7 +105,7 @@ export class AdbDriver implements Driver {
    * device is not listed (the health watcher brings it back). `failedAs` is the fleet after a power
    * action that did not finish. A node shutting down throws: the job is handed back.
    */
-  private async onDevice(device: DeviceRow, ctx: DriverContext, failedAs: FleetEffects | undefined, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+  private async onDevice(device: MappedDevice, ctx: DriverContext, failedAs: FleetEffects | undefined, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
     try {
       return await ctx.waiting(untilAborted(work(), ctx.signal));
     } catch (err) {
@@ -125,7 +125,7 @@ export class AdbDriver implements Driver {
   }
 
   /** `setprop` of each property; only persist.* and debug.* reach a device without root. */
-  private async updateProperty(job: DriverJob, phone: Phone, device: DeviceRow, ctx: DriverContext): Promise<DriverOutcome> {
+  private async updateProperty(job: DriverJob, phone: Phone, device: MappedDevice, ctx: DriverContext): Promise<DriverOutcome> {
     const update = (job.params.property as Properties | undefined) ?? {};
     const refused = Object.keys(update).filter((k) => !SETTABLE.test(k));
     if (refused.length) return fail(Errors.propertyNotSettable, `Refused: ${refused.join(', ')}.`);
@@ -142,7 +142,7 @@ export class AdbDriver implements Driver {
   }
 
   /** What a reset does before its reboot: every user-installed app uninstalled, user storage (/sdcard) emptied. */
-  private async wipe(device: DeviceRow, signal: AbortSignal): Promise<string> {
+  private async wipe(device: MappedDevice, signal: AbortSignal): Promise<string> {
     const adb = this.o.servers.client(device.adb_server).getDevice(device.serial);
     const listed = await runShell(adb, 'pm list packages -3', signal);
     const packages = [...listed.output.matchAll(/^package:(\S+)/gm)].map((m) => m[1]!);
@@ -163,7 +163,7 @@ export class AdbDriver implements Driver {
     if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal && server.status !== ServerStatus.Starting) {
       return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
-    const mapped: { phone: Phone; device: DeviceRow }[] = [];
+    const mapped: { phone: Phone; device: MappedDevice }[] = [];
     for (const phone of job.serverPhones ?? []) {
       if (phone.status === PhoneStatus.Frozen) continue;
       const device = await this.deviceOf(phone);

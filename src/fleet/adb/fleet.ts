@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/time.js';
-import type { Db } from '../../store/db.js';
+import type { DeviceMap } from './deviceMap.js';
 import type { Driver } from '../driver.js';
 import { AdbDriver } from './driver.js';
 import { AdbServers } from './servers.js';
@@ -14,10 +14,10 @@ export interface AdbFleet {
 }
 
 /** The adb fleet of a node: its driver, and on a node that runs jobs, the device watcher. */
-export function startAdbFleet(o: { db: Db; adbServers: readonly string[]; obsDir: string; records: Driver; clock: Clock; log: Logger; watch: boolean }): AdbFleet {
+export function startAdbFleet(o: { devices: DeviceMap; adbServers: readonly string[]; obsDir: string; records: Driver; clock: Clock; log: Logger; watch: boolean }): AdbFleet {
   const servers = new AdbServers();
-  const driver = new AdbDriver({ db: o.db, adbServers: o.adbServers, servers, obsDir: o.obsDir, records: o.records });
-  const watcher = o.watch ? new DeviceWatcher({ db: o.db, servers, adbServers: o.adbServers, clock: o.clock, log: o.log }) : undefined;
+  const driver = new AdbDriver({ devices: o.devices, adbServers: o.adbServers, servers, obsDir: o.obsDir, records: o.records });
+  const watcher = o.watch ? new DeviceWatcher({ devices: o.devices, servers, adbServers: o.adbServers, clock: o.clock, log: o.log }) : undefined;
   watcher?.start();
   return { driver, watcher, stop: async () => watcher?.stop() };
 }

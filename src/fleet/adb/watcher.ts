@@ -2,15 +2,15 @@ import type { Client, Device } from '@devicefarmer/adbkit';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/time.js';
 import { PhoneStatus } from '../../domain/status.js';
-import type { Db } from '../../store/db.js';
-import { devicesWithStatus, movePhoneStatus } from '../../store/devices.js';
+import type { DeviceMap } from './deviceMap.js';
 import { isOnline } from './reboot.js';
 import type { AdbServers } from './servers.js';
 
 type Tracker = Awaited<ReturnType<Client['trackDevices']>>;
 
 export interface WatcherOptions {
-  db: Db;
+  /** The declared fleet: its devices, and their phones' statuses. */
+  devices: DeviceMap;
   servers: AdbServers;
   adbServers: readonly string[];
   clock: Pick<Clock, 'now'>;
@@ -80,7 +80,7 @@ export class DeviceWatcher {
 
   private async lookAll(): Promise<void> {
     if (this.stopped) return;
-    const mapped = (await devicesWithStatus(this.o.db)).filter((d) => this.o.adbServers.includes(d.adb_server));
+    const mapped = (await this.o.devices.withStatus()).filter((d) => this.o.adbServers.includes(d.adb_server));
     for (const adbServer of this.o.adbServers) {
       if (!this.trackers.has(adbServer)) await this.track(adbServer);
       const listed = await this.o.servers
@@ -99,11 +99,11 @@ export class DeviceWatcher {
   private async settle(adbServer: string, serial: string, online: boolean): Promise<void> {
     if (this.stopped) return;
     try {
-      const phones = (await devicesWithStatus(this.o.db)).filter((d) => d.adb_server === adbServer && d.serial === serial);
+      const phones = (await this.o.devices.withStatus()).filter((d) => d.adb_server === adbServer && d.serial === serial);
       for (const p of phones) {
         const [from, to] = online ? [PhoneStatus.Abnormal, PhoneStatus.Running] : [PhoneStatus.Running, PhoneStatus.Abnormal];
         if (p.status !== from) continue;
-        if (await movePhoneStatus(this.o.db, p.phone_id, [from], to, this.o.clock.now())) {
+        if (await this.o.devices.moveStatus(p.phone_id, [from], to, this.o.clock.now())) {
           this.o.log.info({ phoneId: p.phone_id, serial, adbServer, status: to }, online ? 'device is back: phone running' : 'device is away: phone abnormal');
         }
       }
