@@ -3,13 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { createStore, startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 import { pgBaseline, sqliteBaseline } from './lib/store-baseline.mjs';
-import { CREDENTIALS, PROJECT, ratio, round } from './lib/common.mjs';
+import { CREDENTIALS, PROJECT, ratio, round, PG_ADMIN, pgAdmin } from './lib/common.mjs';
 
-const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCH = 100;
 
 async function call(base, method, path, { query, body } = {}) {
@@ -57,15 +55,6 @@ async function withServer(options, total) {
   }
 }
 
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: PG_ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 
 function print(label, baseline, result) {
@@ -97,7 +86,7 @@ export async function engineBench({ work, quick }) {
   }
   const names = [0, 1].map(() => `opencph_bench_${randomBytes(4).toString('hex')}`);
   try {
-    for (const name of names) await admin(`create database ${name}`);
+    for (const name of names) await pgAdmin(`create database ${name}`);
   } catch (err) {
     console.log(`  PostgreSQL: skipped (${err.message})`);
     return out;
@@ -110,7 +99,7 @@ export async function engineBench({ work, quick }) {
     out.postgres = { baseline, result, ratio: ratio(result.jobsPerSecond, baseline.jobsPerSecond) };
     print('PostgreSQL', baseline, result);
   } finally {
-    for (const name of names) await admin(`drop database if exists ${name} with (force)`);
+    for (const name of names) await pgAdmin(`drop database if exists ${name} with (force)`);
   }
   return out;
 }

@@ -9,12 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
-import { CREDENTIALS, PROJECT, ratio, round } from './lib/common.mjs';
+import { CREDENTIALS, PROJECT, ratio, round, PG_ADMIN, pgAdmin } from './lib/common.mjs';
 import { startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 
-const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ARGS = ['--auth', 'verify', '--sim-delay', '0'];
 
 const median = (xs) => {
@@ -99,15 +97,6 @@ async function measure(label, { work, database, quick }) {
   }
 }
 
-async function admin(text) {
-  const c = new pg.Client({ connectionString: PG_ADMIN });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Save, restore and reset of the default fleet on SQLite and PostgreSQL, with their baselines; `work` is a scratch dir. */
 export async function snapshotBench({ work, quick }) {
@@ -118,7 +107,7 @@ export async function snapshotBench({ work, quick }) {
     results.sqlite = await measure('SQLite', { work, quick });
     const database = async () => {
       const name = `opencph_bench_${randomBytes(4).toString('hex')}`;
-      await admin(`create database ${name}`);
+      await pgAdmin(`create database ${name}`);
       created.push(name);
       return Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
     };
@@ -128,7 +117,7 @@ export async function snapshotBench({ work, quick }) {
       console.log(`  PostgreSQL: skipped (${err.message})`);
     }
   } finally {
-    for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    for (const name of created) await pgAdmin(`drop database if exists ${name} with (force)`).catch(() => undefined);
   }
   return results;
 }
