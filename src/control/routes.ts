@@ -3,6 +3,7 @@ import type { RouteDeps } from '../http/types.js';
 import { clockRoutes } from './clock.js';
 import { eventRoutes } from './events.js';
 import { faultRoutes } from './faults.js';
+import { requestRoutes } from './requests.js';
 import { ruleRoutes } from './rules.js';
 import { snapshotRoutes } from './snapshots.js';
 import { webhookRoutes } from './webhooks.js';
@@ -19,4 +20,5 @@ export async function controlRoutes(app: FastifyInstance, deps: RouteDeps): Prom
   await app.register(snapshotRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(webhookRoutes, deps);
+  await app.register(requestRoutes, deps);
 }

@@ -21,6 +21,7 @@ import * as m018 from './migrations/018_snapshots.js';
 import * as m019 from './migrations/019_events.js';
 import * as m020 from './migrations/020_rule_counts_and_held_jobs.js';
 import * as m021 from './migrations/021_devices.js';
+import * as m022 from './migrations/022_requests_by_project.js';
 
 /** Migrations are plain ordered modules, listed here so they ship inside the build. */
 const migrations: Record<string, Migration> = {
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '019_events': m019,
   '020_rule_counts_and_held_jobs': m020,
   '021_devices': m021,
+  '022_requests_by_project': m022,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
