@@ -11,13 +11,14 @@ export default defineConfig({
       // test/cluster: several processes on one database, which only PostgreSQL supports.
       // test/store/plans, locking and prepared: SQLite's query plans, its file lock, its statements. Tests of pure functions run once.
       // test/embed/package: the package's files and exports, the same on either store.
+      // test/console: the web console in a browser; it reads the store only through the API, whose routes run on both.
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/cluster/**'], env: { OPENCPH_TEST_STORE: 'sqlite' } } },
       {
         extends: true,
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/domain/**', 'test/auth/**', 'test/cli/cores.test.ts', 'test/store/plans.test.ts', 'test/store/locking.test.ts', 'test/store/prepared.test.ts', 'test/embed/package.test.ts'],
+          exclude: ['test/domain/**', 'test/auth/**', 'test/cli/cores.test.ts', 'test/store/plans.test.ts', 'test/store/locking.test.ts', 'test/store/prepared.test.ts', 'test/embed/package.test.ts', 'test/console/**'],
           env: { OPENCPH_TEST_STORE: 'postgres' },
         },
       },

@@ -57,6 +57,8 @@ export interface Config {
   simJournal: boolean;
   /** Serve GET /metrics (Prometheus's text format) and count what it shows. */
   metrics: boolean;
+  /** Serve the web console at /console (built by `npm run build` into dist/console). */
+  console: boolean;
   /**
    * Also serve GET /metrics on this port, alone: for a node that answers no HTTP (role worker, and
    * the process that runs the jobs under --api-processes). Default: none.
@@ -106,6 +108,7 @@ export const DEFAULTS = {
   sqliteSync: 'FULL',
   simJournal: false,
   metrics: true,
+  console: true,
   auth: 'verify',
   clock: 'real',
   defaultAccount: 'opencph',

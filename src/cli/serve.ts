@@ -63,6 +63,7 @@ export function serveCommand(): Command {
     )
     .addOption(new Option('--poll <ms>', 'how often an idle worker looks for jobs (PostgreSQL nodes are also woken by notifications)').env('OPENCPH_POLL_MS').default(DEFAULTS.pollMs).argParser(int('poll', 10)))
     .addOption(new Option('--sim-journal', 'record every simulated execution (worker, job, start, end) in the sim_runs table').env('OPENCPH_SIM_JOURNAL'))
+    .addOption(new Option('--no-console', 'do not serve the web console at /console').env('OPENCPH_NO_CONSOLE'))
     .addOption(new Option('--no-metrics', 'do not serve GET /metrics (Prometheus text format, no credentials needed)').env('OPENCPH_NO_METRICS'))
     .addOption(
       new Option('--metrics-port <port>', 'also serve GET /metrics alone on this port (for a worker node, or the job-running process of --api-processes)')
@@ -78,6 +79,7 @@ export function serveCommand(): Command {
         pollMs: opts.poll,
         simJournal: Boolean(opts.simJournal),
         metrics: opts.metrics !== false,
+        console: opts.console !== false,
         metricsPort: opts.metricsPort,
         host: opts.host,
         port: opts.port,
@@ -190,6 +192,7 @@ function printBanner(url: string, config: Config, processes?: string, clock?: Cl
       ...(config.fleet === 'adb' ? [`  fleet:      adb devices on ${config.adbServers.join(', ')} (map them with \`opencph admin devices add\`)`] : []),
       `  project id: ${DEFAULT_PROJECT_ID}`,
       `  API docs:   ${url}/docs`,
+      ...(config.console ? [`  console:    ${url}/console`] : []),
       ...(clock?.mode === 'virtual' ? [`  clock:      virtual, at ${new Date(clock.now()).toISOString()}; POST ${url}/_opencph/v1/${DEFAULT_PROJECT_ID}/clock/advance moves it`] : []),
       ...authBanner(url, config),
       '',

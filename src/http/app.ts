@@ -12,6 +12,7 @@ import { accessLogBeside, tenthsOfMs, type AccessLog } from '../runtime/log.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { projectChecker, type Authenticator } from '../auth/authenticator.js';
 import { controlRoutes } from '../control/routes.js';
+import { BUILT_CONSOLE_DIR, consoleRoutes } from './console.js';
 import { HttpTimes, metricsRoutes, timeRoutes } from './metrics.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerJsonBody } from './plugins/body.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
   timeouts: HttpTimeouts;
   /** The node's metrics (runtime/metrics.ts): served at GET /metrics, with every call's time added; none without. */
   metrics?: { registry: Registry; onLockout?: OnLockout };
+  /** Serve the web console at /console/ from these built files (by default the package's dist/console); false: not at all. */
+  console?: string | false;
 }
 
 /** In milliseconds. A slow or idle client cannot hold a connection longer than these. */
@@ -155,6 +158,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // IAM lives beside CPH, outside its project scope: these calls have no project in the path.
   await app.register(iamRoutes, { db: o.db, clock: o.engine.deps.clock, authenticator: o.authenticator, onLockout: o.metrics?.onLockout });
   await app.register(healthRoutes);
+  if (o.console !== false) await app.register(consoleRoutes, { dir: o.console ?? BUILT_CONSOLE_DIR });
   if (o.metrics) await app.register(metricsRoutes, { registry: o.metrics.registry });
 
   // CPH's routes, each scope behind authentication and the project check. Most live under

@@ -237,7 +237,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
     if (config.auth !== 'verify') log.warn({ auth: config.auth }, 'credentials are not verified');
     access = overrides.logger ? accessLogBeside(log) : createAccessLog(log);
     const timeouts = { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs };
-    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION, timeouts, metrics });
+    app = await buildApp({ db: handle.db, sqlite: handle.sqlite, engine, authenticator, logger: log, accessLog: access, version: VERSION, timeouts, metrics, console: config.console ? undefined : false });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : config.port;

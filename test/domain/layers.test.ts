@@ -9,7 +9,7 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 function importsUnder(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(SRC, dir), { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('.ts')) continue;
+    if (!/\.tsx?$/.test(entry)) continue;
     const file = join(SRC, dir, entry);
     for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
       out.push(`${relative(SRC, file)} -> ${relative(SRC, join(file, '..', m[1]!))}`);
@@ -26,4 +26,10 @@ test('drivers speak domain types: nothing under src/fleet imports the store, the
 
 test('src/domain imports nothing of ours outside it', () => {
   expect(importsUnder('domain').filter((line) => !/-> domain\//.test(line))).toEqual([]);
+});
+
+test('the web console takes only domain rules from src/: it talks to the server through its API', () => {
+  const intoSrc = importsUnder('../web/src').filter((line) => !/-> \.\.\/web\//.test(line));
+  expect(intoSrc.length).toBeGreaterThan(0);
+  expect(intoSrc.filter((line) => !/-> domain\//.test(line))).toEqual([]);
 });
