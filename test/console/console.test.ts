@@ -67,6 +67,19 @@ describe('web console', () => {
     await page.getByRole('heading', { name: 'Fleet' }).waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
+
+    // A token the server no longer takes brings the login back, saying why.
+    await page.getByLabel('Password').fill(DEFAULTS.defaultPassword);
+    await page.getByLabel('User').fill(DEFAULTS.defaultUser);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await page.evaluate(() => {
+      const key = 'opencph.console.session';
+      sessionStorage.setItem(key, JSON.stringify({ ...JSON.parse(sessionStorage.getItem(key)!), token: 'no-longer-valid' }));
+    });
+    await page.reload();
+    await expect.poll(() => page.getByRole('status').first().textContent(), WAIT).toContain('Your session has ended');
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
     // Only the wrong password's 401 was an error; the page itself had none.
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
     await page.close();

@@ -35,16 +35,26 @@ export interface FleetState {
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(savedSession);
+  const [ended, setEnded] = useState(false);
   const logout = useCallback(() => {
     sessionStorage.removeItem(SESSION_KEY);
     setSession(undefined);
   }, []);
-  useEffect(() => whenUnauthorized(logout), [logout]);
+  useEffect(
+    () =>
+      whenUnauthorized(() => {
+        setEnded(true);
+        logout();
+      }),
+    [logout],
+  );
 
   if (!session)
     return (
       <LoginView
+        ended={ended}
         onLogin={(s) => {
+          setEnded(false);
           sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
           setSession(s);
         }}

@@ -13,7 +13,7 @@ function loginError(e: unknown): string {
   return `The server did not answer: ${(e as Error).message}`;
 }
 
-export function LoginView({ onLogin }: { onLogin: (s: Session) => void }) {
+export function LoginView({ onLogin, ended }: { onLogin: (s: Session) => void; ended?: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
 
@@ -36,6 +36,11 @@ export function LoginView({ onLogin }: { onLogin: (s: Session) => void }) {
       <form onSubmit={submit} aria-describedby={error ? 'login-error' : undefined}>
         <h1>OpenCPH console</h1>
         <p class="hint">Log in with an IAM user. The first start creates user opencph-admin in account opencph.</p>
+        {ended && !error && (
+          <p class="note" role="status">
+            Your session has ended (its token expired or is no longer taken): log in again.
+          </p>
+        )}
         <label>
           Account
           <input name="account" autoComplete="organization" required defaultValue="opencph" />
