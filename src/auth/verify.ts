@@ -3,7 +3,7 @@ import { CphError, Errors } from '../domain/errors.js';
 import { formatIamTime, type Clock } from '../domain/time.js';
 import type { Db, DbHandle } from '../store/db.js';
 import { getSigningKey, getToken, type TokenView } from '../store/identity.js';
-import { KeyCache } from './keys.js';
+import { KeyCache, type CachedKey } from './keys.js';
 import { clearFailureCount, countFailure, isLocked, type OnLockout } from './lockout.js';
 import { hashToken } from './secrets.js';
 import {
@@ -28,6 +28,13 @@ export interface Caller {
   projects: 'any' | ReadonlySet<string>;
   /** The IAM user behind the credentials, when they name one (AK/SK or token under `--auth verify`). */
   user?: { id: string; name: string; domainId: string };
+  /**
+   * For a call that lasts (an event stream): the caller as the same credentials stand now — the
+   * token still live, the key and its user still enabled and not locked, their projects — without
+   * the signature's own time, checked when the call began. Throws as authentication does. Absent
+   * where nothing can change (`--auth off` and `accept`).
+   */
+  recheck?: () => Promise<Caller>;
 }
 
 /** A caller whose credentials were checked: the projects are always named. */
@@ -63,16 +70,32 @@ export function credentialVerifier(deps: AuthDeps, keys = new KeyCache((ak) => g
   };
 }
 
-async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, authorization: string): Promise<Identity> {
-  const auth = parseAuthorization(authorization);
-  if (!auth) throw new CphError(Errors.authorizationMalformed);
-  const cached = await keys.get(auth.accessKey);
+/** An access key that may sign now: known, enabled, its user enabled, not locked out. */
+async function usableKey(deps: AuthDeps, keys: KeyCache, accessKey: string): Promise<CachedKey> {
+  const cached = await keys.get(accessKey);
   if (!cached) throw new CphError(Errors.accessKeyUnknown);
   const { key } = cached;
   if (!key.enabled) throw new CphError(Errors.accessKeyDisabled);
   if (!key.user_enabled) throw new CphError(Errors.userDisabled);
+  if (isLocked(key, deps.clock.now())) throw new CphError(Errors.accessKeyLocked);
+  return cached;
+}
+
+function keyIdentity(deps: AuthDeps, keys: KeyCache, { key, projects }: CachedKey): Identity {
+  return {
+    principal: `ak:${key.access_key}`,
+    projects,
+    user: { id: key.user_id, name: key.user_name, domainId: key.domain_id },
+    recheck: async () => keyIdentity(deps, keys, await usableKey(deps, keys, key.access_key)),
+  };
+}
+
+async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, authorization: string): Promise<Identity> {
+  const auth = parseAuthorization(authorization);
+  if (!auth) throw new CphError(Errors.authorizationMalformed);
+  const cached = await usableKey(deps, keys, auth.accessKey);
+  const { key } = cached;
   const now = deps.clock.now();
-  if (isLocked(key, now)) throw new CphError(Errors.accessKeyLocked);
   if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('x-sdk-date')) throw new CphError(Errors.signedHeadersIncomplete);
   const date = parseSdkDate(c.header('x-sdk-date'));
   if (date === undefined) throw new CphError(Errors.sdkDateMissing);
@@ -92,11 +115,7 @@ async function verifySignature(deps: AuthDeps, keys: KeyCache, c: Credentials, a
   const signedProject = auth.signedHeaders.includes('x-project-id') ? c.header('x-project-id') : undefined;
   if (signedProject !== undefined && c.pathProjectId !== undefined && signedProject !== c.pathProjectId) throw new CphError(Errors.projectHeaderMismatch);
 
-  return {
-    principal: `ak:${key.access_key}`,
-    projects: cached.projects,
-    user: { id: key.user_id, name: key.user_name, domainId: key.domain_id },
-  };
+  return keyIdentity(deps, keys, cached);
 }
 
 /** A stored, unexpired token of an enabled user; throws APIGW.0301 otherwise. */
@@ -114,6 +133,7 @@ async function verifyTokenCredential(deps: AuthDeps, token: string): Promise<Ide
     principal: `user:${row.user_name}`,
     projects: new Set([row.project_id]),
     user: { id: row.user_id, name: row.user_name, domainId: row.user_domain_id },
+    recheck: () => verifyTokenCredential(deps, token),
   };
 }
 

@@ -19,6 +19,12 @@ interface EventsQuery {
 
 /** Events read per query while catching up. */
 const PAGE = 500;
+/**
+ * How often an open stream checks its caller's credentials again, at most (before it sends events,
+ * and at each keep-alive): a token that expires or a user or key disabled ends the stream within
+ * this time of its next event or keep-alive. As long as a node keeps an access key (KEY_CACHE_MS).
+ */
+const RECHECK_MS = 1_000;
 const SEQ = /^[0-9]{1,15}$/;
 
 function parseTypes(text: string | undefined): string[] | undefined {
@@ -90,6 +96,22 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
         remove?.();
         res.end();
       };
+      // Real time, not the node's clock: this paces I/O (a virtual clock may stand still).
+      let checkedAt = performance.now();
+      const stillAllowed = async (): Promise<boolean> => {
+        const recheck = req.caller?.recheck;
+        if (!recheck || performance.now() - checkedAt < RECHECK_MS) return true;
+        checkedAt = performance.now();
+        try {
+          const caller = await recheck();
+          if (caller.projects === 'any' || caller.projects.has(projectId)) return true;
+          req.log.info({ caller: caller.principal }, 'event stream ended: the caller may no longer use the project');
+        } catch (err) {
+          req.log.info({ caller: req.caller?.principal, reason: (err as Error).message }, 'event stream ended: its credentials are no longer taken');
+        }
+        end();
+        return false;
+      };
       const pump = async () => {
         if (ended) return;
         if (pumping) {
@@ -102,7 +124,7 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
             again = false;
             for (;;) {
               const { events, cursor: next } = await hub.next(projectId, cursor, types, PAGE);
-              if (ended) return;
+              if (ended || (events.length > 0 && !(await stillAllowed()))) return;
               cursor = next;
               let text = '';
               for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(eventData(e))}\n\n`;
@@ -119,7 +141,9 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
         }
       };
       const remove = hub.add({ wake: () => void pump(), close: end }, () => {
-        if (!ended) res.write(': keep-alive\n\n');
+        void stillAllowed().then((ok) => {
+          if (ok && !ended) res.write(': keep-alive\n\n');
+        });
       });
       if (!remove) return end();
       res.on('close', end);
