@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Errors } from '../domain/errors.js';
 import { formatUtc } from '../domain/time.js';
 import { errorResponses, pageQuery, projectParams } from '../http/schemas/common.js';
+import { listJobsItem } from '../http/schemas/jobs.js';
 import type { RouteDeps } from '../http/types.js';
 import { listRequests, PHONE_REQUEST_WINDOW } from '../store/requests.js';
 
@@ -40,6 +41,7 @@ const requestsAnswer = {
           running: { ...int, description: 'jobs at status 1 (waiting or running)' },
           succeeded: { ...int, description: 'jobs at status 2' },
           failed: { ...int, description: 'jobs at status -1' },
+          job: { ...listJobsItem.oneOf[0], description: "With phone_id: the phone's job in the request, as ListJobs shows it" },
         },
       },
     },
@@ -73,6 +75,7 @@ export async function requestRoutes(app: FastifyInstance, { store }: RouteDeps):
           running: r.running,
           succeeded: r.succeeded,
           failed: r.failed,
+          ...(r.phoneJob !== undefined ? { job: JSON.parse(r.phoneJob) as unknown } : {}),
         })),
       };
     },

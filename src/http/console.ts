@@ -37,13 +37,11 @@ export async function consoleRoutes(app: FastifyInstance, o: { dir: string }): P
     schemaHide: true,
     dotfiles: 'deny',
     cacheControl: false,
-    setHeaders: (reply, path) => {
-      reply.headers({
-        'Cache-Control': path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-        'Content-Security-Policy': POLICY,
-        'X-Content-Type-Options': 'nosniff',
-        'Referrer-Policy': 'no-referrer',
-      });
+    setHeaders: (res, path) => {
+      res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('Content-Security-Policy', POLICY);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
     },
   });
   // The router ignores a trailing slash, so /console/ is /console, which the wildcard does not

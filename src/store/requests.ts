@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { readRows, type ReadStore } from './db.js';
+import type { Database, RequestTable } from './schema.js';
 
 /** A request as the console lists it: its operation, when, and how its jobs stand. */
 export interface RequestSummary {
@@ -11,6 +12,8 @@ export interface RequestSummary {
   running: number;
   succeeded: number;
   failed: number;
+  /** With a phone: its job in the request, as ListJobs shows it (JSON text, store/jobItems.ts). */
+  phoneJob?: string;
 }
 
 /** How far back a phone's requests are looked for: the project's newest this many. */
@@ -54,19 +57,23 @@ export async function listRequests(
       .where('project_id', '=', projectId)
       .orderBy('created_at', 'desc')
       .limit(PHONE_REQUEST_WINDOW);
-    q = q.where('r.request_id', 'in', recent).where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('jobs as p')
-          .select(sql.lit(1).as('one'))
-          .whereRef('p.project_id', '=', 'r.project_id')
-          .whereRef('p.request_id', '=', 'r.request_id')
-          .where('p.phone_id', '=', phoneId),
-      ),
-    );
+    const phoneJob = (eb: ExpressionBuilder<Database & { r: RequestTable }, 'r'>) =>
+      eb
+        .selectFrom('jobs as p')
+        .select('p.list_json')
+        .whereRef('p.project_id', '=', 'r.project_id')
+        .whereRef('p.request_id', '=', 'r.request_id')
+        .where('p.phone_id', '=', phoneId)
+        .orderBy('p.seq')
+        .limit(1);
+    const rows = await readRows(store, q.select((eb) => phoneJob(eb).as('phone_job')).where('r.request_id', 'in', recent).where((eb) => eb.exists(phoneJob(eb))));
+    return rows.map((r) => ({ ...summary(r), phoneJob: r.phone_job ?? undefined }));
   }
-  const rows = await readRows(store, q);
-  return rows.map((r) => ({
+  return (await readRows(store, q)).map(summary);
+}
+
+function summary(r: { request_id: string; operation: string; created_at: number; jobs: number; running: number; succeeded: number; failed: number }): RequestSummary {
+  return {
     requestId: r.request_id,
     operation: r.operation,
     createdAt: Number(r.created_at),
@@ -74,5 +81,5 @@ export async function listRequests(
     running: Number(r.running),
     succeeded: Number(r.succeeded),
     failed: Number(r.failed),
-  }));
+  };
 }

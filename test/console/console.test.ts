@@ -138,6 +138,7 @@ describe('web console', () => {
     await login(page, t);
     await page.getByRole('link', { name: phone.phone_name }).click();
     await page.getByRole('heading', { name: phone.phone_name }).waitFor();
+    await page.getByRole('button', { name: 'Read apps and files' }).click();
     await expect.poll(() => page.getByTestId('files').textContent(), WAIT).toContain('Download');
 
     const box = page.getByLabel(/^Command/);
@@ -149,8 +150,20 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => page.getByTestId('shell-run').first().textContent(), WAIT).toContain('CPS.0902');
 
-    // Its recent jobs: the two commands and the page's own read of apps and files.
+    // Its recent jobs, with their operations: the two commands and the read of apps and files.
     await expect.poll(() => page.locator('table.jobs tbody tr').count(), WAIT).toBe(3);
+    expect(await page.locator('table.jobs tbody tr').first().textContent()).toContain('phone.shell');
+
+    // A stopped phone: no Stop, no reading; restarted, the apps and files are read again by themselves.
+    await page.getByRole('button', { name: 'Stop…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop', exact: true }).click();
+    await expect.poll(() => page.getByTestId('phone-status').textContent(), WAIT).toBe('stopped');
+    expect(await page.getByRole('button', { name: 'Stop…' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Read again' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Restart…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Restart', exact: true }).click();
+    await expect.poll(() => page.getByTestId('phone-status').textContent(), WAIT).toBe('running');
+    await expect.poll(() => page.locator('table.jobs tbody tr').count(), WAIT).toBe(6);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -165,12 +178,54 @@ describe('web console', () => {
     await page.getByRole('link', { name: phone.phone_name }).click();
     await page.getByRole('button', { name: 'Restart…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Restart', exact: true }).click();
+    // The note of the action follows its request and names the failure.
+    await expect.poll(() => page.getByTestId('outcome-failures').textContent(), WAIT).toBe(`${phone.phone_name}: CPS.0022 Not available phone.`);
     await page.getByTestId('outcome-request').click();
     const row = page.locator('table.jobs tbody tr').first();
     await expect.poll(() => row.getAttribute('data-status'), WAIT).toBe('-1');
     expect(await row.textContent()).toContain('CPS.0022 Not available phone.');
     await expect.poll(() => page.locator('section .progress').textContent(), WAIT).toContain('0 succeeded, 1 failed, 0 running of 1');
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('says when the server stops answering, and catches up when it answers again', async () => {
+    const t = await start();
+    const c = await api(t);
+    const phone = (await c.phones())[0]!;
+    const { page } = await openPage(browser);
+    await login(page, t);
+    await expect.poll(() => page.getByTestId('live-mode').textContent(), WAIT).toBe('Live');
+    await expect.poll(() => page.locator('li.tile').count(), WAIT).toBe(8);
+    // Every call refused at the connection, as when the server is down; the open stream is cut.
+    await page.route(`${t.url}/**`, (route) => route.abort('connectionrefused'));
+    await page.evaluate(() => window.stop());
+    await expect.poll(() => page.getByTestId('live-mode').textContent(), WAIT).toBe('Not connected');
+    await expect.poll(() => page.getByRole('alert').first().textContent(), WAIT).toContain('The server stopped answering');
+    // Meanwhile a phone changes; once the server answers, the page reads everything again.
+    await c.faults({ phones: [{ phone_id: phone.phone_id, status: -7 }] });
+    await page.unroute(`${t.url}/**`);
+    await expect.poll(() => page.getByTestId('live-mode').textContent(), { ...WAIT, timeout: 15_000 }).toBe('Live');
+    await expect.poll(() => tile(page, phone.phone_id).locator('.status').textContent(), WAIT).toBe('abnormal');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
+  it('acts only on selected phones that the filters show', async () => {
+    const t = await start();
+    const c = await api(t);
+    const phones = (await c.phones()).sort((a, b) => a.phone_name.localeCompare(b.phone_name));
+    const { page } = await openPage(browser);
+    await login(page, t);
+    await expect.poll(() => page.locator('li.tile').count(), WAIT).toBe(8);
+    await page.getByLabel('Select all shown').check();
+    await expect.poll(() => page.getByRole('region', { name: 'Batch actions' }).textContent(), WAIT).toContain('8 phones selected');
+    await page.getByRole('searchbox', { name: 'Name' }).fill(phones[0]!.phone_name);
+    await expect.poll(() => page.locator('li.tile').count(), WAIT).toBe(1);
+    await expect.poll(() => page.getByRole('region', { name: 'Batch actions' }).textContent(), WAIT).toContain('1 phone selected');
+    await page.getByRole('searchbox', { name: 'Name' }).fill('');
+    await expect.poll(() => page.locator('li.tile').count(), WAIT).toBe(8);
+    expect(await page.getByRole('region', { name: 'Batch actions' }).textContent()).toContain('1 phone selected');
     await page.close();
   });
 
@@ -221,6 +276,7 @@ describe('web console', () => {
     expect(batches).toBe(0);
 
     await page.getByRole('link', { name: phone.phone_name }).click();
+    await page.getByRole('button', { name: 'Read apps and files' }).click();
     await expect.poll(() => page.getByTestId('files').count(), WAIT).toBe(1);
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Jobs' }).click();

@@ -42,7 +42,12 @@ describe('recent requests', () => {
 
     expect((await requests('?limit=1')).body.requests.map((r: { request_id: string }) => r.request_id)).toEqual([second]);
     expect((await requests('?limit=1&offset=1')).body.requests.map((r: { request_id: string }) => r.request_id)).toEqual([first]);
-    expect((await requests(`?phone_id=${phones[2]}`)).body.requests.map((r: { request_id: string }) => r.request_id)).toEqual([second]);
+    const onPhone = (await requests(`?phone_id=${phones[2]}`)).body.requests;
+    expect(onPhone.map((r: { request_id: string }) => r.request_id)).toEqual([second]);
+    // The phone's job in each request, as ListJobs shows it.
+    const listed = (await t.get(`/jobs?request_id=${second}`)).body.jobs[0];
+    expect(onPhone[0].job).toEqual(listed);
+    expect(all.body.requests[0].job).toBeUndefined();
     expect((await requests(`?phone_id=${phones[5]}`)).body.requests).toEqual([]);
 
     const other = await addTenant(t.node, { servers: 1, phonesPerServer: 1 });

@@ -125,11 +125,25 @@ function Console({ session, onLogout }: { session: Session; onLogout: () => void
   }, [session, refresh, onEvent]);
 
   const state: FleetState = { session, phones, servers, requests, jobTick, loaded, error, refresh, accepted: readRequests };
-  const modeText = mode === 'live' ? 'Live' : mode === 'polling' ? 'Polling every 5 s' : 'Connecting…';
+  const modeText = { live: 'Live', polling: 'Polling every 5 s', offline: 'Not connected', connecting: 'Connecting…' }[mode];
+  // When the server stopped answering: what the page shows is as of then.
+  const [lostAt, setLostAt] = useState<string>();
+  useEffect(() => setLostAt(mode === 'offline' ? new Date().toLocaleTimeString() : undefined), [mode === 'offline']);
+  useEffect(() => {
+    document.title = `${route.view === 'jobs' ? 'Jobs' : route.view === 'phone' ? (phones.find((p) => p.phone_id === route.phoneId)?.phone_name ?? 'Phone') : 'Fleet'} · OpenCPH`;
+  }, [route, phones]);
 
   return (
     <div class="shell">
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // The address after # names the view: the link only moves the focus.
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
@@ -152,11 +166,17 @@ function Console({ session, onLogout }: { session: Session; onLogout: () => void
           Log out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
-        {error && (
+      <main id="main" tabIndex={-1} class={lostAt ? 'stale' : undefined}>
+        {lostAt ? (
           <p class="error" role="alert">
-            {error}
+            The server stopped answering at {lostAt}: what you see is as it was then. Trying again…
           </p>
+        ) : (
+          error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )
         )}
         {route.view === 'fleet' && <FleetView state={state} />}
         {route.view === 'phone' && <PhoneView state={state} phoneId={route.phoneId} />}

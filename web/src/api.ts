@@ -27,6 +27,7 @@ let onUnauthorized: () => void = () => undefined;
 export function whenUnauthorized(f: () => void): void {
   onUnauthorized = f;
 }
+export const unauthorized = () => onUnauthorized();
 
 async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
@@ -43,7 +44,13 @@ async function errorOf(res: Response): Promise<ApiError> {
 export async function request<T>(session: Session, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { 'X-Auth-Token': session.token };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new ApiError(0, 'offline', 'The server does not answer; is it running?');
+  }
   if (!res.ok) {
     const err = await errorOf(res);
     if (res.status === 401) onUnauthorized();
@@ -126,6 +133,8 @@ export interface RequestSummary {
   running: number;
   succeeded: number;
   failed: number;
+  /** Asked for with a phone: its job in the request. */
+  job?: Job;
 }
 
 export interface SyncAnswer {

@@ -1,4 +1,4 @@
-import { ext, type Session } from './api';
+import { ext, unauthorized, type Session } from './api';
 
 /** An event of OpenCPH's stream (GET /_opencph/v1/{project_id}/events). */
 export interface LiveEvent {
@@ -15,8 +15,8 @@ export interface LiveEvent {
   error_msg?: string;
 }
 
-/** live: the event stream is open; polling: no stream (a server without one, or it dropped). */
-export type LiveMode = 'connecting' | 'live' | 'polling';
+/** live: the event stream is open; polling: the server has no stream; offline: the server does not answer. */
+export type LiveMode = 'connecting' | 'live' | 'polling' | 'offline';
 
 export interface LiveOptions {
   /** Each event, in order. */
@@ -63,21 +63,30 @@ export function followEvents(session: Session, o: LiveOptions): () => void {
     }
   };
 
-  const open = async (): Promise<'ended' | 'absent'> => {
+  // Set once a stream was lost: whatever changed meanwhile is read in full when one opens again
+  // (the page read everything when it opened).
+  let gap = false;
+  const open = async (): Promise<'ended' | 'absent' | 'refused' | 'offline'> => {
     const headers: Record<string, string> = { 'X-Auth-Token': session.token, Accept: 'text/event-stream' };
     if (lastId !== undefined) headers['Last-Event-ID'] = lastId;
-    const res = await fetch(ext(session, '/events'), { headers, signal: abort.signal });
+    let res: Response;
+    try {
+      res = await fetch(ext(session, '/events'), { headers, signal: abort.signal });
+    } catch {
+      return 'offline';
+    }
+    if (res.status === 401) unauthorized();
     if (res.status === 404 || res.status === 405) return 'absent';
-    if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+    if (!res.ok || !res.body) return 'refused';
     o.onMode('live');
     poll(false);
-    // Anything may have changed while no stream was open.
-    if (lastId === undefined) o.onRefresh();
+    if (gap) o.onRefresh();
+    gap = false;
     pause = 1_000;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
       if (done) return 'ended';
       buffer += value.replace(/\r\n?/g, '\n');
       let end: number;
@@ -98,15 +107,12 @@ export function followEvents(session: Session, o: LiveOptions): () => void {
   void (async () => {
     o.onMode('connecting');
     while (!abort.signal.aborted) {
-      let outcome: 'ended' | 'absent' | 'failed';
-      try {
-        outcome = await open();
-      } catch {
-        outcome = 'failed';
-      }
+      const outcome = await open();
       if (abort.signal.aborted) break;
-      o.onMode('polling');
-      poll(true);
+      gap = true;
+      // Offline: nothing to poll; the next attempt to open the stream is what finds the server again.
+      o.onMode(outcome === 'offline' ? 'offline' : 'polling');
+      poll(outcome !== 'offline');
       if (outcome === 'absent') return;
       await new Promise((r) => setTimeout(r, pause));
       pause = Math.min(pause * 2, 10_000);

@@ -30,7 +30,7 @@ const listedFields = {
 const listedJob = { node_id: { ...nullableString, description: "The job's server (deprecated in CPH; server_id again)" }, ...listedFields } as const;
 
 /** A phone job (`phone_id` and its server's `server_id`), a server job (`server_id` alone) or an encode-server job (`encode_server_id` alone, no `node_id`). */
-const listJobsItem = {
+export const listJobsItem = {
   oneOf: [
     {
       type: 'object',

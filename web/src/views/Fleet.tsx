@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { FleetState } from '../App';
 import type { Phone, PhoneAction } from '../api';
 import { hrefOf } from '../route';
@@ -36,11 +36,19 @@ export function FleetView({ state }: { state: FleetState }) {
     return groups;
   }, [shown]);
 
+  const servers = useMemo(() => [...state.servers].sort((a, b) => a.server_name.localeCompare(b.server_name, undefined, { numeric: true })), [state.servers]);
   const counts = useMemo(() => {
     const c = new Map<number, number>();
     for (const p of state.phones) c.set(p.status, (c.get(p.status) ?? 0) + 1);
     return c;
   }, [state.phones]);
+
+  // A selection is of phones in view: a filter that hides a phone drops it, so an action never
+  // reaches a phone the page does not show.
+  useEffect(() => {
+    const visible = new Set(shown.map((p) => p.phone_id));
+    if ([...selected].some((id) => !visible.has(id))) setSelected(new Set([...selected].filter((id) => visible.has(id))));
+  }, [shown]);
 
   const toggle = (id: string, on: boolean) => {
     const next = new Set(selected);
@@ -83,7 +91,7 @@ export function FleetView({ state }: { state: FleetState }) {
           Server
           <select value={serverId} onChange={(e) => setServerId(e.currentTarget.value)}>
             <option value="">any</option>
-            {state.servers.map((s) => (
+            {servers.map((s) => (
               <option key={s.server_id} value={s.server_id}>
                 {s.server_name}
               </option>
@@ -91,14 +99,13 @@ export function FleetView({ state }: { state: FleetState }) {
           </select>
         </label>
         <label class="check">
-          <input type="checkbox" checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set([...selected, ...shown.map((p) => p.phone_id)]) : new Set())} />
+          <input type="checkbox" checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(shown.map((p) => p.phone_id)) : new Set())} />
           Select all shown
         </label>
       </form>
-      {outcome && <OutcomeNote outcome={outcome} />}
+      {outcome && <OutcomeNote outcome={outcome} state={state} />}
       {state.loaded && shown.length === 0 && <p>No phone matches.</p>}
-      {[...state.servers]
-        .sort((a, b) => a.server_name.localeCompare(b.server_name, undefined, { numeric: true }))
+      {servers
         .filter((s) => byServer.has(s.server_id))
         .map((s) => (
           <section key={s.server_id} class="server" aria-labelledby={`srv-${s.server_id}`}>
@@ -106,7 +113,13 @@ export function FleetView({ state }: { state: FleetState }) {
               <h2 id={`srv-${s.server_id}`}>{s.server_name}</h2>
               <span class={`badge tone-${serverTone(s.status)}`}>{serverStatusName(s.status)}</span>
               <span class="muted">{s.server_model_name}</span>
-              <button type="button" class="quiet" onClick={() => batch.ask({ kind: 'servers', ids: [s.server_id], names: [s.server_name] })}>
+              <button
+                type="button"
+                class="quiet"
+                disabled={serverTone(s.status) === 'busy'}
+                title={serverTone(s.status) === 'busy' ? `The server is ${serverStatusName(s.status)}` : undefined}
+                onClick={() => batch.ask({ kind: 'servers', ids: [s.server_id], names: [s.server_name] })}
+              >
                 Restart server
               </button>
             </header>
@@ -127,7 +140,7 @@ export function FleetView({ state }: { state: FleetState }) {
             {chosen.length} {chosen.length === 1 ? 'phone' : 'phones'} selected
           </span>
           {(Object.keys(ACTION_LABELS) as PhoneAction[]).map((a) => (
-            <button key={a} type="button" class={ACTION_LABELS[a].danger ? 'danger' : undefined} onClick={() => act(a)}>
+            <button key={a} type="button" class={ACTION_LABELS[a].danger ? 'danger' : undefined} disabled={a === 'stop' && chosen.every((p) => p.status === 8)} onClick={() => act(a)}>
               {ACTION_LABELS[a].verb}…
             </button>
           ))}

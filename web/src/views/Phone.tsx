@@ -1,10 +1,10 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FleetState } from '../App';
-import { ApiError, listJobs, listRequests, runShell, showPhone, type Job, type PhoneAction, type PhoneDetail } from '../api';
+import { ApiError, listRequests, runShell, showPhone, type PhoneAction, type PhoneDetail } from '../api';
 import { hrefOf } from '../route';
 import { phoneStatusName, phoneTone } from '../status';
 import { ACTION_LABELS, OutcomeNote, useBatch, type Outcome } from './actions';
-import { JobTable } from './JobTable';
+import { JobTable, type JobRow } from './JobTable';
 
 const errorText = (e: unknown) => (e instanceof ApiError ? `${e.code} ${e.message}` : (e as Error).message);
 
@@ -35,10 +35,8 @@ function parseInventory(output: string): Omit<Inventory, 'error'> {
   return { packages: lines(pkgs).map((l) => l.replace(/^package:/, '')), files: lines(files) };
 }
 
-/** Names read from the phone: still reading, failed, none, or the list. */
-function Listing({ items, error, empty, testId }: { items?: string[]; error?: string; empty: string; testId: string }) {
-  if (error) return <p class="error">{error}</p>;
-  if (!items) return <p class="muted">Reading…</p>;
+/** Names read from the phone, or a word that there are none. */
+function Listing({ items, empty, testId }: { items: string[]; empty: string; testId: string }) {
   if (items.length === 0) return <p class="muted">{empty}</p>;
   return (
     <ul class="plain" data-testid={testId}>
@@ -63,7 +61,8 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
   const [phone, setPhone] = useState<PhoneDetail>();
   const [error, setError] = useState<string>();
   const [inventory, setInventory] = useState<Inventory>();
-  const [jobs, setJobs] = useState<Job[]>();
+  const [jobs, setJobs] = useState<JobRow[]>();
+  const [reading, setReading] = useState(false);
   const [runs, setRuns] = useState<ShellRun[]>([]);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>();
@@ -73,6 +72,7 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
   });
   // The list's status moves with the live events; the detail is read again when it does.
   const listed = state.phones.find((p) => p.phone_id === phoneId);
+  const status = listed?.status ?? phone?.status;
   const names = useMemo(() => new Map(state.phones.map((p) => [p.phone_id, p.phone_name] as const)), [state.phones]);
 
   useEffect(() => {
@@ -82,8 +82,11 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
     );
   }, [session, phoneId, listed?.status]);
 
+  // Apps and files cost one of the project's sync shell calls (6 a minute): read when asked, and
+  // again by themselves when the phone is back running after a change (a reset deletes apps).
   const readInventory = () => {
     setInventory(undefined);
+    setReading(true);
     runShell(session, [phoneId], INVENTORY).then(
       (r) => {
         const j = r.jobs[0];
@@ -91,18 +94,25 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
         else setInventory(parseInventory(j.execute_msg ?? ''));
       },
       (e) => setInventory({ packages: [], files: [], error: errorText(e) }),
-    );
+    ).finally(() => setReading(false));
   };
-  useEffect(readInventory, [session, phoneId]);
+  const wasRunning = useRef<boolean | undefined>(undefined);
+  useEffect(() => {
+    const running = status === 2;
+    if (running && wasRunning.current === false && inventory) readInventory();
+    wasRunning.current = status === undefined ? undefined : running;
+  }, [status]);
+  useEffect(() => {
+    setInventory(undefined);
+    wasRunning.current = undefined;
+  }, [phoneId]);
 
   useEffect(() => {
     let stale = false;
-    listRequests(session, { phoneId, limit: 10 })
-      .then((reqs) => (reqs.length ? listJobs(session, reqs.map((r) => r.request_id)).then((r) => r.jobs) : []))
-      .then(
-        (all) => !stale && setJobs(all.filter((j) => j.phone_id === phoneId).sort((a, b) => (b.begin_time ?? '').localeCompare(a.begin_time ?? ''))),
-        () => undefined,
-      );
+    listRequests(session, { phoneId, limit: 10 }).then(
+      (reqs) => !stale && setJobs(reqs.filter((r) => r.job).map((r) => ({ ...r.job!, operation: r.operation }))),
+      () => undefined,
+    );
     return () => {
       stale = true;
     };
@@ -132,13 +142,15 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
         <p>
           <a href={hrefOf({ view: 'fleet' })}>← Fleet</a>
         </p>
+        <h1>
+          Phone <span class="mono">{phoneId}</span>
+        </h1>
         <p class="error" role="alert">
           {error}
         </p>
       </>
     );
-  if (!phone) return <p>Loading…</p>;
-  const status = listed?.status ?? phone.status;
+  if (!phone || status === undefined) return <p>Loading…</p>;
   const act = (action: PhoneAction) => batch.ask({ kind: 'phones', action, ids: [phoneId], names: [phone.phone_name] });
   const server = state.servers.find((s) => s.server_id === phone.server_id);
 
@@ -153,12 +165,12 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
           {phoneStatusName(status)}
         </span>
         {(Object.keys(ACTION_LABELS) as PhoneAction[]).map((a) => (
-          <button key={a} type="button" class={ACTION_LABELS[a].danger ? 'danger' : undefined} onClick={() => act(a)}>
+          <button key={a} type="button" class={ACTION_LABELS[a].danger ? 'danger' : undefined} disabled={a === 'stop' && status === 8} onClick={() => act(a)}>
             {ACTION_LABELS[a].verb}…
           </button>
         ))}
       </header>
-      {outcome && <OutcomeNote outcome={outcome} />}
+      {outcome && <OutcomeNote outcome={outcome} state={state} />}
       <div class="columns">
         <section aria-labelledby="details-title">
           <h2 id="details-title">Details</h2>
@@ -199,19 +211,35 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
           )}
         </section>
       </div>
-      <div class="columns">
-        <section aria-labelledby="packages-title" aria-busy={!inventory}>
-          <h2 id="packages-title">Installed apps</h2>
-          <Listing items={inventory?.packages} error={inventory?.error} empty="No app installed by a user." testId="packages" />
-        </section>
-        <section aria-labelledby="files-title" aria-busy={!inventory}>
-          <h2 id="files-title">Files in /sdcard</h2>
-          <Listing items={inventory?.files} error={inventory?.error} empty="Empty." testId="files" />
-          <button type="button" class="quiet" onClick={readInventory} disabled={!inventory}>
-            Read apps and files again
+      <section aria-labelledby="inventory-title" aria-busy={reading}>
+        <h2 id="inventory-title">Apps and files</h2>
+        {!inventory && (
+          <p>
+            <button type="button" onClick={readInventory} disabled={reading || status !== 2}>
+              {reading ? 'Reading…' : 'Read apps and files'}
+            </button>{' '}
+            <span class="muted">{status !== 2 ? 'The phone must be running.' : 'One sync shell call: the project has 6 a minute.'}</span>
+          </p>
+        )}
+        {inventory?.error && <p class="error">{inventory.error}</p>}
+        {inventory && !inventory.error && (
+          <div class="columns">
+            <div>
+              <h3>Installed by a user</h3>
+              <Listing items={inventory.packages} empty="No app installed by a user." testId="packages" />
+            </div>
+            <div>
+              <h3>In /sdcard</h3>
+              <Listing items={inventory.files} empty="Empty." testId="files" />
+            </div>
+          </div>
+        )}
+        {inventory && (
+          <button type="button" class="quiet" onClick={readInventory} disabled={reading || status !== 2}>
+            Read again
           </button>
-        </section>
-      </div>
+        )}
+      </section>
       <section aria-labelledby="shell-title">
         <h2 id="shell-title">Shell</h2>
         <form class="shell-box" onSubmit={run}>
@@ -235,7 +263,7 @@ export function PhoneView({ state, phoneId }: { state: FleetState; phoneId: stri
       </section>
       <section aria-labelledby="jobs-title">
         <h2 id="jobs-title">Recent jobs</h2>
-        {!jobs ? <p class="muted">Reading…</p> : jobs.length === 0 ? <p class="muted">No recent job on this phone.</p> : <JobTable jobs={jobs} caption="This phone's jobs among the project's recent requests" names={names} />}
+        {!jobs ? <p class="muted">Reading…</p> : jobs.length === 0 ? <p class="muted">No recent job on this phone.</p> : <JobTable jobs={jobs} caption="This phone's jobs among the project's recent requests, newest first" names={names} target={false} />}
       </section>
       {batch.dialog}
     </>

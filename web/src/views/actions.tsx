@@ -1,7 +1,9 @@
-import { useState } from 'preact/hooks';
-import { ApiError, phoneBatch, restartServers, type BatchAnswer, type PhoneAction, type Session } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { FleetState } from '../App';
+import { ApiError, listJobs, phoneBatch, restartServers, type BatchAnswer, type PhoneAction, type Session } from '../api';
 import { hrefOf } from '../route';
 import { Confirm } from './Confirm';
+import { plural, Progress } from './Progress';
 
 export const ACTION_LABELS: Record<PhoneAction, { verb: string; what: string; danger: boolean }> = {
   restart: { verb: 'Restart', what: 'Each phone reboots; apps and data stay. A stopped phone starts.', danger: false },
@@ -16,34 +18,61 @@ export interface Outcome {
   error?: string;
 }
 
-/** What came of a batch: the request to follow, and the targets refused at once with their codes. */
-export function OutcomeNote({ outcome }: { outcome: Outcome }) {
+/**
+ * What came of a batch, followed live: the request's progress, and each failed job with its code
+ * (refused at once or failed as it ran). It takes the focus, so a keyboard user lands on it.
+ */
+export function OutcomeNote({ outcome, state }: { outcome: Outcome; state: FleetState }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const a = outcome.answer;
+  const summary = a && state.requests.find((r) => r.request_id === a.request_id);
+  const [failed, setFailed] = useState<{ id: string; target?: string; code?: string | null; msg?: string | null }[]>([]);
+  useEffect(() => ref.current?.focus(), [outcome]);
+  useEffect(() => {
+    setFailed((a?.jobs ?? []).filter((j) => j.error_code).map((j) => ({ id: j.job_id, target: j.phone_id ?? j.server_id, code: j.error_code, msg: j.error_msg })));
+  }, [a]);
+  useEffect(() => {
+    if (!a || !summary?.failed) return;
+    listJobs(state.session, [a.request_id]).then(
+      (r) => setFailed(r.jobs.filter((j) => j.status === -1).map((j) => ({ id: j.job_id, target: j.phone_id ?? j.server_id, code: j.error_code, msg: j.error_msg }))),
+      () => undefined,
+    );
+  }, [a, summary?.failed, state.session]);
+  const name = (id?: string) => (id && (state.phones.find((p) => p.phone_id === id)?.phone_name ?? state.servers.find((s) => s.server_id === id)?.server_name)) || id;
+
   if (outcome.error)
     return (
-      <p class="error" role="alert">
+      <div class="note error" role="alert" tabIndex={-1} ref={ref}>
         {outcome.label} refused: {outcome.error}
-      </p>
+      </div>
     );
-  const a = outcome.answer!;
-  const refused = a.jobs.filter((j) => j.error_code);
   return (
-    <div class="note" role="status">
-      {outcome.label} accepted as request{' '}
-      <a href={hrefOf({ view: 'jobs', requestId: a.request_id })} data-testid="outcome-request">
-        {a.request_id}
-      </a>{' '}
-      ({a.jobs.length} {a.jobs.length === 1 ? 'job' : 'jobs'}).
-      {refused.length > 0 && (
-        <ul>
-          {refused.map((j) => (
-            <li key={j.job_id}>
-              {j.phone_id ?? j.server_id}: {j.error_code} {j.error_msg}
+    <div class="note" role="status" tabIndex={-1} ref={ref}>
+      <p>
+        {outcome.label} accepted as request{' '}
+        <a href={hrefOf({ view: 'jobs', requestId: a!.request_id })} data-testid="outcome-request">
+          {a!.request_id}
+        </a>{' '}
+        ({plural(a!.jobs.length, 'job')}).
+      </p>
+      {summary && <Progress r={summary} />}
+      {failed.length > 0 && (
+        <ul data-testid="outcome-failures">
+          {failed.map((f) => (
+            <li key={f.id}>
+              {name(f.target)}: <code class="code">{f.code}</code> {f.msg}
             </li>
           ))}
         </ul>
       )}
     </div>
   );
+}
+
+const byNumber = new Intl.Collator(undefined, { numeric: true });
+function sortedNames(names: readonly string[]): string {
+  const sorted = [...names].sort(byNumber.compare);
+  return sorted.slice(0, 12).join(', ') + (sorted.length > 12 ? ` and ${sorted.length - 12} more` : '');
 }
 
 type Pending = { kind: 'phones'; action: PhoneAction; ids: string[]; names: string[] } | { kind: 'servers'; ids: string[]; names: string[] };
@@ -71,7 +100,7 @@ export function useBatch(session: Session, onDone: (o: Outcome) => void) {
       onCancel={() => setPending(undefined)}
     >
       <p>{pending.kind === 'servers' ? 'Every phone of the server reboots with it.' : ACTION_LABELS[pending.action].what}</p>
-      <p class="names">{pending.names.slice(0, 12).join(', ') + (pending.names.length > 12 ? ` and ${pending.names.length - 12} more` : '')}</p>
+      <p class="names">{sortedNames(pending.names)}</p>
     </Confirm>
   );
   return { ask, dialog };
