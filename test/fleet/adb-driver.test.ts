@@ -157,6 +157,21 @@ describe('every phone job runs on its device', () => {
     expect((await shell(phones[0]!, 'pm list packages -3')).execute_msg).not.toContain('com.example.fleet');
   });
 
+  test('install-multiple: a base APK and its splits in one install session, as one app; a split of another app is refused', async () => {
+    const apk = (name: string, split?: string) =>
+      putObject(t.node.config.obsDir, 'apps', `${name}${split ? `-${split}` : ''}.apk`, buildApk({ packageName: name, versionCode: 4, versionName: '4.0', ...(split ? { split } : {}) }));
+    const parts = [apk('com.example.splits'), apk('com.example.splits', 'config.arm64_v8a'), apk('com.example.splits', 'config.xxhdpi')];
+    const installed = await job('/phones/commands', { command: 'install-multiple', content: `-r ${parts.join(' ')}`, phone_ids: [phones[1]] });
+    expect(installed, JSON.stringify(installed)).toMatchObject({ status: 2 });
+    expect(installed.execute_msg).toMatch(/^Success: created install session \[\d+\]\n(Success: streamed \d+ bytes\n){3}Success\n$/);
+    expect((await shell(phones[1]!, 'pm path com.example.splits')).execute_msg).toMatch(/^package:(\S+\/)base\.apk\npackage:\1split_config\.arm64_v8a\.apk\npackage:\1split_config\.xxhdpi\.apk\n$/);
+    const refused = await job('/phones/commands', { command: 'install-multiple', content: `${parts[0]} ${apk('com.example.other', 'config.xxhdpi')}`, phone_ids: [phones[1]] });
+    expect(refused).toMatchObject({ status: -1, error_code: 'CPS.0902' });
+    expect(refused.execute_msg).toContain('Failure [INSTALL_FAILED_INVALID_APK: Split config.xxhdpi has inconsistent package name com.example.other]');
+    // The copies staged for the package manager are gone either way.
+    expect((await shell(phones[1]!, 'ls /data/local/tmp')).execute_msg ?? '').not.toContain('opencph-');
+  });
+
   test('push: the tar is unpacked under the device root, file by file', async () => {
     const tar = putObject(t.node.config.obsDir, 'files', 'data.tar', await buildTar({ 'sdcard/Download/notes/': '', 'sdcard/Download/notes/a.txt': 'alpha\n', 'data/local/tmp/b.txt': 'beta\n' }));
     const pushed = await job('/phones/commands', { command: 'push', content: tar, phone_ids: [phones[1]] });
