@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { addDevice, listDevices, removeDevice } from '../../src/store/devices.js
 import { getPhone } from '../../src/store/fleet.js';
 import { newId } from '../../src/domain/ids.js';
 import { freePort } from '../../src/runtime/net.js';
+import { adbClient } from '../helpers/adb.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/obs.js';
@@ -45,13 +45,7 @@ async function freeRange(count: number): Promise<number> {
   }
 }
 
-function adb(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile('adb', ['-P', String(adbPort), ...args], { timeout: 20_000, encoding: 'utf8', env: { ...process.env, ADB_VENDOR_KEYS: work, HOME: work } }, (err, stdout) =>
-      resolve({ code: err ? -1 : 0, stdout }),
-    );
-  });
-}
+const adb = adbClient(() => adbPort, work);
 
 const statusOf = async (phoneId: string) => (await t.get(`/phones/${phoneId}`)).body.status as number;
 const becomes = (phoneId: string, status: number) => waitFor(async () => ((await statusOf(phoneId)) === status ? true : undefined), 20_000, 100);
@@ -253,5 +247,29 @@ describe('devices that misbehave', () => {
     await devices.revive(phones[0]!);
     await becomes(phones[0]!, 2);
     expect(await shell(phones[0]!, 'echo alive')).toMatchObject({ status: 2, execute_msg: 'alive\n' });
+  });
+});
+
+describe('a device that goes away by itself, outside any job', () => {
+  /** The phone turns abnormal while its device is away, running once it is back and booted, and takes jobs again. */
+  async function awayAndBack(phoneId: string, goAway: () => Promise<unknown>) {
+    expect(await statusOf(phoneId)).toBe(2);
+    await goAway();
+    await becomes(phoneId, -7);
+    await becomes(phoneId, 2);
+    expect(await shell(phoneId, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
+  }
+  const serialOf = (phoneId: string) => devices.devices.find((d) => d.phoneId === phoneId)!.serial;
+
+  test('adb reboot run directly: abnormal while away, running when back (adb, which lists it offline, is made to connect again)', async () => {
+    await awayAndBack(phones[3]!, () => adb(['-s', serialOf(phones[3]!), 'reboot']));
+  });
+
+  test('the device rebooting itself, briefly', async () => {
+    await awayAndBack(phones[3]!, () => devices.reboot(phones[3]!));
+  });
+
+  test('adb drops a network device and would never connect it again: the watcher does', async () => {
+    await awayAndBack(phones[3]!, () => adb(['disconnect', serialOf(phones[3]!)]));
   });
 });

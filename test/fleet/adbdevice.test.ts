@@ -16,15 +16,9 @@ import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { freePort } from '../../src/runtime/net.js';
+import { adbClient } from '../helpers/adb.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, storeOf, waitForRequest, type TestNode } from '../helpers/node.js';
-
-/** Debian's adb, with a server of this file's own on a free port. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestNode;
 /** How far the devices' clock is ahead of the system's (boot_completed follows it). */
@@ -35,18 +29,8 @@ let phoneIds: string[];
 const work = mkdtempSync(join(tmpdir(), 'opencph-adb-'));
 
 
-function adb(args: string[], timeoutMs = 20_000, input = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('adb', ['-P', String(adbPort), ...args], { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, ADB_VENDOR_KEYS: work, HOME: work } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    // adb may exit before it reads its input.
-    child.stdin?.on('error', () => undefined);
-    if (input) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
+/** Debian's adb, with a server of this file's own on a free port. */
+const adb = adbClient(() => adbPort, work);
 
 /** adb on one device. */
 const on = (serial: string, ...args: string[]) => adb(['-s', serial, ...args]);
