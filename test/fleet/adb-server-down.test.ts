@@ -12,8 +12,9 @@ import { freePort } from '../../src/runtime/net.js';
 import { addDevice } from '../../src/store/devices.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { adbClient } from '../helpers/adb.js';
+import { startChild } from '../helpers/child.js';
 import { captureLog } from '../helpers/log.js';
-import { PROJECT, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
+import { makeDataDir, PROJECT, removeDataDir, startTestNode, storeOf, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /**
  * `serve --fleet adb` pointed at an adb server that does not answer: the node starts and says so,
@@ -73,6 +74,21 @@ describe('the adb server does not answer', () => {
     expect(log.lines.filter((l) => l.includes('does not answer'))).toHaveLength(1);
     // adbkit would run `adb start-server` on a refused connection; OpenCPH leaves that to the user.
     expect(await listening()).toBe(false);
+  });
+
+  test('opencph serve --fleet adb, the built CLI, starts all the same and logs it', async () => {
+    const dataDir = makeDataDir();
+    const database = await storeOf(dataDir);
+    const child = await startChild(['--fleet', 'adb', '--adb-server', `127.0.0.1:${adbPort}`, '--data-dir', dataDir, ...(database ? ['--database', database] : [])]);
+    try {
+      expect((await child.get('/phones')).status).toBe(200);
+      expect(await waitFor(async () => (child.output().includes(`the adb server 127.0.0.1:${adbPort} does not answer (connect ECONNREFUSED`) ? true : undefined), 10_000, 50)).toBe(true);
+      expect(await listening()).toBe(false);
+    } finally {
+      child.proc.kill('SIGTERM');
+      await child.exited;
+      await removeDataDir(dataDir);
+    }
   });
 
   test('a job fails at once with CPS.0990 saying which adb server and how to start it; the phone shows abnormal', async () => {

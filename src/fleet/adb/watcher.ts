@@ -188,18 +188,25 @@ export class DeviceWatcher {
       }
       const up = !this.down.has(adbServer);
       if (up && !this.trackers.has(adbServer)) await this.track(adbServer);
-      for (const d of mapped.filter((m) => m.adb_server === adbServer)) {
-        let state = listed.get(d.serial);
-        const stale = this.note(adbServer, d.serial, state);
-        if (up && !isOnline(state) && tcpTarget(d.serial)) {
-          if (state === undefined || stale) {
-            await this.o.servers.reconnect(adbServer, d.serial, stale);
-            state = await this.o.servers.state(adbServer, d.serial).catch(() => undefined);
-            this.note(adbServer, d.serial, state);
-          } else if (state === 'offline') this.lookIn(STALE_MS + 100);
+      const here = mapped.filter((m) => m.adb_server === adbServer);
+      const stale = new Map(here.map((d) => [d.serial, this.note(adbServer, d.serial, listed.get(d.serial))]));
+      if (up) {
+        const away = here.filter((d) => !isOnline(listed.get(d.serial)) && tcpTarget(d.serial));
+        // At once: a connect to a host that is down waits for its time-out, and would hold every other.
+        const again = away.filter((d) => listed.get(d.serial) === undefined || stale.get(d.serial));
+        if (again.length) {
+          await Promise.all(again.map((d) => this.o.servers.reconnect(adbServer, d.serial, stale.get(d.serial))));
+          listed = await this.o.servers.devices(adbServer).catch(() => listed);
+          this.listed.set(adbServer, listed);
+          // A new connection gets its own STALE_MS to finish its handshake.
+          for (const d of again) {
+            this.note(adbServer, d.serial, undefined);
+            this.note(adbServer, d.serial, listed.get(d.serial));
+          }
         }
-        await this.settle(adbServer, d.serial, isOnline(state));
+        if (away.some((d) => listed.get(d.serial) === 'offline')) this.lookIn(STALE_MS + 100);
       }
+      for (const d of here) await this.settle(adbServer, d.serial, isOnline(listed.get(d.serial)));
     }
   }
 
