@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -113,14 +113,30 @@ describe('the adb server does not answer', () => {
     }
   });
 
+  test('something on the port that takes connections and never answers: the watcher gives up on each question after 5 s and says so', async () => {
+    const held: Socket[] = [];
+    const silent: Server = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(adbPort, '127.0.0.1', resolve));
+    try {
+      await waitFor(async () => (log.lines.some((l) => l.includes(`does not answer (no answer within 5 s)`)) ? true : undefined), 20_000, 100);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('an adb server comes up on that port: without a restart the device is connected, the phone runs and takes jobs', async () => {
     const db = t.node.handle.db;
     const row = (await getPhone(db, PROJECT, phoneId))!;
     const serial = (await db.selectFrom('devices').select('serial').where('phone_id', '=', phoneId).executeTakeFirstOrThrow()).serial;
-    devices = await startVirtualDevices({ state: androidState(db), phones: [phoneOf(row)], basePort: Number(serial.split(':')[1]), rebootMs: 300, bootMs: 300 });
     expect((await adb(['start-server'])).code).toBe(0);
+    await waitFor(async () => (log.lines.some((l) => l.includes(`the adb server 127.0.0.1:${adbPort} answers again`)) ? true : undefined), 10_000, 100);
+    // The server answers, the device is not there yet: the abnormal phone says so.
+    const early = await shell('echo early');
+    expect(early).toMatchObject({ status: -1, error_code: 'CPS.0986' });
+    expect(early.error_msg).toContain(`Device ${serial} is not listed on 127.0.0.1:${adbPort}; phone ${phoneId} is abnormal (status -7) until it is back.`);
+    devices = await startVirtualDevices({ state: androidState(db), phones: [phoneOf(row)], basePort: Number(serial.split(':')[1]), rebootMs: 300, bootMs: 300 });
     await waitFor(async () => ((await statusOf()) === 2 ? true : undefined), 20_000, 100);
-    expect(log.lines.some((l) => l.includes(`the adb server 127.0.0.1:${adbPort} answers again`))).toBe(true);
     // The watcher connected the device: nobody else did.
     expect((await adb(['devices'])).stdout).toMatch(new RegExp(`^${serial.replace(/\./g, '\\.')}\\s+device$`, 'm'));
     expect(await shell('echo back')).toMatchObject({ status: 2, execute_msg: 'back\n' });
