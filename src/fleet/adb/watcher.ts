@@ -108,9 +108,12 @@ export class DeviceWatcher {
 
   private async track(adbServer: string): Promise<void> {
     let tracker: Tracker;
+    const asked = this.o.servers.client(adbServer).trackDevices();
     try {
-      tracker = await within(this.o.servers.client(adbServer).trackDevices(), ANSWER_MS);
+      tracker = await within(asked, ANSWER_MS);
     } catch (err) {
+      // One that comes after all is not kept.
+      asked.then((late: Tracker) => late.end(), () => undefined);
       this.serverDown(adbServer, (err as Error).message);
       return;
     }
@@ -167,7 +170,8 @@ export class DeviceWatcher {
       this.offlineSince.delete(key);
       return false;
     }
-    const now = this.o.clock.now();
+    // adb and the devices keep real time, whatever the node's clock (a virtual one stands still).
+    const now = Date.now();
     const since = this.offlineSince.get(key) ?? now;
     this.offlineSince.set(key, since);
     return now - since >= STALE_MS;
