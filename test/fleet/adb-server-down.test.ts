@@ -113,11 +113,13 @@ describe('the adb server does not answer', () => {
     }
   });
 
-  test('something on the port that takes connections and never answers: the watcher gives up on each question after 5 s and says so', async () => {
+  test('something on the port that takes connections and never answers: a job ends at its time limit; the watcher gives up on each question after 5 s and says so', async () => {
     const held: Socket[] = [];
     const silent: Server = createServer((socket) => void held.push(socket));
     await new Promise<void>((resolve) => silent.listen(adbPort, '127.0.0.1', resolve));
     try {
+      // A job does not wait past its time limit (3 s here) for the adb server's 5 s.
+      expect(await shell('echo hi')).toMatchObject({ status: -1, error_code: 'CPS.0904' });
       await waitFor(async () => (log.lines.some((l) => l.includes(`does not answer (no answer within 5 s)`)) ? true : undefined), 20_000, 100);
     } finally {
       for (const socket of held) socket.destroy();
