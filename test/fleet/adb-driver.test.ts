@@ -8,6 +8,7 @@ import { androidState } from '../../src/engine/androidState.js';
 import { phoneOf } from '../../src/engine/fleetView.js';
 import { startVirtualDevices, type VirtualDevices } from '../../src/fleet/adbdevice/server.js';
 import { addDevice, listDevices, removeDevice } from '../../src/store/devices.js';
+import { lastEventSeq, readEvents } from '../../src/store/events.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { newId } from '../../src/domain/ids.js';
 import { freePort } from '../../src/runtime/net.js';
@@ -251,12 +252,21 @@ describe('devices that misbehave', () => {
 });
 
 describe('a device that goes away by itself, outside any job', () => {
-  /** The phone turns abnormal while its device is away, running once it is back and booted, and takes jobs again. */
+  /**
+   * The phone turns abnormal while its device is away, running once it is back and booted (read
+   * from its status events: exactly these two, no flapping), and takes jobs again.
+   */
   async function awayAndBack(phoneId: string, goAway: () => Promise<unknown>) {
+    const db = t.node.handle.db;
     expect(await statusOf(phoneId)).toBe(2);
+    const from = await lastEventSeq(db);
     await goAway();
-    await becomes(phoneId, -7);
-    await becomes(phoneId, 2);
+    const trail = await waitFor(async () => {
+      const events = await readEvents(db, { projectId: PROJECT, after: from, upTo: await lastEventSeq(db), types: ['phone.status'], limit: 100 });
+      const statuses = events.filter((e) => e.phone_id === phoneId).map((e) => e.status);
+      return statuses.at(-1) === 2 ? statuses : undefined;
+    }, 20_000, 100);
+    expect(trail).toEqual([-7, 2]);
     expect(await shell(phoneId, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
   }
   const serialOf = (phoneId: string) => devices.devices.find((d) => d.phoneId === phoneId)!.serial;
