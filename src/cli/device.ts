@@ -26,7 +26,7 @@ const DEFAULT_BASE_PORT = 6555;
 
 export function deviceCommand(): Command {
   const cmd = new Command('device')
-    .description('Expose simulated phones as adb devices on TCP ports: adb connect 127.0.0.1:PORT, then adb shell, push, pull, install, reboot.')
+    .description('Expose simulated phones as adb devices on TCP ports: adb connect 127.0.0.1:PORT, then adb shell, push, pull, install, install-multiple, reboot.')
     .addOption(dataDirOption())
     .addOption(databaseOption())
     .addOption(new Option('--phone <id...>', 'only these phones (default: every phone, or every phone of --project)'))

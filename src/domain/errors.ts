@@ -72,12 +72,13 @@ export const Errors = {
   // Live events and webhooks (CPS.0980–0984).
   webhookNotFound: entry(404, 'CPS.0980', 'The webhook does not exist.'),
   tooManyWebhooks: entry(400, 'CPS.0981', 'A project has at most 20 webhooks.'),
-  // The adb fleet (CPS.0985–0989): job failures on real devices.
+  // The adb fleet (CPS.0985–0990): job failures on real devices.
   deviceNotMapped: entry(400, 'CPS.0985', 'The phone has no device in the adb fleet mapping.'),
   deviceUnreachable: entry(400, 'CPS.0986', 'The device cannot be reached through its adb server.'),
   bootTimedOut: entry(400, 'CPS.0987', 'The device did not come back from its reboot in time.'),
   propertyNotSettable: entry(400, 'CPS.0988', 'A device without root takes only persist.* and debug.* properties.'),
   notOnAdbFleet: entry(400, 'CPS.0989', 'The operation is not available on an adb fleet.'),
+  adbServerDown: entry(400, 'CPS.0990', 'The adb server of the device does not answer.'),
   tooManyTags: entry(400, 'CPS.0950', `A resource holds at most ${Limits.tags.perResource} tags.`),
   // Server lifecycle (CPS.0910–0919).
   prepaidServer: entry(400, 'CPS.0910', 'Only on-demand servers can be deleted; a yearly/monthly server is unsubscribed instead.'),

@@ -1,35 +1,16 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src/cli/client/session.js';
 import { waitForJobs } from '../../src/cli/client/wait.js';
 import { DEFAULTS } from '../../src/config.js';
 import { buildApk } from '../helpers/apk.js';
+import { cli } from '../helpers/cli.js';
 import { sendSigned, type Key, type Reply } from '../helpers/http.js';
 import { PROJECT, startTestNode, waitFor, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/obs.js';
-
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `opencph` as a user runs it: the built CLI, a child process, its own HOME and no OPENCPH_* of ours. */
-function cli(home: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENCPH_') && k !== 'XDG_CONFIG_HOME'));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...clean, HOME: home, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('opencph as a client, against a real server', () => {
   let t: TestNode;
@@ -41,7 +22,6 @@ describe('opencph as a client, against a real server', () => {
   let phones: { phone_id: string; phone_name: string; server_id: string }[];
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
     t = await startTestNode({ auth: 'verify', servers: 2, phonesPerServer: 2 });
     home = mkdtempSync(join(tmpdir(), 'opencph-home-'));
     phones = (await signed('GET', `/v1/${PROJECT}/cloud-phone/phones`)).body.phones;
@@ -82,13 +62,7 @@ describe('opencph as a client, against a real server', () => {
     }
 
     // Asked interactively when flags do not give it (answers on stdin).
-    const asked = await new Promise<Run>((resolve) => {
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENCPH_')));
-      const child = execFile(process.execPath, [CLI, 'configure', '--profile', 'asked'], { env: { ...clean, HOME: home } }, (err, stdout, stderr) =>
-        resolve({ code: err ? 1 : 0, stdout, stderr }),
-      );
-      child.stdin!.end(`${t.url}\n${PROJECT}\n\n${key.ak}\n${key.sk}\n`);
-    });
+    const asked = await cli(home, ['configure', '--profile', 'asked'], {}, `${t.url}\n${PROJECT}\n\n${key.ak}\n${key.sk}\n`);
     expect(asked.code, asked.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path, 'utf8')).profiles.asked).toEqual({ endpoint: t.url, project_id: PROJECT, ak: key.ak, sk: key.sk });
     expect((await run('phones', 'list', '--profile', 'asked')).code).toBe(0);

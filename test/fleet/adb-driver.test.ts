@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,9 +8,11 @@ import { androidState } from '../../src/engine/androidState.js';
 import { phoneOf } from '../../src/engine/fleetView.js';
 import { startVirtualDevices, type VirtualDevices } from '../../src/fleet/adbdevice/server.js';
 import { addDevice, listDevices, removeDevice } from '../../src/store/devices.js';
+import { lastEventSeq, readEvents } from '../../src/store/events.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { newId } from '../../src/domain/ids.js';
 import { freePort } from '../../src/runtime/net.js';
+import { adbClient } from '../helpers/adb.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 import { buildTar, putObject } from '../helpers/obs.js';
@@ -45,13 +46,7 @@ async function freeRange(count: number): Promise<number> {
   }
 }
 
-function adb(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile('adb', ['-P', String(adbPort), ...args], { timeout: 20_000, encoding: 'utf8', env: { ...process.env, ADB_VENDOR_KEYS: work, HOME: work } }, (err, stdout) =>
-      resolve({ code: err ? -1 : 0, stdout }),
-    );
-  });
-}
+const adb = adbClient(() => adbPort, work);
 
 const statusOf = async (phoneId: string) => (await t.get(`/phones/${phoneId}`)).body.status as number;
 const becomes = (phoneId: string, status: number) => waitFor(async () => ((await statusOf(phoneId)) === status ? true : undefined), 20_000, 100);
@@ -157,6 +152,21 @@ describe('every phone job runs on its device', () => {
     expect((await shell(phones[0]!, 'pm list packages -3')).execute_msg).not.toContain('com.example.fleet');
   });
 
+  test('install-multiple: a base APK and its splits in one install session, as one app; a split of another app is refused', async () => {
+    const apk = (name: string, split?: string) =>
+      putObject(t.node.config.obsDir, 'apps', `${name}${split ? `-${split}` : ''}.apk`, buildApk({ packageName: name, versionCode: 4, versionName: '4.0', ...(split ? { split } : {}) }));
+    const parts = [apk('com.example.splits'), apk('com.example.splits', 'config.arm64_v8a'), apk('com.example.splits', 'config.xxhdpi')];
+    const installed = await job('/phones/commands', { command: 'install-multiple', content: `-r ${parts.join(' ')}`, phone_ids: [phones[1]] });
+    expect(installed, JSON.stringify(installed)).toMatchObject({ status: 2 });
+    expect(installed.execute_msg).toMatch(/^Success: created install session \[\d+\]\n(Success: streamed \d+ bytes\n){3}Success\n$/);
+    expect((await shell(phones[1]!, 'pm path com.example.splits')).execute_msg).toMatch(/^package:(\S+\/)base\.apk\npackage:\1split_config\.arm64_v8a\.apk\npackage:\1split_config\.xxhdpi\.apk\n$/);
+    const refused = await job('/phones/commands', { command: 'install-multiple', content: `${parts[0]} ${apk('com.example.other', 'config.xxhdpi')}`, phone_ids: [phones[1]] });
+    expect(refused).toMatchObject({ status: -1, error_code: 'CPS.0902' });
+    expect(refused.execute_msg).toContain('Failure [INSTALL_FAILED_INVALID_APK: Split config.xxhdpi has inconsistent package name com.example.other]');
+    // The copies staged for the package manager are gone either way.
+    expect((await shell(phones[1]!, 'ls /data/local/tmp')).execute_msg ?? '').not.toContain('opencph-');
+  });
+
   test('push: the tar is unpacked under the device root, file by file', async () => {
     const tar = putObject(t.node.config.obsDir, 'files', 'data.tar', await buildTar({ 'sdcard/Download/notes/': '', 'sdcard/Download/notes/a.txt': 'alpha\n', 'data/local/tmp/b.txt': 'beta\n' }));
     const pushed = await job('/phones/commands', { command: 'push', content: tar, phone_ids: [phones[1]] });
@@ -238,5 +248,38 @@ describe('devices that misbehave', () => {
     await devices.revive(phones[0]!);
     await becomes(phones[0]!, 2);
     expect(await shell(phones[0]!, 'echo alive')).toMatchObject({ status: 2, execute_msg: 'alive\n' });
+  });
+});
+
+describe('a device that goes away by itself, outside any job', () => {
+  /**
+   * The phone turns abnormal while its device is away, running once it is back and booted (read
+   * from its status events: exactly these two, no flapping), and takes jobs again.
+   */
+  async function awayAndBack(phoneId: string, goAway: () => Promise<unknown>) {
+    const db = t.node.handle.db;
+    expect(await statusOf(phoneId)).toBe(2);
+    const from = await lastEventSeq(db);
+    await goAway();
+    const trail = await waitFor(async () => {
+      const events = await readEvents(db, { projectId: PROJECT, after: from, upTo: await lastEventSeq(db), types: ['phone.status'], limit: 100 });
+      const statuses = events.filter((e) => e.phone_id === phoneId).map((e) => e.status);
+      return statuses.at(-1) === 2 ? statuses : undefined;
+    }, 20_000, 100);
+    expect(trail).toEqual([-7, 2]);
+    expect(await shell(phoneId, 'getprop sys.boot_completed')).toMatchObject({ status: 2, execute_msg: '1\n' });
+  }
+  const serialOf = (phoneId: string) => devices.devices.find((d) => d.phoneId === phoneId)!.serial;
+
+  test('adb reboot run directly: abnormal while away, running when back (adb, which lists it offline, is made to connect again)', async () => {
+    await awayAndBack(phones[3]!, () => adb(['-s', serialOf(phones[3]!), 'reboot']));
+  });
+
+  test('the device rebooting itself, briefly', async () => {
+    await awayAndBack(phones[3]!, () => devices.reboot(phones[3]!));
+  });
+
+  test('adb drops a network device and would never connect it again: the watcher does', async () => {
+    await awayAndBack(phones[3]!, () => adb(['disconnect', serialOf(phones[3]!)]));
   });
 });

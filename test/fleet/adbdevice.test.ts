@@ -16,15 +16,9 @@ import { SimPhone } from '../../src/fleet/sim/android.js';
 import { runShell } from '../../src/fleet/sim/shell.js';
 import { getPhone } from '../../src/store/fleet.js';
 import { freePort } from '../../src/runtime/net.js';
+import { adbClient } from '../helpers/adb.js';
 import { buildApk } from '../helpers/apk.js';
 import { PROJECT, startTestNode, storeOf, waitForRequest, type TestNode } from '../helpers/node.js';
-
-/** Debian's adb, with a server of this file's own on a free port. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestNode;
 /** How far the devices' clock is ahead of the system's (boot_completed follows it). */
@@ -35,18 +29,8 @@ let phoneIds: string[];
 const work = mkdtempSync(join(tmpdir(), 'opencph-adb-'));
 
 
-function adb(args: string[], timeoutMs = 20_000, input = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('adb', ['-P', String(adbPort), ...args], { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, ADB_VENDOR_KEYS: work, HOME: work } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    // adb may exit before it reads its input.
-    child.stdin?.on('error', () => undefined);
-    if (input) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
+/** Debian's adb, with a server of this file's own on a free port. */
+const adb = adbClient(() => adbPort, work);
 
 /** adb on one device. */
 const on = (serial: string, ...args: string[]) => adb(['-s', serial, ...args]);
@@ -229,6 +213,45 @@ describe('packages', () => {
     const r = await on(serial(), 'install', bad);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain('INSTALL_PARSE_FAILED_NOT_APK');
+  });
+
+  test('adb install-multiple: a base APK and its splits, streamed into one install session, installed as one app', async () => {
+    const write = (file: string, spec: Parameters<typeof buildApk>[0]) => {
+      writeFileSync(join(work, file), buildApk(spec));
+      return join(work, file);
+    };
+    const base = write('base.apk', { packageName: 'com.example.multi', versionCode: 7, versionName: '7.0' });
+    const abi = write('config.arm64_v8a.apk', { packageName: 'com.example.multi', versionCode: 7, versionName: '7.0', split: 'config.arm64_v8a' });
+    const dpi = write('config.xxhdpi.apk', { packageName: 'com.example.multi', versionCode: 7, versionName: '7.0', split: 'config.xxhdpi' });
+    const r = await on(serial(), 'install-multiple', base, abi, dpi);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'Success\n' });
+    expect((await on(serial(), 'shell', 'pm path com.example.multi')).stdout).toMatch(/^package:(\S+\/)base\.apk\npackage:\1split_config\.arm64_v8a\.apk\npackage:\1split_config\.xxhdpi\.apk\n$/);
+    expect(await (await simPhone(phoneIds[0]!)).installed('com.example.multi')).toMatchObject({ versionCode: 7, splits: ['config.arm64_v8a', 'config.xxhdpi'] });
+
+    // Refused at the commit: a split alone, a split of another app, a downgrade without -d.
+    const alone = await on(serial(), 'install-multiple', dpi);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toBe('adb: failed to finalize session\nFailure [INSTALL_FAILED_INVALID_APK: Full install must include a base package]\n');
+    const other = write('other.apk', { packageName: 'com.example.other', versionCode: 1, versionName: '1', split: 'config.xxhdpi' });
+    expect((await on(serial(), 'install-multiple', base, other)).stderr).toContain('Split config.xxhdpi has inconsistent package name com.example.other');
+    const old = write('old.apk', { packageName: 'com.example.multi', versionCode: 6, versionName: '6.0' });
+    expect((await on(serial(), 'install-multiple', old)).stderr).toContain('INSTALL_FAILED_VERSION_DOWNGRADE');
+    expect((await on(serial(), 'install-multiple', '-d', old)).code).toBe(0);
+    expect(await (await simPhone(phoneIds[0]!)).installed('com.example.multi')).toMatchObject({ versionCode: 6, splits: [] });
+    expect((await on(serial(), 'uninstall', 'com.example.multi')).stdout).toContain('Success');
+  });
+
+  test('install sessions through the shell: install-write from a pushed file, abandon, and an unknown session', async () => {
+    writeFileSync(join(work, 'pushed.apk'), buildApk({ packageName: 'com.example.session', versionCode: 1, versionName: '1' }));
+    expect((await on(serial(), 'push', join(work, 'pushed.apk'), '/data/local/tmp/pushed.apk')).code).toBe(0);
+    const created = await on(serial(), 'shell', 'pm install-create -r -t');
+    const id = /^Success: created install session \[(\d+)\]\n$/.exec(created.stdout)?.[1];
+    expect(id, created.stdout).toBeDefined();
+    expect(await on(serial(), 'shell', `pm install-write ${id} base.apk /data/local/tmp/pushed.apk`)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Success: streamed \d+ bytes\n$/) });
+    expect(await on(serial(), 'shell', `cmd package install-abandon ${id}`)).toMatchObject({ code: 0, stdout: 'Success\n' });
+    const gone = await on(serial(), 'shell', `pm install-commit ${id}`);
+    expect(gone).toMatchObject({ code: 1, stdout: expect.stringContaining(`Caller has no access to session ${id}`) });
+    expect(await (await simPhone(phoneIds[0]!)).installed('com.example.session')).toBeUndefined();
   });
 
   test('adb uninstall', async () => {

@@ -180,6 +180,7 @@ describe('install and uninstall', () => {
     const [job] = await run('install-multiple', parts.join(' '), [phone]);
     expect(job).toMatchObject({ status: 2, execute_msg: 'Success\n' });
     expect(await shell(phone, 'pm list packages split')).toBe('package:com.example.split\n');
+    expect(await shell(phone, 'pm path com.example.split')).toMatch(/^package:(\/data\/app\/\S+\/)base\.apk\npackage:\1split_config\.arm64_v8a\.apk\npackage:\1split_config\.xxhdpi\.apk\n$/);
     const [bad] = await run('install-multiple', `${parts[0]} ${apk('com.example.other', 1, '1.0', 'config.xxhdpi')}`, [phone]);
     expect(bad).toMatchObject({ status: -1, error_code: 'CPS.0902' });
     expect(bad.execute_msg).toContain('INSTALL_FAILED_INVALID_APK');

@@ -9,7 +9,7 @@ import { commandOutcome, timedOutOutcome } from '../outcome.js';
 import { ALLOWED_FROM, VERB, finalPhoneState, settledStatus } from '../sim/driver.js';
 import { runCommand } from './commands.js';
 import { isOnline, rebootAndWait } from './reboot.js';
-import type { AdbServers } from './servers.js';
+import { AdbServerDown, parseAdbServer, type AdbServers } from './servers.js';
 import { CommandCut, DeviceLost, runShell, shQuote } from './shell.js';
 
 export interface AdbDriverOptions {
@@ -48,6 +48,12 @@ const fail = (entry: { code: string; message: string }, detail: string, extra: P
   ...extra,
 });
 
+/** CPS.0990: the adb server does not answer; OpenCPH leaves starting it to its owner. */
+function serverDown(adbServer: string, why: string, extra: Partial<DriverOutcome> = {}): DriverOutcome {
+  const port = parseAdbServer(adbServer)?.port;
+  return fail(Errors.adbServerDown, `${adbServer}: ${why}. Start it on that host (adb -P ${port} start-server).`, extra);
+}
+
 /** Real devices behind adb servers, mapped to phones by the `devices` table. */
 export class AdbDriver implements Driver {
   readonly name = 'adb';
@@ -66,7 +72,9 @@ export class AdbDriver implements Driver {
       return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
     }
     if (!allowed.includes(settledStatus(phone.status))) {
-      return fail(Errors.phoneNotAvailable, `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`);
+      // An abnormal phone is one whose device is away: say why, when it still is.
+      const away = phone.status === PhoneStatus.Abnormal ? await this.whyAway(phone) : undefined;
+      return away ?? fail(Errors.phoneNotAvailable, `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`);
     }
     // A stop keeps the device as it is (it could not be powered on again from here): OpenCPH refuses work on it until a restart or reset.
     if (job.operation === 'phone.stop') return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
@@ -98,6 +106,17 @@ export class AdbDriver implements Driver {
     return device;
   }
 
+  /** Why an abnormal phone's device cannot take work now (no mapping, its adb server down, not listed), or undefined when it is back. */
+  private async whyAway(phone: Phone): Promise<DriverOutcome | undefined> {
+    const device = await this.deviceOf(phone);
+    if ('ok' in device) return device;
+    const down = await this.o.servers.down(device.adb_server);
+    if (down) return serverDown(device.adb_server, down);
+    const state = await this.o.servers.state(device.adb_server, device.serial).catch(() => undefined);
+    if (isOnline(state)) return undefined;
+    return fail(Errors.deviceUnreachable, `Device ${device.serial} is ${state ? `listed ${state}` : 'not listed'} on ${device.adb_server}; phone ${phone.phoneId} is abnormal (status -7) until it is back.`);
+  }
+
   /**
    * Run `work` against the device, counted as waiting on something outside time. Its time limit
    * answers CPS.0904 for a command (CPS.0987 for a reboot) with the output so far; a device that goes
@@ -115,12 +134,15 @@ export class AdbDriver implements Driver {
         return timedOutOutcome(limit.limitMs, err instanceof CommandCut ? err.output : undefined);
       }
       if (ctx.signal.aborted) throw err;
-      const online = await this.o.servers.state(device.adb_server, device.serial).then(isOnline, () => false);
       const output = err instanceof DeviceLost ? err.output : undefined;
+      const executeMsg = output !== undefined ? { executeMsg: output } : {};
+      const abnormal: FleetEffects = { phones: [{ phoneId: device.phone_id, status: PhoneStatus.Abnormal }] };
+      const down = err instanceof AdbServerDown ? err.why : await this.o.servers.down(device.adb_server);
+      if (down) return serverDown(device.adb_server, down, { ...executeMsg, effects: abnormal });
+      const online = await this.o.servers.state(device.adb_server, device.serial).then(isOnline, () => false);
       const why = err instanceof DeviceLost ? err.message : (err as Error).message;
-      const phoneId = device.phone_id;
-      const effects: FleetEffects | undefined = online ? failedAs : { phones: [{ phoneId, status: PhoneStatus.Abnormal }] };
-      return fail(Errors.deviceUnreachable, `Device ${device.serial} on ${device.adb_server}: ${why}.`, { ...(output !== undefined ? { executeMsg: output } : {}), ...(effects ? { effects } : {}) });
+      const effects: FleetEffects | undefined = online ? failedAs : abnormal;
+      return fail(Errors.deviceUnreachable, `Device ${device.serial} on ${device.adb_server}: ${why}.`, { ...executeMsg, ...(effects ? { effects } : {}) });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Device } from '@devicefarmer/adbkit';
-import type { AdbServers } from './servers.js';
+import { ANSWER_MS, within, type AdbServers } from './servers.js';
 
 /** A device state that takes commands. */
 export const isOnline = (type: string | undefined) => type === 'device' || type === 'emulator';
@@ -51,7 +51,8 @@ export async function rebootAndWait(servers: AdbServers, adbServer: string, seri
     for (;;) {
       const state = await servers.state(adbServer, serial).catch(() => undefined);
       if (isOnline(state) && (await bootCompleted(servers, adbServer, serial))) return;
-      if (!isOnline(state)) await servers.reconnect(adbServer, serial);
+      // Listed offline, the device is the one that rebooted: adb would connect again only ~10 s later.
+      if (!isOnline(state)) await servers.reconnect(adbServer, serial, state === 'offline');
       await pause(LOOK_MS, signal);
     }
   } finally {
@@ -59,13 +60,13 @@ export async function rebootAndWait(servers: AdbServers, adbServer: string, seri
   }
 }
 
-async function bootCompleted(servers: AdbServers, adbServer: string, serial: string): Promise<boolean> {
-  try {
+/** The device has finished booting (`sys.boot_completed` is 1); false when it does not say so in time. */
+export async function bootCompleted(servers: AdbServers, adbServer: string, serial: string): Promise<boolean> {
+  const read = async () => {
     const stream = await servers.client(adbServer).getDevice(serial).shell('getprop sys.boot_completed');
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').trim() === '1';
-  } catch {
-    return false;
-  }
+  };
+  return within(read(), ANSWER_MS).catch(() => false);
 }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { DeviceClient } from '@devicefarmer/adbkit';
 import type { CommandResult } from '../outcome.js';
+import { hostQuery, request } from './servers.js';
 
 /** The device's connection ended before the command's exit status came. Carries the output so far. */
 export class DeviceLost extends Error {
@@ -34,27 +35,13 @@ export async function runShell(device: DeviceClient, script: string, signal: Abo
   return (await transportFeatures(device)).has('shell_v2') ? shellV2(device, script, signal) : shellV1(device, script, signal);
 }
 
-/** A host-side request on a fresh connection to the adb server (4 hex digits of length, then the text). */
-function request(service: string): Buffer {
-  return Buffer.from(Buffer.byteLength(service).toString(16).padStart(4, '0') + service);
-}
-
 /**
  * What the device's adbd and the adb server both speak (`adb features`: shell_v2, cmd, …), asked
  * of the server (`host-serial:<serial>:features`). adbkit's getFeatures lists Android's
  * package-manager features instead.
  */
 export async function transportFeatures(device: DeviceClient): Promise<Set<string>> {
-  const { client, serial } = device;
-  const conn = await client.connection();
-  try {
-    conn.write(request(`host-serial:${serial}:features`));
-    const reply = await conn.parser.readAscii(4);
-    if (reply !== 'OKAY') await conn.parser.readError();
-    return new Set((await conn.parser.readValue()).toString('utf8').split(',').filter(Boolean));
-  } finally {
-    conn.end();
-  }
+  return new Set((await hostQuery(device.client, `host-serial:${device.serial}:features`)).split(',').filter(Boolean));
 }
 
 /** Read a stream to its end, or until `signal` aborts; `onData` sees every chunk. */

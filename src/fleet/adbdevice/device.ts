@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/time.js';
 import { SimPhone } from '../sim/android.js';
 import type { AndroidState } from '../sim/state.js';
 import { rawService, shellV2Service, type ShellHost } from './shellService.js';
+import { InstallSessions } from './sessions.js';
 import { syncService } from './sync.js';
 import { Connection, type AdbStream, type Service } from './transport.js';
 
@@ -54,6 +55,7 @@ export class VirtualDevice {
   private server?: Server;
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
+  private readonly sessions = new InstallSessions();
   private phone: Phone;
   private image?: Image | undefined;
   private bootedAt = 0;
@@ -91,7 +93,7 @@ export class VirtualDevice {
   }
 
   private route(destination: string): Service | undefined {
-    const host: ShellHost = { phone: () => this.simPhone(), reboot: () => this.rebootSoon() };
+    const host: ShellHost = { phone: () => this.simPhone(), reboot: () => this.rebootSoon(), sessions: this.sessions };
     const colon = destination.indexOf(':');
     if (colon < 0) return undefined;
     const [name, ...args] = destination.slice(0, colon).split(',');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readApk, type ApkInfo } from '../apk.js';
 import type { CommandResult } from '../outcome.js';
 import type { SimPhone } from '../sim/android.js';
+import { installApps } from '../sim/installApps.js';
 
 /**
  * What Android's package manager answers to `cmd package install` (the streamed install of
@@ -11,7 +12,7 @@ import type { SimPhone } from '../sim/android.js';
  * says the package and version; a lower version than the installed one is refused unless `-d`.
  */
 
-async function readApkBytes(bytes: Buffer): Promise<ApkInfo> {
+export async function readApkBytes(bytes: Buffer): Promise<ApkInfo> {
   const dir = await mkdtemp(join(tmpdir(), 'opencph-apk-'));
   try {
     const file = join(dir, 'base.apk');
@@ -29,13 +30,8 @@ export async function installApk(phone: SimPhone, bytes: Buffer, flags: Readonly
   } catch (err) {
     return { exitCode: 1, output: `Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse APK: ${(err as Error).message}]\n` };
   }
-  if (info.split) return { exitCode: 1, output: `Failure [INSTALL_FAILED_INVALID_APK: Full install must include a base package]\n` };
-  const current = await phone.installed(info.packageName);
-  if (current && !current.system && current.versionCode > info.versionCode && !flags.has('-d')) {
-    return { exitCode: 1, output: 'Failure [INSTALL_FAILED_VERSION_DOWNGRADE]\n' };
-  }
-  await phone.install({ ...info, splits: [] });
-  return { exitCode: 0, output: 'Success\n' };
+  const refused = await installApps(phone, [info], flags.has('-d'));
+  return refused ? { exitCode: 1, output: `Failure [${refused}]\n` } : { exitCode: 0, output: 'Success\n' };
 }
 
 export interface InstallRequest {

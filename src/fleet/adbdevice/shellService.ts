@@ -3,6 +3,7 @@ import type { SimPhone } from '../sim/android.js';
 import { parseScript, runShell, ShellAborted } from '../sim/shell.js';
 import { installApk, installRequest } from './install.js';
 import { ByteQueue } from './queue.js';
+import { sessionRequest, type InstallSessions } from './sessions.js';
 import type { AdbStream } from './transport.js';
 
 /**
@@ -11,8 +12,8 @@ import type { AdbStream } from './transport.js';
  * window-size 5) and `exec:` (raw, no pty). Commands run in the simulated phone's shell
  * (src/fleet/sim/shell.ts), whose output is stdout and stderr together, so all of it comes as
  * stdout. Besides the shell's own commands the device knows `cmd package install -S SIZE` and
- * `pm install` (the APK read from stdin, or from a file pushed before), `cmd package …` as `pm …`,
- * and `reboot`. Without a command the shell is interactive: each line runs when it ends; with a
+ * `pm install` (the APK read from stdin, or from a file pushed before), the install sessions of
+ * `install-multiple` (sessions.ts), `cmd package …` as `pm …`, and `reboot`. Without a command the shell is interactive: each line runs when it ends; with a
  * pty it echoes what is typed and shows a prompt.
  */
 
@@ -21,6 +22,8 @@ export interface ShellHost {
   phone(): Promise<SimPhone>;
   /** Reboot once the current stream is closed. */
   reboot(): void;
+  /** The package manager's install sessions on this device. */
+  sessions: InstallSessions;
 }
 
 export interface Input {
@@ -59,6 +62,8 @@ export async function runCommand(host: ShellHost, script: string, stdin: Input, 
       if (file?.kind !== 'file') return { exitCode: 1, output: `Error: Unable to open file: ${install.path}\nConsider using a file under /data/local/tmp/\n` };
       return installApk(phone, file.content ?? Buffer.alloc(0), install.flags);
     }
+    const session = sessionRequest(words);
+    if (session) return host.sessions.run(phone, session, stdin);
     if (words[0] === 'reboot') {
       host.reboot();
       return { exitCode: 0, output: '' };

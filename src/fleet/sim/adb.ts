@@ -6,6 +6,7 @@ import { findObject } from '../obs.js';
 import { commandOutcome, timedOutOutcome, type CommandResult } from '../outcome.js';
 import { readTar } from '../tarball.js';
 import type { SimPhone } from './android.js';
+import { installApps } from './installApps.js';
 import { runShell, ShellAborted } from './shell.js';
 
 /** How much of each pushed file a simulated phone keeps (`cat` shows it; execute_msg holds 1024 bytes). */
@@ -63,16 +64,8 @@ async function install(phone: SimPhone, apks: readonly ObsRef[], multiple: boole
       return commandOutcome(failed(`adb: failed to install ${ref.uri}: Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse ${ref.uri}: ${(err as Error).message}]\n`));
     }
   }
-  const what = apks.map((a) => a.uri).join(' ');
-  const refuse = (reason: string) => commandOutcome(failed(`adb: failed to install ${what}: Failure [${reason}]\n`));
-  const bases = infos.filter((i) => !i.split);
-  const other = infos.find((i) => i.packageName !== infos[0]!.packageName);
-  if (other) return refuse(`INSTALL_FAILED_INVALID_APK: Split ${other.split ?? 'base'} has inconsistent package name ${other.packageName}`);
-  if (bases.length !== 1) return refuse(`INSTALL_FAILED_INVALID_APK: ${bases.length ? 'More than one base APK' : 'Full install must include a base package'}`);
-  const base = bases[0]!;
-  const current = await phone.installed(base.packageName);
-  if (current && !current.system && current.versionCode > base.versionCode && !allowDowngrade) return refuse('INSTALL_FAILED_VERSION_DOWNGRADE');
-  await phone.install({ ...base, splits: infos.flatMap((i) => (i.split ? [i.split] : [])) });
+  const refused = await installApps(phone, infos, allowDowngrade);
+  if (refused) return commandOutcome(failed(`adb: failed to install ${apks.map((a) => a.uri).join(' ')}: Failure [${refused}]\n`));
   return commandOutcome({ exitCode: 0, output: multiple ? 'Success\n' : 'Performing Streamed Install\nSuccess\n' });
 }
 

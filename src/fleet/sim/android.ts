@@ -87,6 +87,8 @@ export interface InstalledPackage {
   apkPath: string;
   versionCode: number;
   versionName: string;
+  /** The split APKs installed beside the base one (`install-multiple`), by split name. */
+  splits: string[];
 }
 
 export interface FileNode {
@@ -212,16 +214,16 @@ export class SimPhone {
   // Packages
 
   private userPackage(p: StoredPackage): InstalledPackage {
-    return { name: p.packageName, system: false, apkPath: p.apkPath, versionCode: p.versionCode, versionName: p.versionName };
+    return { name: p.packageName, system: false, apkPath: p.apkPath, versionCode: p.versionCode, versionName: p.versionName, splits: p.splits };
   }
 
   private sharedPackage(a: SharedApp): InstalledPackage {
-    return { name: a.packageName, system: false, apkPath: a.apkPath, versionCode: a.versionCode, versionName: a.versionName };
+    return { name: a.packageName, system: false, apkPath: a.apkPath, versionCode: a.versionCode, versionName: a.versionName, splits: [] };
   }
 
   private systemPackage(name: string): InstalledPackage | undefined {
     const entry = SYSTEM_PACKAGES.find(([n]) => n === name);
-    return entry ? { name, system: true, apkPath: entry[1], versionCode: this.android.sdk, versionName: this.android.release } : undefined;
+    return entry ? { name, system: true, apkPath: entry[1], versionCode: this.android.sdk, versionName: this.android.release, splits: [] } : undefined;
   }
 
   /** Every package, by name; an update of a system package shows as the user's install. */

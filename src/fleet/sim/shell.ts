@@ -313,7 +313,8 @@ const pm: Builtin = async (phone, args, io) => {
   if (sub === 'path' && more.length === 1) {
     const p = await phone.installed(more[0]!);
     if (!p) return 1;
-    print(io, `package:${p.apkPath}\n`);
+    // Split APKs sit beside the base one, as split_<name>.apk.
+    for (const path of [p.apkPath, ...p.splits.map((s) => posix.join(posix.dirname(p.apkPath), `split_${s}.apk`))]) print(io, `package:${path}\n`);
     return 0;
   }
   if (sub === 'uninstall') {
