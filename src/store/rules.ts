@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { ActiveRule, RuleMatch, RuleOutcome, RuleSpec } from '../engine/rules.js';
 import { readRows, type Db, type ReadStore } from './db.js';
 
@@ -57,19 +57,30 @@ export async function deleteRules(db: Db, projectId: string, ruleId?: string): P
 }
 
 /**
- * The usable rules of these projects, oldest first: those that act when jobs run (one query per
- * claimed batch of jobs), or with `refuse` those that act at submission (one per submitted batch).
+ * 1 when `project` has a usable rule that acts at submission (`refuse`) or when jobs run, else 0.
+ * Meant for a statement the caller runs anyway (the request's INSERT, the claim's UPDATE), so a
+ * project without rules pays an index probe there instead of a statement of its own (decision 32).
  */
-export async function activeRules(db: Db, projectIds: readonly string[], refuse = false): Promise<ActiveRule[]> {
+export function hasUsableRules(project: Expression<string>, refuse: boolean): RawBuilder<number> {
+  return sql<number>`case when exists (select 1 from rules where rules.project_id = ${project} and rules.refuse = ${sql.lit(refuse ? 1 : 0)} and (rules.remaining is null or rules.remaining > 0)) then 1 else 0 end`;
+}
+
+/**
+ * The usable rules of these projects, oldest first: those that act when jobs run (one query per
+ * claimed batch whose projects have some), or with `refuse` those that act at submission (one per
+ * submitted batch whose project has some). hasUsableRules tells whether to ask. `lock` (PostgreSQL
+ * only) locks them until the caller's transaction ends.
+ */
+export async function activeRules(db: Db, projectIds: readonly string[], refuse = false, lock = false): Promise<ActiveRule[]> {
   if (projectIds.length === 0) return [];
-  const rows = await db
+  const q = db
     .selectFrom('rules')
     .select(['rule_id', 'project_id', 'match_json', 'outcome_json'])
     .where('project_id', 'in', [...new Set(projectIds)])
     .where((eb) => eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]))
     .where('refuse', '=', refuse ? 1 : 0)
-    .orderBy('seq')
-    .execute();
+    .orderBy('seq');
+  const rows = await (lock ? q.forUpdate() : q).execute();
   return rows.map((r) => ({ ruleId: r.rule_id, projectId: r.project_id, match: JSON.parse(r.match_json) as RuleMatch, outcome: JSON.parse(r.outcome_json) as RuleOutcome }));
 }
 
