@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CphError, invalidParameter } from '../domain/errors.js';
-import { EVENT_TYPES, eventData } from '../engine/events.js';
+import { EVENT_TYPES } from '../domain/events.js';
+import { eventData } from '../engine/events.js';
 import { errorResponses, projectParams } from '../http/schemas/common.js';
 import type { RouteDeps } from '../http/types.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { CphError, Errors, invalidParameter } from '../domain/errors.js';
 import { formatUtc, formatUtcOrNull } from '../domain/time.js';
-import { EVENT_TYPES } from '../engine/events.js';
+import { EVENT_TYPES } from '../domain/events.js';
 import { errorResponses, projectParams, requestIdOnly } from '../http/schemas/common.js';
 import type { RouteDeps } from '../http/types.js';
 import { countWebhooks, deleteWebhook, insertWebhook, listWebhooks, type WebhookRow } from '../store/webhooks.js';

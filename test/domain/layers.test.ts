@@ -27,3 +27,9 @@ test('drivers speak domain types: nothing under src/fleet imports the store, the
 test('src/domain imports nothing of ours outside it', () => {
   expect(importsUnder('domain').filter((line) => !/-> domain\//.test(line))).toEqual([]);
 });
+
+test('the client reads the event type from the domain and imports no server layer, so its CLI verbs load none of the server', () => {
+  const imports = importsUnder('client');
+  expect(imports.some((line) => /-> domain\/events/.test(line))).toBe(true);
+  expect(imports.filter((line) => /-> (store|engine|http|control|runtime|fleet|cli)\//.test(line))).toEqual([]);
+});
