@@ -4,6 +4,7 @@ import { projectEncodeServerIds } from '../store/encodeServers.js';
 import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
 import type { Db } from '../store/db.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
+import { takeEventTurn } from '../store/events.js';
 import { activeRules } from '../store/rules.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
@@ -168,11 +169,14 @@ const REFUSED_MSG = 'The item was refused as a rule of the test-control extensio
  * Scripted refusals (rules with outcome.refuse): each item a rule decides is written failed with the
  * rule's code. Called inside the submission's transaction, and only when the request's INSERT found
  * refusing rules for the project (decision 32): one query reads them, then a use is taken per
- * decided item, as the worker takes one per decided job. On PostgreSQL the read locks them, oldest
- * first, so two submissions taking uses of the same rules cannot deadlock.
+ * decided item, as the worker takes one per decided job.
  */
 async function refuseByRules(db: Db, dialect: EngineDeps['dialect'], projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
-  const rules = await activeRules(db, [projectId], true, dialect === 'postgres');
+  // The event writers' turn before the rules' row locks: the jobs' INSERT takes it anyway, and taken
+  // after them it could wait on a restore that waits on those rows. Holding it, two submissions
+  // never hold uses of the same rules at once either.
+  await takeEventTurn(db, dialect);
+  const rules = await activeRules(db, [projectId], true);
   for (const j of jobs) {
     if (j.failed) continue;
     const job = { operation: op.name, params: (j.params ?? {}) as Record<string, unknown>, phone: j.phoneId !== null ? { phoneId: j.phoneId } : undefined };

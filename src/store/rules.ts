@@ -68,19 +68,18 @@ export function hasUsableRules(project: Expression<string>, refuse: boolean): Ra
 /**
  * The usable rules of these projects, oldest first: those that act when jobs run (one query per
  * claimed batch whose projects have some), or with `refuse` those that act at submission (one per
- * submitted batch whose project has some). hasUsableRules tells whether to ask. `lock` (PostgreSQL
- * only) locks them until the caller's transaction ends.
+ * submitted batch whose project has some). hasUsableRules tells whether to ask.
  */
-export async function activeRules(db: Db, projectIds: readonly string[], refuse = false, lock = false): Promise<ActiveRule[]> {
+export async function activeRules(db: Db, projectIds: readonly string[], refuse = false): Promise<ActiveRule[]> {
   if (projectIds.length === 0) return [];
-  const q = db
+  const rows = await db
     .selectFrom('rules')
     .select(['rule_id', 'project_id', 'match_json', 'outcome_json'])
     .where('project_id', 'in', [...new Set(projectIds)])
     .where((eb) => eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]))
     .where('refuse', '=', refuse ? 1 : 0)
-    .orderBy('seq');
-  const rows = await (lock ? q.forUpdate() : q).execute();
+    .orderBy('seq')
+    .execute();
   return rows.map((r) => ({ ruleId: r.rule_id, projectId: r.project_id, match: JSON.parse(r.match_json) as RuleMatch, outcome: JSON.parse(r.outcome_json) as RuleOutcome }));
 }
 
