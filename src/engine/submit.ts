@@ -4,7 +4,6 @@ import { projectEncodeServerIds } from '../store/encodeServers.js';
 import { getPhonesOfServers, projectServerIds, serversOfPhones } from '../store/fleet.js';
 import type { Db } from '../store/db.js';
 import { insertRequest, type NewJob } from '../store/jobs.js';
-import { takeEventTurn } from '../store/events.js';
 import { activeRules } from '../store/rules.js';
 import type { EngineDeps } from './deps.js';
 import type { OperationDef } from './operations.js';
@@ -171,11 +170,9 @@ const REFUSED_MSG = 'The item was refused as a rule of the test-control extensio
  * refusing rules for the project (decision 32): one query reads them, then a use is taken per
  * decided item, as the worker takes one per decided job.
  */
-async function refuseByRules(db: Db, dialect: EngineDeps['dialect'], projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
-  // The event writers' turn before the rules' row locks: the jobs' INSERT takes it anyway, and taken
-  // after them it could wait on a restore that waits on those rows. Holding it, two submissions
-  // never hold uses of the same rules at once either.
-  await takeEventTurn(db, dialect);
+async function refuseByRules(db: Db, projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
+  // On PostgreSQL the request's INSERT took the event writers' turn (insertRequest): two submissions
+  // never hold uses of the same rules at once, and none waits on a restore while holding rule rows.
   const rules = await activeRules(db, [projectId], true);
   for (const j of jobs) {
     if (j.failed) continue;
@@ -204,7 +201,7 @@ async function write(
 ): Promise<Submitted> {
   const now = deps.clock.now();
   // A batch whose items all failed already has nothing a rule could refuse.
-  const refuse = jobs.some((j) => !j.failed) ? (trx: Db) => refuseByRules(trx, deps.dialect, projectId, op, jobs) : undefined;
+  const refuse = jobs.some((j) => !j.failed) ? (trx: Db) => refuseByRules(trx, projectId, op, jobs) : undefined;
   await deps.db.transaction().execute(async (trx) => {
     await prepare?.(trx);
     await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs }, refuse);

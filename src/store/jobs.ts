@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
-import type { DialectName } from './dialect.js';
+import { dialectOf, type DialectName } from './dialect.js';
 import { hasUsableRules } from './rules.js';
 import type { Database, JobTable } from './schema.js';
 
@@ -38,16 +38,30 @@ export interface NewRequest {
   jobs: NewJob[];
 }
 
+/** Advisory lock key (PostgreSQL) that claims take turns on; start-up has its own (migrate.ts). */
+export const CLAIM_LOCK = 0x0c9c1a1;
+
+/**
+ * The event writers' turn (the claim lock, decision 22), as a value of 1: PostgreSQL runs this
+ * uncorrelated subquery once, when the expression holding it is first evaluated, so inside a CASE
+ * branch it is taken only when that branch is.
+ */
+const EVENT_TURN = sql<number>`(select 1 from pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK)}))`;
+
 /**
  * Write one request and all its jobs; the caller wraps it in a transaction. The request's INSERT
  * also tells whether the project has usable refusing rules: only then is `refuse` called, between
- * the request and its jobs, to decide which jobs are written failed (decision 32).
+ * the request and its jobs, to decide which jobs are written failed (decision 32). On PostgreSQL
+ * that INSERT then also takes the event writers' turn, which the jobs' INSERT takes anyway: taken
+ * after `refuse` has locked rules' rows, it could wait on a snapshot restore that holds the turn
+ * and waits on those rows.
  */
 export async function insertRequest(db: Db, r: NewRequest, refuse?: (db: Db) => Promise<void>): Promise<void> {
   const values = { request_id: r.requestId, project_id: r.projectId, operation: r.operation, created_at: r.now };
   if (refuse === undefined) await db.insertInto('requests').values(values).execute();
   else {
-    const row = await db.insertInto('requests').values(values).returning(hasUsableRules(sql.val(r.projectId), true).as('refusing')).executeTakeFirstOrThrow();
+    const refusing = hasUsableRules(sql.val(r.projectId), true, dialectOf(db) === 'postgres' ? EVENT_TURN : undefined);
+    const row = await db.insertInto('requests').values(values).returning(refusing.as('refusing')).executeTakeFirstOrThrow();
     if (Number(row.refusing) === 1) await refuse(db);
   }
   const rows = r.jobs.map((j) => ({
@@ -155,9 +169,6 @@ export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly s
   if (jobIds.length === 0) return [];
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
 }
-
-/** Advisory lock key (PostgreSQL) that claims take turns on; start-up has its own (migrate.ts). */
-export const CLAIM_LOCK = 0x0c9c1a1;
 
 export interface ClaimOptions {
   owner: string;

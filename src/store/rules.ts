@@ -60,9 +60,10 @@ export async function deleteRules(db: Db, projectId: string, ruleId?: string): P
  * 1 when `project` has a usable rule that acts at submission (`refuse`) or when jobs run, else 0.
  * Meant for a statement the caller runs anyway (the request's INSERT, the claim's UPDATE), so a
  * project without rules pays an index probe there instead of a statement of its own (decision 32).
+ * `then` stands for the 1 when the caller needs something done only for a project with rules.
  */
-export function hasUsableRules(project: Expression<string>, refuse: boolean): RawBuilder<number> {
-  return sql<number>`case when exists (select 1 from rules where rules.project_id = ${project} and rules.refuse = ${sql.lit(refuse ? 1 : 0)} and (rules.remaining is null or rules.remaining > 0)) then 1 else 0 end`;
+export function hasUsableRules(project: Expression<string>, refuse: boolean, then: RawBuilder<number> = sql<number>`1`): RawBuilder<number> {
+  return sql<number>`case when exists (select 1 from rules where rules.project_id = ${project} and rules.refuse = ${sql.lit(refuse ? 1 : 0)} and (rules.remaining is null or rules.remaining > 0)) then ${then} else 0 end`;
 }
 
 /**
