@@ -1,12 +1,16 @@
 // Benchmark 4: 20,000 jobs submitted in batches of 100 on the instant simulated driver; jobs/s from
 // the first submit until the last job has reached status 2, on SQLite and on PostgreSQL.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStore, startServer } from './lib/proc.mjs';
 import { signedHeaders } from './lib/sign.mjs';
 import { pgBaseline, sqliteBaseline } from './lib/store-baseline.mjs';
 import { CREDENTIALS, PROJECT, ratio, round, PG_ADMIN, pgAdmin } from './lib/common.mjs';
+import { cpuMicros } from './lib/cpu.mjs';
 
 const BATCH = 100;
 
@@ -46,10 +50,15 @@ async function run(url, total) {
   return { jobs: total, seconds: round(seconds), submitSeconds: round((submitted - t0) / 1000), jobsPerSecond: Math.round(total / seconds) };
 }
 
+/** The run, and the server's CPU per job (its API processes included): steadier than jobs/s on a shared machine. */
 async function withServer(options, total) {
   const server = await startServer(options);
   try {
-    return await run(server.url, total);
+    const cpu0 = cpuMicros(server.pid);
+    const result = await run(server.url, total);
+    const cpu1 = cpuMicros(server.pid);
+    if (cpu0 !== undefined && cpu1 !== undefined) result.cpuMicrosPerJob = Math.round((cpu1 - cpu0) / total);
+    return result;
   } finally {
     await server.stop();
   }
@@ -60,7 +69,8 @@ async function withServer(options, total) {
 function print(label, baseline, result) {
   console.log(`  ${label}`);
   console.log(`    baseline: plain SQL, same work    ${String(baseline.jobsPerSecond).padStart(7)} jobs/s   (${baseline.seconds} s)`);
-  console.log(`    opencph                           ${String(result.jobsPerSecond).padStart(7)} jobs/s   (${result.seconds} s; submitting took ${result.submitSeconds} s)`);
+  const cpu = result.cpuMicrosPerJob === undefined ? '' : `; server CPU ${result.cpuMicrosPerJob} µs/job`;
+  console.log(`    opencph                           ${String(result.jobsPerSecond).padStart(7)} jobs/s   (${result.seconds} s; submitting took ${result.submitSeconds} s${cpu})`);
   console.log(`    ratio                             ${ratio(result.jobsPerSecond, baseline.jobsPerSecond)}`);
 }
 
@@ -102,4 +112,14 @@ export async function engineBench({ work, quick }) {
     for (const name of names) await pgAdmin(`drop database if exists ${name} with (force)`);
   }
   return out;
+}
+
+// `node bench/engine.mjs` (after `npm run build`): this benchmark alone, its figures as JSON on the last line.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const work = mkdtempSync(join(tmpdir(), 'opencph-bench-'));
+  try {
+    console.log(JSON.stringify(await engineBench({ work, quick: process.env.BENCH_QUICK === '1' })));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

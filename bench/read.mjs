@@ -1,9 +1,10 @@
 // Read routes, each against the framework's floor: a one-route Fastify app answering the same bytes
 // (lib/floor.mjs), measured in the same run beside it, and bare node:http answering them too
 // (lib/bare.mjs). Then Scale: ListJobs with 1,000 stored jobs against 1,000,000.
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CREDENTIALS, PROJECT, ratio } from './lib/common.mjs';
+import { cpuMicros } from './lib/cpu.mjs';
 import { load } from './lib/load.mjs';
 import { createStore, startBare, startFloor, startServer } from './lib/proc.mjs';
 import { seedJobs } from './lib/seed.mjs';
@@ -66,35 +67,6 @@ function pool(url, ids, callFor, size = ids ? 20_000 : 1) {
   for (let i = 0; i < size; i++) calls.push(signed(url, callFor(pick(ids))));
   return () => calls[Math.floor(Math.random() * calls.length)];
 }
-
-/** CPU time (user + system, µs) a process and its children have used so far, on Linux; undefined elsewhere. */
-function cpuMicros(pid) {
-  try {
-    return [pid, ...childrenOf(pid)].map(ownCpuMicros).reduce((a, b) => a + b, 0);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pids whose parent is `pid`, from /proc. */
-function childrenOf(pid) {
-  const children = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid)) children.push(Number(entry));
-    } catch {
-      // gone since the listing
-    }
-  }
-  return children;
-}
-
-function ownCpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
 
 /**
  * Load `server` for `seconds` after a warm-up. Besides throughput and latency, the server's own CPU

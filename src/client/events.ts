@@ -1,27 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import type { EventData, EventType } from '../domain/events.js';
 import { OpenCphApiError, readText, type Transport } from './transport.js';
 
-export type OpenCphEventType = 'job.accepted' | 'job.started' | 'job.finished' | 'phone.status' | 'server.status';
+export type OpenCphEventType = EventType;
 
 /** One event of `GET /_opencph/v1/{project_id}/events`: its data, and its `id` (the stream's sequence number). */
-export interface OpenCphEvent {
+export interface OpenCphEvent extends EventData {
   /** The event's id in the stream: give it as `lastEventId` to resume after it. */
   id: string;
-  type: OpenCphEventType;
-  /** ISO 8601, UTC. */
-  time: string;
-  project_id: string;
-  request_id?: string;
-  job_id?: string;
-  operation?: string;
-  phone_id?: string;
-  server_id?: string;
-  encode_server_id?: string;
-  /** A job's status (1 running, 2 succeeded, -1 failed), or the phone's or server's new status. */
-  status: number;
-  error_code?: string;
-  error_msg?: string;
-  previous_status?: number;
 }
 
 export interface EventStreamOptions {

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { CphError, Errors, invalidParameter } from '../domain/errors.js';
 import { parseDuration, parseIsoInstant, type Clock } from '../domain/time.js';
 import { VirtualClock } from '../domain/virtualClock.js';
-import { errorBody, errorResponses, projectParams } from '../http/schemas/common.js';
+import { errorBody } from '../http/schemas/common.js';
 import type { RouteDeps } from '../http/types.js';
+import { controlSchema, type ProjectParams } from './schema.js';
 
 /**
  * The clock (`serve --clock virtual`): read it, and move a virtual one on. The clock is the node's,
@@ -11,7 +12,6 @@ import type { RouteDeps } from '../http/types.js';
  * docs/decisions/0020-virtual-clock.md).
  */
 
-type ProjectParams = { project_id: string };
 interface AdvanceBody {
   by_ms?: number;
   by?: string;
@@ -70,19 +70,12 @@ function stepOf(body: AdvanceBody, now: number): { by: number } | { to: number }
 }
 
 export async function clockRoutes(app: FastifyInstance, { engine }: RouteDeps): Promise<void> {
-  const tags = ['opencph'];
   const clock = engine.deps.clock;
 
   app.get<{ Params: ProjectParams }>(
     '/clock',
     {
-      schema: {
-        operationId: 'OpenCphShowClock',
-        summary: "The node's clock: real or virtual, and its time",
-        tags,
-        params: projectParams,
-        response: { 200: clockAnswer, ...errorResponses },
-      },
+      schema: controlSchema({ operationId: 'OpenCphShowClock', summary: "The node's clock: real or virtual, and its time", ok: clockAnswer }),
     },
     async (req) => answer(req.id, clock),
   );
@@ -90,16 +83,15 @@ export async function clockRoutes(app: FastifyInstance, { engine }: RouteDeps): 
   app.post<{ Params: ProjectParams; Body: AdvanceBody }>(
     '/clock/advance',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphAdvanceClock',
         summary: 'Move the virtual clock on (by_ms, by) or to an instant (to); answers once the work due up to then has run',
         description:
           'Timers fall due in order, each at its own instant, and the jobs each sets off run until they finish or wait again before the next fires. The clock is node-wide: any project may move it. 409 CPS.0970 on a real clock.',
-        tags,
-        params: projectParams,
         body: advanceBody,
-        response: { 200: clockAnswer, ...errorResponses, 409: { description: 'The clock is real', ...errorBody } },
-      },
+        ok: clockAnswer,
+        otherAnswers: { 409: { description: 'The clock is real', ...errorBody } },
+      }),
     },
     async (req) => {
       const step = stepOf(req.body ?? {}, clock.now());

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { CphError, invalidParameter } from '../domain/errors.js';
-import { EVENT_TYPES, eventData } from '../engine/events.js';
-import { errorResponses, projectParams } from '../http/schemas/common.js';
+import { EVENT_TYPES } from '../domain/events.js';
+import { eventData } from '../engine/events.js';
 import type { RouteDeps } from '../http/types.js';
+import { controlSchema, type ProjectParams } from './schema.js';
 
 /**
  * Live events: a Server-Sent Events stream of the project's job changes and phone/server status
@@ -11,7 +12,6 @@ import type { RouteDeps } from '../http/types.js';
  * `Last-Event-ID` gets everything after it, then the live stream.
  */
 
-type ProjectParams = { project_id: string };
 interface EventsQuery {
   last_event_id?: string;
   types?: string;
@@ -45,14 +45,12 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
   app.get<{ Params: ProjectParams; Querystring: EventsQuery }>(
     '/events',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphStreamEvents',
         summary: "A Server-Sent Events stream of the project's job and phone/server status changes; resumable with Last-Event-ID",
         description:
           'text/event-stream: each event is `id: <seq>`, `event: <type>`, `data: <json>`, a comment every 15 s keeps the connection alive. ' +
           'Without Last-Event-ID (header) or last_event_id (query) only new events come; last_event_id=0 replays every event kept.',
-        tags: ['opencph'],
-        params: projectParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -61,8 +59,8 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
             types: { type: 'string', description: `Comma-separated: ${EVENT_TYPES.join(', ')}` },
           },
         },
-        response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
-      },
+        ok: { description: 'text/event-stream', type: 'string' },
+      }),
     },
     async (req, reply) => {
       const projectId = req.params.project_id;

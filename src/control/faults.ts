@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { CphError, Errors, invalidParameter } from '../domain/errors.js';
 import { formatUtc } from '../domain/time.js';
 import type { RouteDeps } from '../http/types.js';
-import { errorResponses, projectParams } from '../http/schemas/common.js';
 import { PHONE_FAULT_STATUSES, SERVER_FAULT_STATUSES, clearFaults, listFaults, setPhoneStatus, setServerStatus, setStuckAdbSlots, type FaultedPhone, type FaultedServer } from '../store/faults.js';
+import { controlSchema, type ProjectParams } from './schema.js';
 
 /**
  * Faults (issue 19, part 4): put a phone or server of the project in a status from outside any job,
@@ -11,7 +11,6 @@ import { PHONE_FAULT_STATUSES, SERVER_FAULT_STATUSES, clearFaults, listFaults, s
  * (README "Testing your code against OpenCPH" → Faults, docs/decisions/0018-faults-are-statuses.md).
  */
 
-type ProjectParams = { project_id: string };
 interface FaultsBody {
   phones?: { phone_id: string; status: number }[];
   servers?: { server_id: string; status?: number; stuck_adb_slots?: number }[];
@@ -71,21 +70,18 @@ const wireServer = (s: FaultedServer) => ({ server_id: s.server_id, status: s.st
 
 export async function faultRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
   const db = store.db;
-  const tags = ['opencph'];
   const now = () => engine.deps.clock.now();
 
   app.post<{ Params: ProjectParams; Body: FaultsBody }>(
     '/faults',
     {
       config: { errorCodes: { status: Errors.invalidStatus } },
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphSetFaults',
         summary: 'Put phones (-7 abnormal, 6 frozen; back: 2, 8) or servers (2 abnormal, 10 shut down, 8 frozen; back: 5) in a status, or hold adb slots of servers',
-        tags,
-        params: projectParams,
         body: faultsBody,
-        response: { 200: faultsResponse, ...errorResponses },
-      },
+        ok: faultsResponse,
+      }),
     },
     async (req) => {
       const { phones = [], servers = [] } = req.body;
@@ -118,7 +114,7 @@ export async function faultRoutes(app: FastifyInstance, { store, engine }: Route
 
   app.get<{ Params: ProjectParams }>(
     '/faults',
-    { schema: { operationId: 'OpenCphListFaults', summary: "The project's phones (-7, 6) and servers (2, 8, 10) in a fault status", tags, params: projectParams, response: { 200: faultsResponse, ...errorResponses } } },
+    { schema: controlSchema({ operationId: 'OpenCphListFaults', summary: "The project's phones (-7, 6) and servers (2, 8, 10) in a fault status", ok: faultsResponse }) },
     async (req) => {
       const f = await listFaults(db, req.params.project_id);
       return { request_id: req.id, phones: f.phones.map(wirePhone), servers: f.servers.map(wireServer) };
@@ -127,7 +123,7 @@ export async function faultRoutes(app: FastifyInstance, { store, engine }: Route
 
   app.delete<{ Params: ProjectParams }>(
     '/faults',
-    { schema: { operationId: 'OpenCphClearFaults', summary: 'Clear every fault: phones back to 2, servers back to 5; answers what was cleared', tags, params: projectParams, response: { 200: faultsResponse, ...errorResponses } } },
+    { schema: controlSchema({ operationId: 'OpenCphClearFaults', summary: 'Clear every fault: phones back to 2, servers back to 5; answers what was cleared', ok: faultsResponse }) },
     async (req) => {
       const f = await clearFaults(db, req.params.project_id, now());
       engine.wake();

@@ -1,18 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../domain/errors.js';
 import { formatUtc } from '../domain/time.js';
-import { errorResponses, pageQuery, projectParams } from '../http/schemas/common.js';
+import { pageQuery } from '../http/schemas/common.js';
 import { listJobsItem } from '../http/schemas/jobs.js';
 import type { RouteDeps } from '../http/types.js';
 import { listRequests, PHONE_REQUEST_WINDOW } from '../store/requests.js';
+import { answerWith, controlSchema, type ProjectParams } from './schema.js';
 
 /**
  * A project's recent requests with their jobs counted by status: what a console shows as "recent
  * work" and CPH has no call for (ListJobs needs the request ids). The jobs themselves are read with
  * ListJobs.
  */
-
-type ProjectParams = { project_id: string };
 
 const int = { type: 'integer' } as const;
 const requestsQuery = {
@@ -23,44 +22,35 @@ const requestsQuery = {
   },
 } as const;
 
-const requestsAnswer = {
-  type: 'object',
-  required: ['request_id', 'requests'],
-  properties: {
-    request_id: { type: 'string' },
-    requests: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['request_id', 'operation', 'create_time', 'jobs', 'running', 'succeeded', 'failed'],
-        properties: {
-          request_id: { type: 'string' },
-          operation: { type: 'string' },
-          create_time: { type: 'string', description: 'UTC, as CPH writes times' },
-          jobs: int,
-          running: { ...int, description: 'jobs at status 1 (waiting or running)' },
-          succeeded: { ...int, description: 'jobs at status 2' },
-          failed: { ...int, description: 'jobs at status -1' },
-          job: { ...listJobsItem.oneOf[0], description: "With phone_id: the phone's job in the request, as ListJobs shows it" },
-        },
-      },
+const requestsAnswer = answerWith('requests', {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['request_id', 'operation', 'create_time', 'jobs', 'running', 'succeeded', 'failed'],
+    properties: {
+      request_id: { type: 'string' },
+      operation: { type: 'string' },
+      create_time: { type: 'string', description: 'UTC, as CPH writes times' },
+      jobs: int,
+      running: { ...int, description: 'jobs at status 1 (waiting or running)' },
+      succeeded: { ...int, description: 'jobs at status 2' },
+      failed: { ...int, description: 'jobs at status -1' },
+      job: { ...listJobsItem.oneOf[0], description: "With phone_id: the phone's job in the request, as ListJobs shows it" },
     },
   },
-} as const;
+});
 
 export async function requestRoutes(app: FastifyInstance, { store }: RouteDeps): Promise<void> {
   app.get<{ Params: ProjectParams; Querystring: { offset: number; limit: number; phone_id?: string } }>(
     '/requests',
     {
       config: { errorCodes: { phone_id: Errors.invalidPhoneId } },
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphListRequests',
         summary: "The project's requests, newest first, with their jobs counted by status",
-        tags: ['opencph'],
-        params: projectParams,
         querystring: requestsQuery,
-        response: { 200: requestsAnswer, ...errorResponses },
-      },
+        ok: requestsAnswer,
+      }),
     },
     async (req) => {
       const q = req.query;

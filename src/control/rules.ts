@@ -3,25 +3,13 @@ import { CphError, Errors, invalidParameter } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { formatUtc } from '../domain/time.js';
 import { parseOutcome, parseRule, RELEASE_OUTCOME_FIELDS } from '../engine/rules.js';
-import { errorResponses, projectParams, requestIdOnly } from '../http/schemas/common.js';
+import { requestIdOnly } from '../http/schemas/common.js';
 import type { RouteDeps } from '../http/types.js';
 import { deleteRules, insertRule, listHeldJobs, listRules, releaseHeldJob, type HeldJobView, type RuleView } from '../store/rules.js';
+import { controlSchema, paramsWith, type ProjectParams } from './schema.js';
 
-type ProjectParams = { project_id: string };
 type RuleParams = ProjectParams & { rule_id: string };
 type JobParams = ProjectParams & { job_id: string };
-
-const ruleParams = {
-  type: 'object',
-  required: ['project_id', 'rule_id'],
-  properties: { ...projectParams.properties, rule_id: { type: 'string', maxLength: 64 } },
-} as const;
-
-const jobParams = {
-  type: 'object',
-  required: ['project_id', 'job_id'],
-  properties: { ...projectParams.properties, job_id: { type: 'string', maxLength: 64 } },
-} as const;
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const ruleBody = {
@@ -70,20 +58,17 @@ function heldWire(h: HeldJobView) {
  * answers CPS.0034 naming the first bad field.
  */
 export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
-  const tags = ['opencph'];
   const db = store.db;
 
   app.post<{ Params: ProjectParams; Body: unknown }>(
     '/rules',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphCreateRule',
         summary: 'Create a rule: the jobs it matches (match) end as it says (outcome) without running on the driver',
-        tags,
-        params: projectParams,
         body: { type: 'object', required: ['match'], properties: { match: anyObject, outcome: anyObject } },
-        response: { 200: { type: 'object', properties: { request_id: { type: 'string' }, rule: ruleBody } }, ...errorResponses },
-      },
+        ok: { type: 'object', properties: { request_id: { type: 'string' }, rule: ruleBody } },
+      }),
     },
     async (req) => {
       const parsed = parseRule(req.body);
@@ -98,20 +83,18 @@ export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteD
   app.get<{ Params: ProjectParams }>(
     '/rules',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphListRules',
         summary: "The project's rules, oldest first (the order they are tried in), with how often each matched",
-        tags,
-        params: projectParams,
-        response: { 200: { type: 'object', properties: { request_id: { type: 'string' }, rules: { type: 'array', items: ruleBody } } }, ...errorResponses },
-      },
+        ok: { type: 'object', properties: { request_id: { type: 'string' }, rules: { type: 'array', items: ruleBody } } },
+      }),
     },
     async (req) => ({ request_id: req.id, rules: (await listRules(store, req.params.project_id)).map(ruleWire) }),
   );
 
   app.delete<{ Params: RuleParams }>(
     '/rules/:rule_id',
-    { schema: { operationId: 'OpenCphDeleteRule', summary: 'Delete a rule', tags, params: ruleParams, response: { 200: requestIdOnly, ...errorResponses } } },
+    { schema: controlSchema({ operationId: 'OpenCphDeleteRule', summary: 'Delete a rule', params: paramsWith('rule_id'), ok: requestIdOnly }) },
     async (req) => {
       if (!(await deleteRules(db, req.params.project_id, req.params.rule_id))) throw new CphError(Errors.ruleNotFound);
       return { request_id: req.id };
@@ -120,7 +103,7 @@ export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteD
 
   app.delete<{ Params: ProjectParams }>(
     '/rules',
-    { schema: { operationId: 'OpenCphClearRules', summary: "Delete all the project's rules", tags, params: projectParams, response: { 200: requestIdOnly, ...errorResponses } } },
+    { schema: controlSchema({ operationId: 'OpenCphClearRules', summary: "Delete all the project's rules", ok: requestIdOnly }) },
     async (req) => {
       await deleteRules(db, req.params.project_id);
       return { request_id: req.id };
@@ -130,13 +113,11 @@ export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteD
   app.get<{ Params: ProjectParams }>(
     '/held-jobs',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphListHeldJobs',
         summary: "The project's jobs a rule holds at status 1 (outcome.hang), oldest first",
-        tags,
-        params: projectParams,
-        response: { 200: { type: 'object', properties: { request_id: { type: 'string' }, jobs: { type: 'array', items: heldJobBody } } }, ...errorResponses },
-      },
+        ok: { type: 'object', properties: { request_id: { type: 'string' }, jobs: { type: 'array', items: heldJobBody } } },
+      }),
     },
     async (req) => ({ request_id: req.id, jobs: (await listHeldJobs(store, req.params.project_id)).map(heldWire) }),
   );
@@ -144,14 +125,13 @@ export async function ruleRoutes(app: FastifyInstance, { store, engine }: RouteD
   app.post<{ Params: JobParams; Body: { outcome?: unknown } | undefined }>(
     '/jobs/:job_id/release',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphReleaseJob',
         summary: 'Release a held job: it ends as `outcome` says (fail, output, exit_status, phone_status, server_status; none = success)',
-        tags,
-        params: jobParams,
+        params: paramsWith('job_id'),
         body: { type: 'object', properties: { outcome: anyObject } },
-        response: { 200: requestIdOnly, ...errorResponses },
-      },
+        ok: requestIdOnly,
+      }),
       // No body at all is a release with nothing: success.
       preValidation: async (req) => {
         req.body ??= {};

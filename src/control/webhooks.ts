@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { CphError, Errors, invalidParameter } from '../domain/errors.js';
 import { formatUtc, formatUtcOrNull } from '../domain/time.js';
-import { EVENT_TYPES } from '../engine/events.js';
-import { errorResponses, projectParams, requestIdOnly } from '../http/schemas/common.js';
+import { EVENT_TYPES } from '../domain/events.js';
+import { requestIdOnly } from '../http/schemas/common.js';
 import type { RouteDeps } from '../http/types.js';
 import { countWebhooks, deleteWebhook, insertWebhook, listWebhooks, type WebhookRow } from '../store/webhooks.js';
 import { lastEventSeq } from '../store/events.js';
+import { answerWith, controlSchema, paramsWith, type ProjectParams } from './schema.js';
 
 /**
  * Webhooks: URLs that receive the project's events as signed POSTs, in order, retried with backoff
  * (src/engine/webhooks.ts delivers them).
  */
 
-type ProjectParams = { project_id: string };
 type WebhookParams = ProjectParams & { webhook_id: string };
 interface WebhookBody {
   url: string;
@@ -22,12 +22,6 @@ interface WebhookBody {
 }
 
 const MAX_WEBHOOKS = 20;
-
-const webhookParams = {
-  type: 'object',
-  required: ['project_id', 'webhook_id'],
-  properties: { ...projectParams.properties, webhook_id: { type: 'string', maxLength: 64 } },
-} as const;
 
 const webhookBody = {
   type: 'object',
@@ -68,17 +62,14 @@ function validUrl(text: string): boolean {
 }
 
 export async function webhookRoutes(app: FastifyInstance, { store, engine }: RouteDeps): Promise<void> {
-  const tags = ['opencph'];
   const db = store.db;
 
   app.post<{ Params: ProjectParams; Body: WebhookBody }>(
     '/webhooks',
     {
-      schema: {
+      schema: controlSchema({
         operationId: 'OpenCphCreateWebhook',
         summary: "Register a URL that receives the project's events as signed POSTs (a secret is generated when none is given)",
-        tags,
-        params: projectParams,
         body: {
           type: 'object',
           required: ['url'],
@@ -89,8 +80,8 @@ export async function webhookRoutes(app: FastifyInstance, { store, engine }: Rou
             types: { type: 'array', minItems: 1, maxItems: EVENT_TYPES.length, items: { type: 'string', enum: [...EVENT_TYPES] } },
           },
         },
-        response: { 200: { type: 'object', required: ['request_id', 'webhook'], properties: { request_id: { type: 'string' }, webhook: webhookBody } }, ...errorResponses },
-      },
+        ok: answerWith('webhook', webhookBody),
+      }),
     },
     async (req) => {
       const { url, secret, types } = req.body;
@@ -116,13 +107,7 @@ export async function webhookRoutes(app: FastifyInstance, { store, engine }: Rou
   app.get<{ Params: ProjectParams }>(
     '/webhooks',
     {
-      schema: {
-        operationId: 'OpenCphListWebhooks',
-        summary: "The project's webhooks with their delivery state",
-        tags,
-        params: projectParams,
-        response: { 200: { type: 'object', required: ['request_id', 'webhooks'], properties: { request_id: { type: 'string' }, webhooks: { type: 'array', items: webhookBody } } }, ...errorResponses },
-      },
+      schema: controlSchema({ operationId: 'OpenCphListWebhooks', summary: "The project's webhooks with their delivery state", ok: answerWith('webhooks', { type: 'array', items: webhookBody }) }),
     },
     async (req) => ({ request_id: req.id, webhooks: (await listWebhooks(db, req.params.project_id)).map(wire) }),
   );
@@ -130,13 +115,7 @@ export async function webhookRoutes(app: FastifyInstance, { store, engine }: Rou
   app.delete<{ Params: WebhookParams }>(
     '/webhooks/:webhook_id',
     {
-      schema: {
-        operationId: 'OpenCphDeleteWebhook',
-        summary: 'Delete a webhook: its deliveries stop',
-        tags,
-        params: webhookParams,
-        response: { 200: requestIdOnly, ...errorResponses },
-      },
+      schema: controlSchema({ operationId: 'OpenCphDeleteWebhook', summary: 'Delete a webhook: its deliveries stop', params: paramsWith('webhook_id'), ok: requestIdOnly }),
     },
     async (req) => {
       if (!(await deleteWebhook(db, req.params.project_id, req.params.webhook_id))) throw new CphError(Errors.webhookNotFound);

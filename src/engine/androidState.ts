@@ -61,7 +61,7 @@ export function androidState(db: Db): AndroidState {
     putSetting: (phoneId, namespace, name, value) => android.putSetting(db, { phone_id: phoneId, namespace, name, value }),
     deleteSetting: (phoneId, namespace, name) => android.deleteSetting(db, phoneId, namespace, name),
     wipe: (phoneId, roots) => android.wipeUserState(db, phoneId, roots),
-    deleteTree: (phoneId, path) => android.deleteFileTree(db, phoneId, path),
+    deleteTree: (phoneId, path) => android.deleteFileTree(db, 'android_files', 'phone_id', phoneId, path),
     files: async (phoneId) => (await android.listFiles(db, phoneId)).map(fileOf),
     sharedFile: async (serverId, path) => {
       const row = await shared.getSharedFile(db, serverId, path);
@@ -70,7 +70,7 @@ export function androidState(db: Db): AndroidState {
     sharedChildren: async (serverId, dir, page) => (await shared.listSharedChildren(db, serverId, dir, page)).map(fileOf),
     countSharedChildren: (serverId, dir) => shared.countSharedChildren(db, serverId, dir),
     putSharedFiles: (serverId, files) => shared.putSharedFiles(db, files.map((f) => ({ ...f, server_id: serverId, parent: posix.dirname(f.path) }))),
-    deleteSharedTree: (serverId, path) => shared.deleteSharedTree(db, serverId, path),
+    deleteSharedTree: (serverId, path) => android.deleteFileTree(db, 'shared_files', 'server_id', serverId, path),
     sharedApps: async (serverId) => (await shared.listSharedApps(db, serverId)).map(sharedAppOf),
     sharedApp: async (serverId, name) => {
       const row = await shared.getSharedApp(db, serverId, name);

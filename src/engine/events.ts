@@ -1,36 +1,20 @@
+import type { EventData, EventType } from '../domain/events.js';
 import { formatUtc } from '../domain/time.js';
 import { lastEventSeq, readEvents, type EventRow } from '../store/events.js';
 import type { EngineDeps } from './deps.js';
 
-export { EVENT_TYPES, type EventType } from '../store/events.js';
-
-/** An event as streams and webhooks carry it: only the fields it has. */
-export interface EventData {
-  type: string;
-  time: string;
-  project_id: string;
-  request_id?: string;
-  job_id?: string;
-  operation?: string;
-  phone_id?: string;
-  server_id?: string;
-  encode_server_id?: string;
-  status: number | null;
-  error_code?: string;
-  error_msg?: string;
-  previous_status?: number;
-}
 
 export function eventData(e: EventRow): EventData {
   // In the contract's order; absent fields left out rather than null.
-  const d = { type: e.type, time: formatUtc(Number(e.created_at)), project_id: e.project_id } as EventData;
+  const d = { type: e.type as EventType, time: formatUtc(Number(e.created_at)), project_id: e.project_id } as EventData;
   if (e.request_id !== null) d.request_id = e.request_id;
   if (e.job_id !== null) d.job_id = e.job_id;
   if (e.operation !== null) d.operation = e.operation;
   if (e.phone_id !== null) d.phone_id = e.phone_id;
   if (e.server_id !== null) d.server_id = e.server_id;
   if (e.encode_server_id !== null) d.encode_server_id = e.encode_server_id;
-  d.status = e.status;
+  // Every event's status comes from a NOT NULL column (the job's, phone's or server's).
+  d.status = e.status!;
   // A job's error is its final one: shown by the events that carry the failure.
   if (e.status === -1 && e.error_code !== null) d.error_code = e.error_code;
   if (e.status === -1 && e.error_msg !== null) d.error_msg = e.error_msg;

@@ -166,17 +166,18 @@ const REFUSED_MSG = 'The item was refused as a rule of the test-control extensio
 
 /**
  * Scripted refusals (rules with outcome.refuse): each item a rule decides is written failed with the
- * rule's code. One query per batch finds the project's refusing rules (none: nothing more to pay);
- * a use is taken per decided item, as the worker takes one per decided job.
+ * rule's code. Called inside the submission's transaction, and only when the request's INSERT found
+ * refusing rules for the project (decision 32): one query reads them, then a use is taken per
+ * decided item, as the worker takes one per decided job.
  */
-async function refuseByRules(deps: EngineDeps, projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
-  if (!jobs.some((j) => !j.failed)) return;
-  const rules = await activeRules(deps.db, [projectId], true);
-  if (rules.length === 0) return;
+async function refuseByRules(db: Db, projectId: string, op: OperationDef, jobs: NewJob[]): Promise<void> {
+  // On PostgreSQL the request's INSERT took the event writers' turn (insertRequest): two submissions
+  // never hold uses of the same rules at once, and none waits on a restore while holding rule rows.
+  const rules = await activeRules(db, [projectId], true);
   for (const j of jobs) {
     if (j.failed) continue;
     const job = { operation: op.name, params: (j.params ?? {}) as Record<string, unknown>, phone: j.phoneId !== null ? { phoneId: j.phoneId } : undefined };
-    const rule = await takeMatchingRule(deps.db, rules, job, j.serverId ?? undefined);
+    const rule = await takeMatchingRule(db, rules, job, j.serverId ?? undefined);
     if (rule?.outcome.refuse) j.failed = { code: rule.outcome.refuse.error_code, message: rule.outcome.refuse.error_msg ?? REFUSED_MSG };
   }
 }
@@ -198,11 +199,12 @@ async function write(
   onSubmitted?: OnSubmitted,
   prepare?: (trx: Db) => Promise<void>,
 ): Promise<Submitted> {
-  await refuseByRules(deps, projectId, op, jobs);
   const now = deps.clock.now();
+  // A batch whose items all failed already has nothing a rule could refuse.
+  const refuse = jobs.some((j) => !j.failed) ? (trx: Db) => refuseByRules(trx, projectId, op, jobs) : undefined;
   await deps.db.transaction().execute(async (trx) => {
     await prepare?.(trx);
-    await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs });
+    await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs }, refuse);
   });
   onSubmitted?.(requestId);
   deps.metrics?.submitted(op.name, jobs.length, failedCodes(jobs));

@@ -5,7 +5,7 @@ import { TimeLimitReached, timeLimitReached, type Driver, type DriverContext, ty
 import { timedOutOutcome } from '../fleet/outcome.js';
 import { loadEncodeServers } from '../store/encodeServers.js';
 import { applyEffects, applyEffectsOfMany, getPhonesOfServers, getServersByIds, loadPhones, type FleetEffects, type PhoneRow } from '../store/fleet.js';
-import { claimJobs, finishJobs, holdsJob, renewLeases, type JobResult, type JobRow } from '../store/jobs.js';
+import { claimJobs, finishJobs, holdsJob, renewLeases, type ClaimedJob, type JobResult, type JobRow } from '../store/jobs.js';
 import type { Db } from '../store/db.js';
 import type { Clock } from '../domain/time.js';
 import type { EngineDeps } from './deps.js';
@@ -47,6 +47,9 @@ export interface WorkerOptions {
  * behind, and the job fails, so its phone and its server's adb slot are free for the next one.
  */
 const ABANDON_AFTER_MS = 1_000;
+
+/** What a claimed batch without rules runs with: no array made per batch. */
+const NO_RULES: readonly ActiveRule[] = [];
 
 /** `waiting` under the real clock: nothing to count. */
 const asIs = <T>(work: Promise<T>): Promise<T> => work;
@@ -238,13 +241,13 @@ export class Worker {
   }
 
   /** Take up to `max` runnable jobs, inside the caller's transaction. */
-  private claim(trx: Db, max: number): Promise<JobRow[]> {
+  private claim(trx: Db, max: number): Promise<ClaimedJob[]> {
     return claimJobs(trx, { owner: this.options.owner, max, now: () => this.deps.clock.now(), leaseMs: this.options.leaseMs, dialect: this.deps.dialect }, (active, n, stuckAdbSlots) =>
       pickRunnable(active, n, { adbOperations: ADB_OPERATIONS, serverAdbConcurrency: this.options.serverAdbConcurrency, stuckAdbSlots }),
     );
   }
 
-  private async launch(claimed: JobRow[]): Promise<void> {
+  private async launch(claimed: ClaimedJob[]): Promise<void> {
     const phoneIds = claimed.filter((j) => j.phone_id !== null).map((j) => j.phone_id!);
     const isServerJob = (j: JobRow) => j.phone_id === null && j.encode_server_id === null;
     const serverJobIds = claimed.filter(isServerJob).map((j) => j.server_id!);
@@ -257,8 +260,9 @@ export class Worker {
     for (const p of await getPhonesOfServers(this.deps.db, serverJobIds)) {
       serverPhones.set(p.server_id, [...(serverPhones.get(p.server_id) ?? []), p]);
     }
-    // Scripted outcomes: one query per claimed batch, not per job; a project without rules pays nothing more.
-    const rules = await activeRules(this.deps.db, claimed.map((j) => j.project_id));
+    // Scripted outcomes: the claim said which projects have rules; one query per claimed batch with some, none without.
+    const withRules = claimed.filter((j) => j.has_rules === 1);
+    const rules = withRules.length === 0 ? NO_RULES : await activeRules(this.deps.db, withRules.map((j) => j.project_id));
     for (const job of claimed) {
       const phone = job.phone_id ? phones.get(job.phone_id) : undefined;
       const serverId = phone?.server_id ?? job.server_id ?? undefined;
@@ -521,7 +525,7 @@ export class Worker {
     if (claimHere) this.ticking = true;
     try {
       let free = 0;
-      let claimed: JobRow[] = [];
+      let claimed: ClaimedJob[] = [];
       try {
         let finished = new Set<number>();
         const lost = await this.deps.db.transaction().execute(async (trx) => {

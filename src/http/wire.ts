@@ -39,8 +39,9 @@ export function listJob(j: JobView) {
 }
 
 /**
- * ShowJob body: absent values are null, as CPH's ShowJob example shows. An encode-server job has
- * `encode_server_id` instead of `phone_id` and `server_id`.
+ * ShowJob body: absent values are null, as CPH's ShowJob example shows, where its ListJobs example
+ * shows "" (listJob): the two routes differ on CPH too (cph-api.md §2, docs/decisions/0033). An
+ * encode-server job has `encode_server_id` instead of `phone_id` and `server_id`.
  */
 export function showJob(j: JobView, requestId: string) {
   const head = { request_id: requestId, job_id: j.job_id, begin_time: formatUtc(j.begin_time), end_time: formatUtcOrNull(j.end_time), status: j.status };

@@ -101,16 +101,20 @@ export async function wipeUserState(db: Db, phoneId: string, roots: readonly str
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('android_packages').where('phone_id', '=', phoneId).execute();
     await trx.deleteFrom('android_settings').where('phone_id', '=', phoneId).execute();
-    for (const root of roots) await deleteFileTree(trx, phoneId, root);
+    for (const root of roots) await deleteFileTree(trx, 'android_files', 'phone_id', phoneId, root);
   });
 }
 
-/** Delete what the phone wrote at `path` and under it (a file, or a directory and its tree); answers how many entries. */
-export async function deleteFileTree(db: Db, phoneId: string, path: string): Promise<number> {
+/**
+ * Delete what is at `path` and under it (a file, or a directory and its tree, `rm -rf`) on a phone
+ * (android_files) or in a server's shared storage (shared_files); answers how many entries went.
+ */
+export async function deleteFileTree(db: Db, table: 'android_files' | 'shared_files', owner: 'phone_id' | 'server_id', ownerId: string, path: string): Promise<number> {
   const under = path.replace(/[\\%_]/g, (c) => '\\' + c) + '/%';
   const r = await db
-    .deleteFrom('android_files')
-    .where('phone_id', '=', phoneId)
+    // The two tables differ only in their owner column.
+    .deleteFrom(table as 'android_files')
+    .where(owner as 'phone_id', '=', ownerId)
     .where((eb) => eb.or([eb('path', '=', path), sql<boolean>`path like ${under} escape '\\'`]))
     .executeTakeFirst();
   return Number(r.numDeletedRows);

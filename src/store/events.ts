@@ -34,9 +34,6 @@ export interface EventRow {
   error_msg: string | null;
 }
 
-export const EVENT_TYPES = ['job.accepted', 'job.started', 'job.finished', 'phone.status', 'server.status'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
 /** The PostgreSQL channel on which event notifications travel. */
 export const EVENTS_CHANNEL = 'opencph_events';
 

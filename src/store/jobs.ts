@@ -1,10 +1,14 @@
 import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { directSqlite, preparedOnce, type Db, type ReadStore } from './db.js';
-import type { DialectName } from './dialect.js';
+import { dialectOf, type DialectName } from './dialect.js';
+import { hasUsableRules } from './rules.js';
 import type { Database, JobTable } from './schema.js';
 
 export type JobRow = Selectable<JobTable>;
+
+/** A job as claimed: `has_rules` is 1 when its project had usable run-time rules at the claim. */
+export type ClaimedJob = JobRow & { has_rules: number };
 
 /**
  * Job states as they appear in conditions: written into the statement, not bound. The partial
@@ -34,9 +38,32 @@ export interface NewRequest {
   jobs: NewJob[];
 }
 
-/** Write one request and all its jobs; the caller wraps it in a transaction. */
-export async function insertRequest(db: Db, r: NewRequest): Promise<void> {
-  await db.insertInto('requests').values({ request_id: r.requestId, project_id: r.projectId, operation: r.operation, created_at: r.now }).execute();
+/** Advisory lock key (PostgreSQL) that claims take turns on; start-up has its own (migrate.ts). */
+export const CLAIM_LOCK = 0x0c9c1a1;
+
+/**
+ * The event writers' turn (the claim lock, decision 22), as a value of 1: PostgreSQL runs this
+ * uncorrelated subquery once, when the expression holding it is first evaluated, so inside a CASE
+ * branch it is taken only when that branch is.
+ */
+const EVENT_TURN = sql<number>`(select 1 from pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK)}))`;
+
+/**
+ * Write one request and all its jobs; the caller wraps it in a transaction. The request's INSERT
+ * also tells whether the project has usable refusing rules: only then is `refuse` called, between
+ * the request and its jobs, to decide which jobs are written failed (decision 32). On PostgreSQL
+ * that INSERT then also takes the event writers' turn, which the jobs' INSERT takes anyway: taken
+ * after `refuse` has locked rules' rows, it could wait on a snapshot restore that holds the turn
+ * and waits on those rows.
+ */
+export async function insertRequest(db: Db, r: NewRequest, refuse?: (db: Db) => Promise<void>): Promise<void> {
+  const values = { request_id: r.requestId, project_id: r.projectId, operation: r.operation, created_at: r.now };
+  if (refuse === undefined) await db.insertInto('requests').values(values).execute();
+  else {
+    const refusing = hasUsableRules(sql.val(r.projectId), true, dialectOf(db) === 'postgres' ? EVENT_TURN : undefined);
+    const row = await db.insertInto('requests').values(values).returning(refusing.as('refusing')).executeTakeFirstOrThrow();
+    if (Number(row.refusing) === 1) await refuse(db);
+  }
   const rows = r.jobs.map((j) => ({
     job_id: j.jobId,
     project_id: r.projectId,
@@ -143,9 +170,6 @@ export async function getJobsByIds(db: Db, projectId: string, jobIds: readonly s
   return db.selectFrom('jobs').select(JOB_COLUMNS).where('project_id', '=', projectId).where('job_id', 'in', [...jobIds]).orderBy('seq').execute();
 }
 
-/** Advisory lock key (PostgreSQL) that claims take turns on; start-up has its own (migrate.ts). */
-export const CLAIM_LOCK = 0x0c9c1a1;
-
 export interface ClaimOptions {
   owner: string;
   max: number;
@@ -178,7 +202,7 @@ export async function claimJobs(
   db: Db,
   o: ClaimOptions,
   pick: (active: ActiveJob[], max: number, stuckAdbSlots: ReadonlyMap<string, number>) => number[],
-): Promise<JobRow[]> {
+): Promise<ClaimedJob[]> {
   if (o.max <= 0) return [];
   // Across nodes, claims take turns (a transaction-scoped advisory lock): "is anything older still
   // unfinished on this phone/server" then holds cluster-wide. A claim is a few milliseconds; the
@@ -218,6 +242,8 @@ export async function claimJobs(
     .where('seq', 'in', seqs)
     .where('state', '=', PENDING)
     .returningAll()
+    // Whether the worker must read rules for this job, in the claim itself: nothing more to pay without rules.
+    .returning(hasUsableRules(sql.ref('jobs.project_id'), false).as('has_rules'))
     .execute()
     .then((rows) => rows.sort((a, b) => a.seq - b.seq));
 }

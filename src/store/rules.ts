@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { ActiveRule, RuleMatch, RuleOutcome, RuleSpec } from '../engine/rules.js';
 import { readRows, type Db, type ReadStore } from './db.js';
 
@@ -57,8 +57,19 @@ export async function deleteRules(db: Db, projectId: string, ruleId?: string): P
 }
 
 /**
+ * 1 when `project` has a usable rule that acts at submission (`refuse`) or when jobs run, else 0.
+ * Meant for a statement the caller runs anyway (the request's INSERT, the claim's UPDATE), so a
+ * project without rules pays an index probe there instead of a statement of its own (decision 32).
+ * `then` stands for the 1 when the caller needs something done only for a project with rules.
+ */
+export function hasUsableRules(project: Expression<string>, refuse: boolean, then: RawBuilder<number> = sql<number>`1`): RawBuilder<number> {
+  return sql<number>`case when exists (select 1 from rules where rules.project_id = ${project} and rules.refuse = ${sql.lit(refuse ? 1 : 0)} and (rules.remaining is null or rules.remaining > 0)) then ${then} else 0 end`;
+}
+
+/**
  * The usable rules of these projects, oldest first: those that act when jobs run (one query per
- * claimed batch of jobs), or with `refuse` those that act at submission (one per submitted batch).
+ * claimed batch whose projects have some), or with `refuse` those that act at submission (one per
+ * submitted batch whose project has some). hasUsableRules tells whether to ask.
  */
 export async function activeRules(db: Db, projectIds: readonly string[], refuse = false): Promise<ActiveRule[]> {
   if (projectIds.length === 0) return [];

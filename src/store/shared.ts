@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { upsertFileRows } from './android.js';
 import type { Db } from './db.js';
 import { supportsSharedStorage } from './catalogue.js';
@@ -44,17 +44,6 @@ export async function countSharedChildren(db: Db, serverId: string, dir: string)
 /** Write shared files and directories; an existing path is replaced. */
 export async function putSharedFiles(db: Db, rows: readonly SharedFileRow[]): Promise<void> {
   await upsertFileRows(db, 'shared_files', 'server_id', rows);
-}
-
-/** Remove a shared path and everything below it (`rm -rf`); how many entries went. */
-export async function deleteSharedTree(db: Db, serverId: string, path: string): Promise<number> {
-  const under = path.replace(/[\\%_]/g, (c) => '\\' + c) + '/%';
-  const r = await db
-    .deleteFrom('shared_files')
-    .where('server_id', '=', serverId)
-    .where((eb) => eb.or([eb('path', '=', path), sql<boolean>`path like ${under} escape '\\'`]))
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
 }
 
 export async function listSharedApps(db: Db, serverId: string): Promise<SharedAppRow[]> {

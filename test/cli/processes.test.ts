@@ -119,6 +119,33 @@ describe('serve --api-processes', () => {
     ]);
   });
 
+  // Nothing caches rules in a process: each submission and claim reads them in its own statements.
+  it('a rule added or deleted through one API process applies to the next batch of every process', async () => {
+    const project = '0123456789abcdef0123456789abcdef';
+    const phones: string[] = (await group.get('/phones')).body.phones.map((p: any) => p.phone_id);
+    // New connections go to the API processes in turn: two calls in a row reach both.
+    const onNewConnection = (method: string, path: string, body?: unknown) =>
+      request(`${group.url}${path}`, method, { body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', connection: 'close' } });
+    const rules = `/_opencph/v1/${project}/rules`;
+    const restart = async () => {
+      const r = await onNewConnection('POST', `/v1/${project}/cloud-phone/phones/batch-restart`, { phones: [{ phone_id: phones[0] }] });
+      expect(r.status, r.text).toBe(200);
+      return r.body;
+    };
+    const refusing = await onNewConnection('POST', rules, { match: { operation: 'phone.restart' }, outcome: { refuse: { error_code: 'CPS.0022' } } });
+    expect(refusing.status, refusing.text).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await restart()).jobs[0].error_code).toBe('CPS.0022');
+    expect((await onNewConnection('DELETE', `${rules}/${refusing.body.rule.rule_id}`)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await restart()).jobs[0].error_code).toBeUndefined();
+
+    // The parent claims what the API processes took, and meets the rule one of them wrote.
+    const failing = await onNewConnection('POST', rules, { match: { operation: 'phone.restart' }, outcome: { fail: { error_code: 'CPS.0023' } } });
+    expect(failing.status, failing.text).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await waitForRequest(group, (await restart()).request_id, 10_000))[0]).toMatchObject({ status: -1, error_code: 'CPS.0023' });
+    expect((await onNewConnection('DELETE', rules)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await waitForRequest(group, (await restart()).request_id, 10_000))[0]).toMatchObject({ status: 2, error_code: '' });
+  });
+
   it('replaces an API process that dies', async () => {
     const { api } = apiPids();
     process.kill(api[0]!, 'SIGKILL');

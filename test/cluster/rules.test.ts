@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir, PROJECT, removeDataDir, startTestNode, waitFor, waitForRequest, type TestNode } from '../helpers/node.js';
 
 /**
- * Held jobs (scripted outcomes with outcome.hang) on several nodes of one PostgreSQL: listed and
- * released from a node that does not hold them, and handed back when the holding node shuts down.
+ * Scripted outcomes on several nodes of one PostgreSQL: a rule written through one node acts on
+ * another's next batch; held jobs (outcome.hang) are listed and released from a node that does not
+ * hold them, and handed back when the holding node shuts down.
  */
 describe('held jobs across nodes on one PostgreSQL', () => {
   const dataDir = makeDataDir();
@@ -43,6 +44,28 @@ describe('held jobs across nodes on one PostgreSQL', () => {
     const [job] = await waitForRequest(api, requestId);
     expect(job).toMatchObject({ status: -1, error_code: 'CPS.0022', error_msg: 'Not available phone.' });
     expect((await holder.get(`${ctl(holder)}/held-jobs`)).body.jobs).toEqual([]);
+  });
+
+  // Nothing caches rules: a node learns of them in the statements its submissions and claims run.
+  it('a rule added or deleted through one node applies to the next batch submitted or claimed on another', async () => {
+    await api.send('DELETE', `${ctl(api)}/rules`);
+    const restart = async (t: TestNode) => {
+      const r = await t.post('/phones/batch-restart', { phones: [{ phone_id: phones[2] }] });
+      expect(r.status, r.text).toBe(200);
+      return r.body;
+    };
+    const refusing = await holder.post(`${ctl(holder)}/rules`, { match: { operation: 'phone.restart' }, outcome: { refuse: { error_code: 'CPS.0022', error_msg: 'Refused.' } } });
+    expect(refusing.status, refusing.text).toBe(200);
+    expect((await restart(api)).jobs[0]).toMatchObject({ error_code: 'CPS.0022', error_msg: 'Refused.' });
+    expect((await api.send('DELETE', `${ctl(api)}/rules/${refusing.body.rule.rule_id}`)).status).toBe(200);
+    expect((await restart(holder)).jobs[0].error_code).toBeUndefined();
+
+    // The api node submits; the holder, the only worker, claims and meets the rule the api node wrote.
+    const failing = await api.post(`${ctl(api)}/rules`, { match: { operation: 'phone.restart' }, outcome: { fail: { error_code: 'CPS.0023', error_msg: 'Scripted.' } } });
+    expect(failing.status, failing.text).toBe(200);
+    expect((await waitForRequest(api, (await restart(api)).request_id))[0]).toMatchObject({ status: -1, error_code: 'CPS.0023' });
+    expect((await holder.send('DELETE', `${ctl(holder)}/rules/${failing.body.rule.rule_id}`)).status).toBe(200);
+    expect((await waitForRequest(api, (await restart(api)).request_id))[0]).toMatchObject({ status: 2, error_code: '' });
   });
 
   it('a held job is handed back when its node shuts down, and runs elsewhere once the rule is spent', async () => {

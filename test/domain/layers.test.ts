@@ -33,3 +33,9 @@ test('the web console takes only domain rules from src/: it talks to the server 
   expect(intoSrc.length).toBeGreaterThan(0);
   expect(intoSrc.filter((line) => !/-> domain\//.test(line))).toEqual([]);
 });
+
+test('the client reads the event type from the domain and imports no server layer, so its CLI verbs load none of the server', () => {
+  const imports = importsUnder('client');
+  expect(imports.some((line) => /-> domain\/events/.test(line))).toBe(true);
+  expect(imports.filter((line) => /-> (store|engine|http|control|runtime|fleet|cli)\//.test(line))).toEqual([]);
+});

@@ -98,6 +98,17 @@ describe('ListJobs and ShowJob', () => {
     expect(r.body.jobs).toEqual([]);
   });
 
+  // CPH's own examples differ so (cph-api.md §2, docs/decisions/0033): a client may test either form.
+  it('gives a finished job\'s empty messages as "" in ListJobs and as null in ShowJob, each as CPH\'s example', async () => {
+    const job = jobs1[0];
+    const listed = (await t.get(`/jobs?request_id=${req1}`)).body.jobs.find((j: any) => j.job_id === job.job_id);
+    const shown = (await t.get(`/jobs/${job.job_id}`)).body;
+    const messages = (j: any) => [j.error_code, j.error_msg, j.execute_msg];
+    expect(listed.status).toBe(2);
+    expect(messages(listed)).toEqual(['', '', '']);
+    expect(messages(shown)).toEqual([null, null, null]);
+  });
+
   it('shows one job with phone_id and server_id; null for absent values', async () => {
     const job = jobs1[0];
     const r = await t.get(`/jobs/${job.job_id}`);
