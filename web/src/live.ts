@@ -1,19 +1,8 @@
+import type { EventData } from '../../src/domain/events.js';
 import { ext, unauthorized, type Session } from './api';
 
-/** An event of OpenCPH's stream (GET /_opencph/v1/{project_id}/events). */
-export interface LiveEvent {
-  id: string;
-  type: 'job.accepted' | 'job.started' | 'job.finished' | 'phone.status' | 'server.status';
-  time: string;
-  request_id?: string;
-  job_id?: string;
-  operation?: string;
-  phone_id?: string;
-  server_id?: string;
-  status: number;
-  error_code?: string;
-  error_msg?: string;
-}
+/** An event of OpenCPH's stream (GET /_opencph/v1/{project_id}/events), with its id in the stream. */
+export type LiveEvent = EventData & { id: string };
 
 /** live: the event stream is open; polling: the server has no stream; offline: the server does not answer. */
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'offline';
