@@ -105,7 +105,12 @@ export async function eventRoutes(app: FastifyInstance, { engine }: RouteDeps): 
           if (caller.projects === 'any' || caller.projects.has(projectId)) return true;
           req.log.info({ caller: caller.principal }, 'event stream ended: the caller may no longer use the project');
         } catch (err) {
-          req.log.info({ caller: req.caller?.principal, reason: (err as Error).message }, 'event stream ended: its credentials are no longer taken');
+          // The store failing for a moment says nothing of the credentials: the next check asks again.
+          if (!(err instanceof CphError)) {
+            req.log.warn({ err }, 'could not check the credentials of an event stream again; the next check will');
+            return true;
+          }
+          req.log.info({ caller: req.caller?.principal, reason: err.message }, 'event stream ended: its credentials are no longer taken');
         }
         end();
         return false;

@@ -1,7 +1,6 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { JobStatus } from '../domain/status.js';
 import { readRows, type ReadStore } from './db.js';
-import type { Database, RequestTable } from './schema.js';
 
 /** A request as the console lists it: its operation, when, and how its jobs stand. */
 export interface RequestSummary {
@@ -32,8 +31,36 @@ export async function listRequests(
   page: { offset: number; limit: number },
   phoneId?: string,
 ): Promise<RequestSummary[]> {
-  let q = store.db
-    .selectFrom('requests as r')
+  // The page of requests first (through requests_by_project_age), then only its jobs are counted.
+  let requests = store.db
+    .selectFrom('requests as q')
+    .select(['q.request_id', 'q.project_id', 'q.operation', 'q.created_at'])
+    .where('q.project_id', '=', projectId)
+    .orderBy('q.created_at', 'desc')
+    .orderBy('q.request_id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset);
+  if (phoneId !== undefined) {
+    const recent = store.db
+      .selectFrom('requests')
+      .select('request_id')
+      .where('project_id', '=', projectId)
+      .orderBy('created_at', 'desc')
+      .orderBy('request_id', 'desc')
+      .limit(PHONE_REQUEST_WINDOW);
+    requests = requests.where('q.request_id', 'in', recent).where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('jobs as p')
+          .select(sql.lit(1).as('one'))
+          .whereRef('p.project_id', '=', 'q.project_id')
+          .whereRef('p.request_id', '=', 'q.request_id')
+          .where('p.phone_id', '=', phoneId),
+      ),
+    );
+  }
+  const q = store.db
+    .selectFrom(requests.as('r'))
     .leftJoin('jobs as j', (join) => join.onRef('j.project_id', '=', 'r.project_id').onRef('j.request_id', '=', 'r.request_id'))
     .select([
       'r.request_id',
@@ -43,33 +70,14 @@ export async function listRequests(
       count(JobStatus.Running).as('running'),
       count(JobStatus.Success).as('succeeded'),
       count(JobStatus.Failure).as('failed'),
+      // With a phone, its job in each request, as ListJobs shows it (one job per phone and request).
+      sql<string | null>`max(case when j.phone_id = ${phoneId ?? null} then j.list_json end)`.as('phone_job'),
     ])
-    .where('r.project_id', '=', projectId)
     .groupBy(['r.request_id', 'r.operation', 'r.created_at'])
     .orderBy('r.created_at', 'desc')
-    .orderBy('r.request_id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset);
-  if (phoneId !== undefined) {
-    const recent = store.db
-      .selectFrom('requests')
-      .select('request_id')
-      .where('project_id', '=', projectId)
-      .orderBy('created_at', 'desc')
-      .limit(PHONE_REQUEST_WINDOW);
-    const phoneJob = (eb: ExpressionBuilder<Database & { r: RequestTable }, 'r'>) =>
-      eb
-        .selectFrom('jobs as p')
-        .select('p.list_json')
-        .whereRef('p.project_id', '=', 'r.project_id')
-        .whereRef('p.request_id', '=', 'r.request_id')
-        .where('p.phone_id', '=', phoneId)
-        .orderBy('p.seq')
-        .limit(1);
-    const rows = await readRows(store, q.select((eb) => phoneJob(eb).as('phone_job')).where('r.request_id', 'in', recent).where((eb) => eb.exists(phoneJob(eb))));
-    return rows.map((r) => ({ ...summary(r), phoneJob: r.phone_job ?? undefined }));
-  }
-  return (await readRows(store, q)).map(summary);
+    .orderBy('r.request_id', 'desc');
+  const rows = await readRows(store, q);
+  return rows.map((r) => ({ ...summary(r), ...(phoneId !== undefined && r.phone_job !== null ? { phoneJob: r.phone_job } : {}) }));
 }
 
 function summary(r: { request_id: string; operation: string; created_at: number; jobs: number; running: number; succeeded: number; failed: number }): RequestSummary {

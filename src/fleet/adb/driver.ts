@@ -110,9 +110,13 @@ export class AdbDriver implements Driver {
   private async whyAway(phone: Phone): Promise<DriverOutcome | undefined> {
     const device = await this.deviceOf(phone);
     if ('ok' in device) return device;
-    const down = await this.o.servers.down(device.adb_server);
-    if (down) return serverDown(device.adb_server, down);
-    const state = await this.o.servers.state(device.adb_server, device.serial).catch(() => undefined);
+    // One question, within its 5 s: the device list answers both whether the server is up and the device's state.
+    let state: string | undefined;
+    try {
+      state = await this.o.servers.state(device.adb_server, device.serial);
+    } catch (err) {
+      if (err instanceof AdbServerDown) return serverDown(device.adb_server, err.why);
+    }
     if (isOnline(state)) return undefined;
     return fail(Errors.deviceUnreachable, `Device ${device.serial} is ${state ? `listed ${state}` : 'not listed'} on ${device.adb_server}; phone ${phone.phoneId} is abnormal (status -7) until it is back.`);
   }

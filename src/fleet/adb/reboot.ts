@@ -1,5 +1,6 @@
 import type { Device } from '@devicefarmer/adbkit';
-import { ANSWER_MS, within, type AdbServers } from './servers.js';
+import type { Duplex } from 'node:stream';
+import { ANSWER_MS, STALE_MS, within, type AdbServers } from './servers.js';
 
 /** A device state that takes commands. */
 export const isOnline = (type: string | undefined) => type === 'device' || type === 'emulator';
@@ -48,11 +49,20 @@ export async function rebootAndWait(servers: AdbServers, adbServer: string, seri
       if (!isOnline(state)) wentAway = true;
       else await pause(LOOK_MS, signal);
     }
+    // Since when the device has been listed offline (real time: a virtual clock may stand still).
+    let offlineSince: number | undefined;
     for (;;) {
       const state = await servers.state(adbServer, serial).catch(() => undefined);
       if (isOnline(state) && (await bootCompleted(servers, adbServer, serial))) return;
-      // Listed offline, the device is the one that rebooted: adb would connect again only ~10 s later.
-      if (!isOnline(state)) await servers.reconnect(adbServer, serial, state === 'offline');
+      offlineSince = state === 'offline' ? (offlineSince ?? performance.now()) : undefined;
+      // Not listed: connect. Listed offline for STALE_MS: the device is the one that rebooted, and
+      // adb would connect again only ~10 s later, so it is disconnected and connected; a connection
+      // still shaking hands is left its STALE_MS.
+      const stale = offlineSince !== undefined && performance.now() - offlineSince >= STALE_MS;
+      if (state === undefined || stale) {
+        await servers.reconnect(adbServer, serial, stale);
+        offlineSince = undefined;
+      }
       await pause(LOOK_MS, signal);
     }
   } finally {
@@ -62,11 +72,18 @@ export async function rebootAndWait(servers: AdbServers, adbServer: string, seri
 
 /** The device has finished booting (`sys.boot_completed` is 1); false when it does not say so in time. */
 export async function bootCompleted(servers: AdbServers, adbServer: string, serial: string): Promise<boolean> {
+  let stream: Duplex | undefined;
+  let late = false;
   const read = async () => {
-    const stream = await servers.client(adbServer).getDevice(serial).shell('getprop sys.boot_completed');
+    const opened = (stream = await servers.client(adbServer).getDevice(serial).shell('getprop sys.boot_completed'));
+    if (late) opened.destroy();
     const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
+    for await (const c of opened) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').trim() === '1';
   };
-  return within(read(), ANSWER_MS).catch(() => false);
+  // A device that does not answer in time: its shell's connection is closed, not left open.
+  return within(read(), ANSWER_MS, () => {
+    late = true;
+    stream?.destroy();
+  }).catch(() => false);
 }

@@ -18,6 +18,12 @@ export const DEFAULT_ADB_SERVER = '127.0.0.1:5037';
  * that takes connections and never answers must hold neither a look of the watcher nor a job.
  */
 export const ANSWER_MS = 5000;
+/**
+ * How long a TCP device may be listed offline before it is disconnected and connected again: adb
+ * would retry only some 10 s later, while a handshake under way takes milliseconds. A new
+ * connection gets as long to finish its own.
+ */
+export const STALE_MS = 1500;
 
 export interface AdbAddress {
   host: string;
@@ -79,15 +85,22 @@ function clientFor(address: AdbAddress): Client {
 export async function hostQuery(client: Client, service: string, timeoutMs = ANSWER_MS): Promise<string> {
   let conn: AdbConnection | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // Destroyed with an error: adbkit's parser waits for one (or an end), and a socket destroyed
+  // without one would leave its read, the connection and the socket pending for good.
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      conn?.socket?.destroy();
-      reject(new Error(`no answer within ${timeoutMs / 1000} s`));
+      const err = new Error(`no answer within ${timeoutMs / 1000} s`);
+      conn?.socket?.destroy(err);
+      reject(err);
     }, timeoutMs);
   });
   const ask = async () => {
     conn = await client.connection();
-    if (!timer) conn.socket.destroy();
+    if (!timer) {
+      const err = new Error('the answer came too late');
+      conn.socket.destroy(err);
+      throw err;
+    }
     conn.write(request(service));
     const reply = await conn.parser.readAscii(4);
     if (reply !== 'OKAY') await conn.parser.readError();
@@ -168,16 +181,21 @@ export class AdbServers {
     if (!target) return;
     const client = this.client(adbServer);
     const id = `${target.host}:${target.port}`;
-    if (stale) await within(client.disconnect(id), ANSWER_MS).catch(() => undefined);
-    await within(client.connect(id), ANSWER_MS * 2).catch(() => undefined);
+    // As host queries of our own, not adbkit's connect/disconnect: past the time limit the connection
+    // is closed, where a call that is only raced would stay open to a server that never answers.
+    if (stale) await hostQuery(client, `host:disconnect:${id}`).catch(() => undefined);
+    await hostQuery(client, `host:connect:${id}`, ANSWER_MS * 2).catch(() => undefined);
   }
 }
 
-/** `work`, or a rejection once `ms` have passed. */
-export function within<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+/** `work`, or a rejection once `ms` have passed; `onLate` then closes what the work holds. */
+export function within<T>(work: PromiseLike<T>, ms: number, onLate?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => {
+      onLate?.();
+      reject(new Error(`no answer within ${ms / 1000} s`));
+    }, ms);
   });
   const done = Promise.resolve(work);
   done.catch(() => undefined);

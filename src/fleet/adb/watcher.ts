@@ -4,7 +4,7 @@ import type { Clock } from '../../domain/time.js';
 import { PhoneStatus } from '../../domain/status.js';
 import type { DeviceMap } from './deviceMap.js';
 import { bootCompleted, isOnline } from './reboot.js';
-import { AdbServerDown, ANSWER_MS, parseAdbServer, tcpTarget, within, type AdbServers } from './servers.js';
+import { AdbServerDown, ANSWER_MS, parseAdbServer, STALE_MS, tcpTarget, within, type AdbServers } from './servers.js';
 
 type Tracker = Awaited<ReturnType<Client['trackDevices']>>;
 
@@ -19,11 +19,6 @@ export interface WatcherOptions {
   everyMs?: number;
 }
 
-/**
- * How long a TCP device may be listed offline before it is disconnected and connected again: adb
- * would retry only some 10 s later, while a handshake under way takes milliseconds.
- */
-const STALE_MS = 1500;
 /** How soon a device that is back but still booting is looked at again. */
 const BOOTING_MS = 1000;
 /**
@@ -138,8 +133,11 @@ export class DeviceWatcher {
       const before = this.listed.get(adbServer);
       if (!before) continue;
       const now = await this.o.servers.devices(adbServer).catch(() => undefined);
-      // Gone quiet: the look says so and counts its devices as away.
-      if (!now) return void this.look();
+      // Gone quiet: the look says so and counts its devices as away; the other servers are read on.
+      if (!now) {
+        this.lookIn(0);
+        continue;
+      }
       for (const serial of new Set([...before.keys(), ...now.keys()])) if (before.get(serial) !== now.get(serial)) await this.seen(adbServer, serial);
     }
   }

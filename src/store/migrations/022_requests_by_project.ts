@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely';
 
-/** A project's requests newest first (the console's request list): read without a sort or a scan. */
+/**
+ * A project's requests newest first (GET /_opencph/…/requests): a page is read in the index's
+ * order, ties by id included, without a sort or a scan of the project's other requests.
+ */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createIndex('requests_by_project_age').on('requests').columns(['project_id', 'created_at']).execute();
+  await db.schema.createIndex('requests_by_project_age').on('requests').columns(['project_id', 'created_at', 'request_id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
