@@ -248,6 +248,8 @@ describe('packages', () => {
     const id = /^Success: created install session \[(\d+)\]\n$/.exec(created.stdout)?.[1];
     expect(id, created.stdout).toBeDefined();
     expect(await on(serial(), 'shell', `pm install-write ${id} base.apk /data/local/tmp/pushed.apk`)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Success: streamed \d+ bytes\n$/) });
+    // A size past what the device keeps is refused before any byte is read (nothing is sent here).
+    expect(await on(serial(), 'shell', `pm install-write -S 999999999999 ${id} split.apk -`)).toMatchObject({ code: 1, stdout: expect.stringContaining('INSTALL_FAILED_INSUFFICIENT_STORAGE') });
     expect(await on(serial(), 'shell', `cmd package install-abandon ${id}`)).toMatchObject({ code: 0, stdout: 'Success\n' });
     const gone = await on(serial(), 'shell', `pm install-commit ${id}`);
     expect(gone).toMatchObject({ code: 1, stdout: expect.stringContaining(`Caller has no access to session ${id}`) });

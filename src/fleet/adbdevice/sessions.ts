@@ -14,7 +14,7 @@ import type { Input } from './shellService.js';
  * `install-abandon ID` drops the session. Reached as `pm …` or `cmd package …`.
  */
 
-/** Bytes of APKs one session may hold: what a pushed file may be on a virtual device. */
+/** Bytes of APKs the open sessions of one device may hold together: what a pushed file may be on a virtual device. */
 const MAX_SESSION_BYTES = 64 * 1024 * 1024;
 /** Sessions open at once on one device (Android allows 1024 per app; a virtual device needs few). */
 const MAX_OPEN_SESSIONS = 64;
@@ -38,6 +38,7 @@ export function sessionRequest(words: readonly string[]): { verb: Verb; args: st
   return verb && (VERBS as readonly string[]).includes(verb) ? { verb: verb as Verb, args: rest.slice(1) } : undefined;
 }
 
+const TOO_BIG = `Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: a virtual device keeps sessions of up to ${MAX_SESSION_BYTES} bytes in all]\n`;
 const ok = (output: string): CommandResult => ({ exitCode: 0, output });
 const failure = (output: string): CommandResult => ({ exitCode: 1, output });
 
@@ -71,13 +72,23 @@ export class InstallSessions {
     const name = words[1];
     if (!name) return failure('Error: install-write needs a split name\n');
     if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) return failure('Error: -S needs a size in bytes\n');
-    const bytes = await this.content(phone, words[2], size, stdin);
-    if (typeof bytes === 'string') return failure(bytes);
     const before = session.apks.get(name)?.length ?? 0;
-    if (session.bytes - before + bytes.length > MAX_SESSION_BYTES) return failure(`Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: a virtual device keeps sessions of up to ${MAX_SESSION_BYTES} bytes]\n`);
+    // Room left across the device's sessions, asked before any byte is read: a size past it is refused unread.
+    const room = MAX_SESSION_BYTES - (this.held() - before);
+    if (size !== undefined && size > room) return failure(TOO_BIG);
+    const bytes = await this.content(phone, words[2], size, stdin, room);
+    if (typeof bytes === 'string') return failure(bytes);
+    if (bytes.length > room) return failure(TOO_BIG);
     session.apks.set(name, bytes);
     session.bytes += bytes.length - before;
     return ok(`Success: streamed ${bytes.length} bytes\n`);
+  }
+
+  /** Bytes the open sessions hold. */
+  private held(): number {
+    let n = 0;
+    for (const s of this.open.values()) n += s.bytes;
+    return n;
   }
 
   private create(args: string[]): CommandResult {
@@ -93,7 +104,7 @@ export class InstallSessions {
   }
 
   /** An APK's bytes: from the phone's file at `path`, else `size` bytes of stdin (all of it without a size); or why not. */
-  private async content(phone: SimPhone, path: string | undefined, size: number | undefined, stdin: Input): Promise<Buffer | string> {
+  private async content(phone: SimPhone, path: string | undefined, size: number | undefined, stdin: Input, room: number): Promise<Buffer | string> {
     if (path !== undefined && path !== '-') {
       const file = await phone.stat(path);
       return file?.kind === 'file' ? (file.content ?? Buffer.alloc(0)) : `Error: Unable to open file: ${path}\nConsider using a file under /data/local/tmp/\n`;
@@ -103,7 +114,7 @@ export class InstallSessions {
     let total = 0;
     for (let c = await stdin.readSome(); c; c = await stdin.readSome()) {
       total += c.length;
-      if (total > MAX_SESSION_BYTES) return `Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: a virtual device keeps sessions of up to ${MAX_SESSION_BYTES} bytes]\n`;
+      if (total > room) return TOO_BIG;
       chunks.push(c);
     }
     return Buffer.concat(chunks);
