@@ -189,6 +189,27 @@ describe('web console', () => {
     await page.close();
   });
 
+  it("shows every job of a request past ListJobs' page of 100, and survives a malformed address", async () => {
+    const t = await start({ servers: 3, phonesPerServer: 40 });
+    const c = await api(t);
+    const phones = await c.phones();
+    expect(phones).toHaveLength(120);
+    const { page, errors } = await openPage(browser);
+    await login(page, t);
+    await expect.poll(() => page.locator('li.tile').count(), WAIT).toBe(120);
+    await page.getByLabel('Select all shown').check();
+    await page.getByRole('region', { name: 'Batch actions' }).getByRole('button', { name: 'Stop…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByTestId('outcome-request').click();
+    await expect.poll(() => page.locator('table.jobs tbody tr').count(), WAIT).toBe(120);
+    await expect.poll(() => page.locator('table.jobs caption').textContent(), WAIT).toBe('120 jobs');
+
+    await page.goto(`${t.url}/console/#/phones/%E0`);
+    await expect.poll(() => page.getByRole('alert').first().textContent(), WAIT).toContain('CPS.0004');
+    expect(errors.filter((e) => !/40[04]/.test(e))).toEqual([]);
+    await page.close();
+  });
+
   it('says when the server stops answering, and catches up when it answers again', async () => {
     const t = await start();
     const c = await api(t);

@@ -179,7 +179,7 @@ function Console({ session, onLogout }: { session: Session; onLogout: () => void
           )
         )}
         {route.view === 'fleet' && <FleetView state={state} />}
-        {route.view === 'phone' && <PhoneView state={state} phoneId={route.phoneId} />}
+        {route.view === 'phone' && <PhoneView key={route.phoneId} state={state} phoneId={route.phoneId} />}
         {route.view === 'jobs' && <JobsView state={state} requestId={route.requestId} />}
       </main>
     </div>

@@ -168,9 +168,12 @@ export const listRequests = (s: Session, o: { limit?: number; phoneId?: string }
     ext(s, `/requests?limit=${o.limit ?? 20}${o.phoneId ? `&phone_id=${encodeURIComponent(o.phoneId)}` : ''}`),
   ).then((r) => r.requests);
 
-/** The jobs of up to 20 requests (ListJobs). */
-export const listJobs = (s: Session, requestIds: readonly string[], limit = 100) =>
-  request<{ jobs: Job[]; count: number }>(s, 'GET', cph(s, `/jobs?request_ids=${requestIds.map(encodeURIComponent).join(',')}&limit=${limit}`));
+/** Every job of up to 20 requests (ListJobs, in pages of 100: a batch may have 1,000). */
+export const listJobs = (s: Session, requestIds: readonly string[]) =>
+  allPages(
+    (offset, limit) => request<{ jobs: Job[] }>(s, 'GET', cph(s, `/jobs?request_ids=${requestIds.map(encodeURIComponent).join(',')}&offset=${offset}&limit=${limit}`)).then((r) => r.jobs),
+    100,
+  );
 
 export const runShell = (s: Session, phoneIds: readonly string[], command: string) =>
   request<SyncAnswer>(s, 'POST', cph(s, '/phones/sync-commands'), { command: 'shell', content: command, phone_ids: phoneIds });

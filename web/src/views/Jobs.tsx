@@ -20,7 +20,7 @@ export function JobsView({ state, requestId }: { state: FleetState; requestId?: 
     if (!requestId) return;
     let stale = false;
     listJobs(state.session, [requestId]).then(
-      (r) => !stale && (setJobs(r.jobs), setError(undefined)),
+      (all) => !stale && (setJobs(all), setError(undefined)),
       (e: Error) => !stale && setError(e.message),
     );
     return () => {

@@ -34,7 +34,7 @@ export function OutcomeNote({ outcome, state }: { outcome: Outcome; state: Fleet
   useEffect(() => {
     if (!a || !summary?.failed) return;
     listJobs(state.session, [a.request_id]).then(
-      (r) => setFailed(r.jobs.filter((j) => j.status === -1).map((j) => ({ id: j.job_id, target: j.phone_id ?? j.server_id, code: j.error_code, msg: j.error_msg }))),
+      (all) => setFailed(all.filter((j) => j.status === -1).map((j) => ({ id: j.job_id, target: j.phone_id ?? j.server_id, code: j.error_code, msg: j.error_msg }))),
       () => undefined,
     );
   }, [a, summary?.failed, state.session]);
