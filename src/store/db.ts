@@ -106,6 +106,31 @@ export async function readRows<R>(store: ReadStore, query: Compilable<R>): Promi
   return (stmt.all(compiled.parameters) as unknown[][]).map(row) as R[];
 }
 
+/**
+ * A read whose text is the same whatever its values: `build` binds each of its `values` once, in
+ * their order, and writes nothing into the text that depends on them. On SQLite it is built and
+ * compiled once per store, and each call binds its values to the statement prepared for that text
+ * (Kysely building the query was more than the row's read in ShowCloudPhoneDetail); elsewhere, and
+ * while a transaction is open, it runs as readRows does. A `build` that turns out not to bind its
+ * values as given (seen on the first call) is built on every call instead.
+ */
+export function fixedRead<A extends unknown[], R>(build: (db: Db, ...values: A) => Compilable<R>): (store: ReadStore, ...values: A) => Promise<R[]> {
+  // Per store: the text, or null when the values are not bound as given.
+  const texts = new WeakMap<Db, string | null>();
+  return async (store, ...values) => {
+    const sqlite = directSqlite(store);
+    let text = sqlite ? texts.get(store.db) : null;
+    if (text === undefined) {
+      const compiled = build(store.db, ...values).compile();
+      const asGiven = compiled.parameters.length === values.length && compiled.parameters.every((p, i) => p === values[i]);
+      texts.set(store.db, (text = asGiven ? compiled.sql : null));
+    }
+    if (!sqlite || text === null) return readRows(store, build(store.db, ...values));
+    const { stmt, row } = rowReader(sqlite, text);
+    return (stmt.all(values) as unknown[][]).map(row) as R[];
+  };
+}
+
 const SQLITE_MMAP_BYTES = 2 ** 30;
 
 export function isPostgresUrl(url: string): boolean {

@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { FleetEffects } from '../domain/fleet.js';
-import { readRows, type Db, type ReadStore } from './db.js';
+import { fixedRead, readRows, type Db, type ReadStore } from './db.js';
 import { applyEncodeServerEffects } from './encodeServers.js';
 import type { ImageTable, PhoneTable, ServerTable } from './schema.js';
 import { applyLifecycleEffects } from './serverOrders.js';
@@ -81,9 +81,11 @@ export async function listPhones(store: ReadStore, projectId: string, filter: Ph
   return { rows, count: Number(total!.n) };
 }
 
+const phoneViewById = fixedRead((db, projectId: string, phoneId: string) => phoneViews(db).where('p.project_id', '=', projectId).where('p.phone_id', '=', phoneId));
+
 /** One of the project's phones as the phone routes show it. */
 export async function getPhoneView(store: ReadStore, projectId: string, phoneId: string): Promise<PhoneView | undefined> {
-  const [row] = await readRows(store, phoneViews(store.db).where('p.project_id', '=', projectId).where('p.phone_id', '=', phoneId));
+  const [row] = await phoneViewById(store, projectId, phoneId);
   return row;
 }
 
@@ -146,8 +148,10 @@ export async function listServers(store: ReadStore, projectId: string, filter: S
   return { rows, count: Number(total!.n) };
 }
 
+const serverById = fixedRead((db, projectId: string, serverId: string) => db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', '=', serverId));
+
 export async function getServer(store: ReadStore, projectId: string, serverId: string): Promise<ServerRow | undefined> {
-  const [row] = await readRows(store, store.db.selectFrom('servers').selectAll().where('project_id', '=', projectId).where('server_id', '=', serverId));
+  const [row] = await serverById(store, projectId, serverId);
   return row;
 }
 
