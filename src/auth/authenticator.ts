@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CphError, Errors } from '../domain/errors.js';
+import { PROJECT_ID } from '../domain/iam.js';
 import type { Db } from '../store/db.js';
 import { getProjectView } from '../store/projects.js';
 import { acceptCredentials, credentialVerifier, type AuthDeps, type Caller, type Credentials } from './verify.js';
@@ -28,7 +29,6 @@ export function authenticatorFor(mode: AuthMode, deps: AuthDeps, defaultProjectI
   return { authenticate: check };
 }
 
-const PROJECT_ID = /^[0-9a-f]{32}$/;
 
 /** Whether a caller may use the project a path names; throws a CphError if not, or answers a promise that rejects with one. */
 export type ProjectCheck = (caller: Caller, projectId: string) => Promise<void> | void;

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, makeConfig, ROLES, virtualClockRefusal, type Config } from '../config.js';
 import type { Logger } from 'pino';
+import { passwordLogin } from '../domain/iam.js';
 import type { Clock } from '../domain/time.js';
 import { DEFAULT_PROJECT_ID, startNode } from '../runtime/node.js';
 import { isApiProcess, startApiProcess, startApiProcesses } from '../runtime/processes.js';
@@ -209,12 +210,7 @@ function authBanner(url: string, config: Config): string[] {
   if (config.auth === 'off') return [`  auth:       off (anyone may call)`, '', 'Try:', `  curl -s ${phones}`];
   const shown = (value: string, fallback: string, flag: string) => (value === fallback ? value : `(set by ${flag})`);
   const password = config.defaultPassword === DEFAULTS.defaultPassword ? config.defaultPassword : '<password>';
-  const body = JSON.stringify({
-    auth: {
-      identity: { methods: ['password'], password: { user: { name: config.defaultUser, password, domain: { name: config.defaultAccount } } } },
-      scope: { project: { id: DEFAULT_PROJECT_ID } },
-    },
-  });
+  const body = JSON.stringify(passwordLogin({ user: config.defaultUser, password, account: config.defaultAccount, project: { id: DEFAULT_PROJECT_ID } }));
   return [
     `  auth:       ${config.auth === 'accept' ? 'accept (any well-formed signature or token, for the default project)' : 'verify (AK/SK SDK-HMAC-SHA256 signatures, or X-Auth-Token)'}`,
     `  access key: ${config.defaultAk}`,

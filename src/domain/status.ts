@@ -68,6 +68,11 @@ const SERVER_STATUS_NAMES: Record<number, string> = {
   13: 'starting',
 };
 
+/** A job's status in words: 1 running (waiting included), 2 succeeded, -1 failed. */
+export function jobStatusName(status: number): string {
+  return status === JobStatus.Success ? 'succeeded' : status === JobStatus.Failure ? 'failed' : 'running';
+}
+
 export function serverStatusName(status: number): string {
   return SERVER_STATUS_NAMES[status] ?? 'unknown';
 }

@@ -207,8 +207,9 @@ async function write(
     await insertRequest(trx, { requestId, projectId, operation: op.name, now, jobs }, refuse);
   });
   onSubmitted?.(requestId);
-  deps.metrics?.submitted(op.name, jobs.length, failedCodes(jobs));
-  deps.log.info({ requestId, operation: op.name, jobs: jobs.length, failed: jobs.filter((j) => j.failed).length }, 'batch submitted');
+  const codes = failedCodes(jobs);
+  deps.metrics?.submitted(op.name, jobs.length, codes);
+  deps.log.info({ requestId, operation: op.name, jobs: jobs.length, failed: codes.length }, 'batch submitted');
   return {
     requestId,
     jobs: jobs.map((j) => {

@@ -1,4 +1,5 @@
-import { Errors } from '../domain/errors.js';
+import { Errors, type CatalogueEntry } from '../domain/errors.js';
+import type { ObsRef } from '../domain/commands.js';
 import type { DriverOutcome } from './driver.js';
 
 /** What a command run on a phone produced: its output (stdout and stderr, in order) and exit status. */
@@ -31,3 +32,14 @@ export function timedOutOutcome(limitMs: number, output?: string): DriverOutcome
     ...(output === undefined ? {} : { executeMsg: output }),
   };
 }
+
+/** A failed job with a catalogue code, the detail after its message, and what else it carries. */
+export const failOutcome = (entry: CatalogueEntry, detail: string, extra: Partial<DriverOutcome> = {}): DriverOutcome => ({
+  ok: false,
+  errorCode: entry.code,
+  errorMsg: `${entry.message} ${detail}`,
+  ...extra,
+});
+
+/** An install or push whose OBS object is not there. */
+export const objectMissing = (ref: ObsRef): DriverOutcome => failOutcome(Errors.objectNotFound, `${ref.uri} was not found.`);

@@ -57,7 +57,7 @@ export async function serveMetrics(registry: Registry, host: string, port: numbe
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(Errors).map((e) => e.code));
 /** A code for a label: the catalogue's, or `other`; a success has none (`none`). */
-export const codeLabel = (code: string | null): string => (code === null ? 'none' : KNOWN_CODES.has(code) ? code : 'other');
+const codeLabel = (code: string | null): string => (code === null ? 'none' : KNOWN_CODES.has(code) ? code : 'other');
 const operationLabel = (name: string): string => (operationByName(name) ? name : 'other');
 
 /**

@@ -201,7 +201,7 @@ export async function startNode(config: Config, overrides: NodeOverrides = {}): 
   const sim = () => new SimDriver({ delayMs: config.simDelayMs, state: androidState(handle.db), obsDir: config.obsDir, journal });
   const adb: AdbFleet | undefined =
     runsJobs && !overrides.driver && config.fleet === 'adb'
-      ? startAdbFleet({ devices: deviceMap(handle.db), adbServers: config.adbServers, obsDir: config.obsDir, records: new SimDriver({ delayMs: 0, state: androidState(handle.db), obsDir: config.obsDir }), clock, log, watch: true })
+      ? startAdbFleet({ devices: deviceMap(handle.db), adbServers: config.adbServers, obsDir: config.obsDir, records: new SimDriver({ delayMs: 0, state: androidState(handle.db), obsDir: config.obsDir }), clock, log })
       : undefined;
   const engine = new Engine(deps, {
     worker: runsJobs

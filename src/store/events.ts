@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db } from './db.js';
 import { dialectOf, type DialectName } from './dialect.js';
-import { CLAIM_LOCK } from './jobs.js';
+import { CLAIM_LOCK, EVENT_TURN } from './jobs.js';
 
 /**
  * Live events (docs/decisions/0022-events-in-the-same-transaction.md). Every job change (accepted,
@@ -112,7 +112,7 @@ export async function installEventTriggers(db: Kysely<any>): Promise<void> {
  * changes them: taken later, by the trigger, it could wait on a lock holder that waits on those rows.
  */
 export async function takeEventTurn(db: Db, dialect: DialectName): Promise<void> {
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(db);
+  if (dialect === 'postgres') await sql`select ${EVENT_TURN}`.execute(db);
 }
 
 export interface EventQuery {

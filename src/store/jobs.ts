@@ -46,7 +46,8 @@ export const CLAIM_LOCK = 0x0c9c1a1;
  * uncorrelated subquery once, when the expression holding it is first evaluated, so inside a CASE
  * branch it is taken only when that branch is.
  */
-const EVENT_TURN = sql<number>`(select 1 from pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK)}))`;
+/** The event writers' turn (PostgreSQL's claim lock), as an expression a statement can take it in. */
+export const EVENT_TURN = sql<number>`(select 1 from pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK)}))`;
 
 /**
  * Write one request and all its jobs; the caller wraps it in a transaction. The request's INSERT

@@ -1,3 +1,5 @@
+import { passwordLogin, PROJECT_ID } from '../../src/domain/iam.js';
+
 /**
  * Calls to the server the console came from: CPH's API under /v1/{project_id}/cloud-phone and
  * OpenCPH's extension under /_opencph/v1/{project_id}, with the IAM token of the login.
@@ -64,16 +66,10 @@ export const ext = (s: Session, path: string) => `/_opencph/v1/${s.projectId}${p
 
 /** A password login scoped to a project (by name, or by id when it looks like one). */
 export async function login(account: string, user: string, password: string, project: string): Promise<Session> {
-  const scope = /^[0-9a-f]{32}$/.test(project) ? { id: project } : { name: project };
   const res = await fetch('/v3/auth/tokens?nocatalog=true', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: user, password, domain: { name: account } } } },
-        scope: { project: scope },
-      },
-    }),
+    body: JSON.stringify(passwordLogin({ user, password, account, project: PROJECT_ID.test(project) ? { id: project } : { name: project } })),
   });
   if (!res.ok) throw await errorOf(res);
   const token = res.headers.get('X-Subject-Token');

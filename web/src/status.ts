@@ -1,6 +1,6 @@
-import { phoneStatusName, serverStatusName } from '../../src/domain/status.js';
+import { jobStatusName, phoneStatusName, serverStatusName } from '../../src/domain/status.js';
 
-export { phoneStatusName, serverStatusName };
+export { jobStatusName, phoneStatusName, serverStatusName };
 
 /** How a status is shown: the tile's colour class; the text always says the status too. */
 export type Tone = 'ok' | 'busy' | 'off' | 'bad';
@@ -19,7 +19,6 @@ export function serverTone(status: number): Tone {
   return 'busy';
 }
 
-export const jobStatusName = (status: number) => (status === 2 ? 'succeeded' : status === -1 ? 'failed' : 'running');
 export const jobTone = (status: number): Tone => (status === 2 ? 'ok' : status === -1 ? 'bad' : 'busy');
 
 /** The phone statuses a filter offers, in the order people look for them. */

@@ -1,3 +1,4 @@
+import { Limits } from '../../domain/limits.js';
 import { Command } from 'commander';
 import { listJobs, resolvePhones, runCommand, runSyncCommand, type Job } from './api.js';
 import { follow, run, submitted, verb, withTargets, withWait } from './common.js';
@@ -9,7 +10,7 @@ import { targetOf } from './wait.js';
 /** `opencph shell`, `install`, `uninstall`, `push`: CPH's adb commands, one job per phone. */
 
 /** RunSyncCommand takes this many phones a call. */
-const SYNC_PHONES = 15;
+const SYNC_PHONES = Limits.syncCommands.maxPhones;
 
 /** The words after `--` on the command line (commander drops the `--` from the operands). */
 function afterDashes(cmd: Command): string[] {

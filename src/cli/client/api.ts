@@ -1,3 +1,4 @@
+import { Limits } from '../../domain/limits.js';
 import { CliError } from './errors.js';
 import type { Session } from './session.js';
 
@@ -53,22 +54,22 @@ const q = (params: Record<string, string | number | undefined>) => {
 export async function listPhones(s: Session, filter: { server_id?: string; status?: number; phone_name?: string } = {}): Promise<Phone[]> {
   const out: Phone[] = [];
   for (let offset = 0; ; ) {
-    const page = await s.cph<{ phones?: Phone[]; count?: number }>('GET', `/phones${q({ ...filter, offset, limit: 200 })}`);
+    const page = await s.cph<{ phones?: Phone[]; count?: number }>('GET', `/phones${q({ ...filter, offset, limit: Limits.listPhones.limitMax })}`);
     const phones = page.phones ?? [];
     out.push(...phones);
     offset += phones.length;
-    if (phones.length < 200 || (page.count !== undefined && offset >= page.count)) return out;
+    if (phones.length < Limits.listPhones.limitMax || (page.count !== undefined && offset >= page.count)) return out;
   }
 }
 
 export async function listServers(s: Session): Promise<Server[]> {
   const out: Server[] = [];
   for (let offset = 0; ; ) {
-    const page = await s.cph<{ servers?: Server[]; count?: number }>('GET', `/servers${q({ offset, limit: 100 })}`);
+    const page = await s.cph<{ servers?: Server[]; count?: number }>('GET', `/servers${q({ offset, limit: Limits.listServers.limitMax })}`);
     const servers = page.servers ?? [];
     out.push(...servers);
     offset += servers.length;
-    if (servers.length < 100 || (page.count !== undefined && offset >= page.count)) return out;
+    if (servers.length < Limits.listServers.limitMax || (page.count !== undefined && offset >= page.count)) return out;
   }
 }
 
@@ -94,15 +95,16 @@ export const showJob = (s: Session, jobId: string) => s.cph<Job & { request_id: 
 /** Every job of the requests (ListJobs with request_ids, 20 a call, every page); marked with its request when there is one. */
 export async function listJobs(s: Session, requestIds: string[]): Promise<Job[]> {
   const out: Job[] = [];
-  for (let i = 0; i < requestIds.length; i += 20) {
-    const ids = requestIds.slice(i, i + 20);
+  const { maxRequestIds, limitMax } = Limits.listJobs;
+  for (let i = 0; i < requestIds.length; i += maxRequestIds) {
+    const ids = requestIds.slice(i, i + maxRequestIds);
     for (let offset = 0; ; ) {
       const params = ids.length === 1 ? { request_id: ids[0] } : { request_ids: ids.join(',') };
-      const page = await s.cph<{ jobs?: Job[]; count?: number }>('GET', `/jobs${q({ ...params, offset, limit: 100 })}`);
+      const page = await s.cph<{ jobs?: Job[]; count?: number }>('GET', `/jobs${q({ ...params, offset, limit: limitMax })}`);
       const jobs = page.jobs ?? [];
       out.push(...jobs.map((j) => ({ ...j, request_id: j.request_id ?? (ids.length === 1 ? ids[0] : undefined) })));
       offset += jobs.length;
-      if (jobs.length < 100 || (page.count !== undefined && offset >= page.count)) break;
+      if (jobs.length < limitMax || (page.count !== undefined && offset >= page.count)) break;
     }
   }
   return out;

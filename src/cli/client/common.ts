@@ -3,7 +3,7 @@ import type { Job, Submitted } from './api.js';
 import { CliError, Exit } from './errors.js';
 import { defaultOutput, json, parseOutput, print, table, type OutputFormat } from './output.js';
 import { Session } from './session.js';
-import { jobLine, reportJobs, targetOf, waitForJobs } from './wait.js';
+import { reportJobs, targetOf, waitForJobs } from './wait.js';
 
 /** What every client verb takes, and how a verb runs: its session opened, failures explained, its exit status set. */
 
@@ -92,4 +92,3 @@ export function jobsTable(jobs: readonly Job[], names: ReadonlyMap<string, strin
   ]);
 }
 
-export { jobLine };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OpenCphApiError, Transport } from '../../client/transport.js';
+import { passwordLogin } from '../../domain/iam.js';
 import { CliError, explain, type CallContext } from './errors.js';
 import { resolveProfile, writePrivateJson, type ResolvedProfile } from './profiles.js';
 
@@ -106,12 +107,7 @@ export class Session {
     const iamEndpoint = p.iam_endpoint ?? p.endpoint!;
     const iam = new Transport({ endpoint: iamEndpoint, projectId: p.project_id!, token: '' });
     const account = p.account ?? p.user!;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: p.user, password: p.password, domain: { name: account } } } },
-        scope: { project: { id: p.project_id } },
-      },
-    };
+    const body = passwordLogin({ user: p.user!, password: p.password!, account, project: { id: p.project_id! } });
     let answer: { body: { token?: { expires_at?: string } }; headers: Record<string, string | string[] | undefined> };
     try {
       answer = await iam.exchange('POST', '/v3/auth/tokens?nocatalog=true', { body, unsigned: true });

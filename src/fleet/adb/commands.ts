@@ -3,19 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { DeviceClient } from '@devicefarmer/adbkit';
 import { extract, type ReadEntry } from 'tar';
-import { Errors } from '../../domain/errors.js';
 import type { ObsRef, PhoneCommand } from '../../domain/commands.js';
 import type { DriverOutcome } from '../driver.js';
 import { findObject } from '../obs.js';
-import { commandOutcome, type CommandResult } from '../outcome.js';
+import { commandOutcome, objectMissing, type CommandResult } from '../outcome.js';
 import { runShell, shQuote } from './shell.js';
 
 /** Where APKs wait on the device while the package manager installs them. */
 const STAGING = '/data/local/tmp';
-
-function objectMissing(ref: ObsRef): DriverOutcome {
-  return { ok: false, errorCode: Errors.objectNotFound.code, errorMsg: `${Errors.objectNotFound.message} ${ref.uri} was not found.` };
-}
 
 /** A push over the sync service, settled when the file is written (or the transfer fails). */
 async function pushFile(device: DeviceClient, local: string, remote: string, mode: number): Promise<void> {

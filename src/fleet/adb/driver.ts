@@ -5,7 +5,7 @@ import type { Properties } from '../../domain/property.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
 import type { DeviceMap, MappedDevice } from './deviceMap.js';
 import { timeLimitReached, type Driver, type DriverContext, type DriverJob, type DriverOutcome } from '../driver.js';
-import { commandOutcome, timedOutOutcome } from '../outcome.js';
+import { commandOutcome, failOutcome, timedOutOutcome } from '../outcome.js';
 import { ALLOWED_FROM, VERB, finalPhoneState, settledStatus } from '../sim/driver.js';
 import { runCommand } from './commands.js';
 import { isOnline, rebootAndWait } from './reboot.js';
@@ -41,17 +41,10 @@ const NOT_ON_ADB: ReadonlySet<string> = new Set([
 /** The only properties a device without root lets the shell user set. */
 const SETTABLE = /^(persist|debug)\./;
 
-const fail = (entry: { code: string; message: string }, detail: string, extra: Partial<DriverOutcome> = {}): DriverOutcome => ({
-  ok: false,
-  errorCode: entry.code,
-  errorMsg: `${entry.message} ${detail}`,
-  ...extra,
-});
-
 /** CPS.0990: the adb server does not answer; OpenCPH leaves starting it to its owner. */
 function serverDown(adbServer: string, why: string, extra: Partial<DriverOutcome> = {}): DriverOutcome {
   const port = parseAdbServer(adbServer)?.port;
-  return fail(Errors.adbServerDown, `${adbServer}: ${why}. Start it on that host (adb -P ${port} start-server).`, extra);
+  return failOutcome(Errors.adbServerDown, `${adbServer}: ${why}. Start it on that host (adb -P ${port} start-server).`, extra);
 }
 
 /** Real devices behind adb servers, mapped to phones by the `devices` table. */
@@ -61,20 +54,20 @@ export class AdbDriver implements Driver {
   constructor(private readonly o: AdbDriverOptions) {}
 
   async run(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
-    if (NOT_ON_ADB.has(job.operation)) return fail(Errors.notOnAdbFleet, `${job.operation} needs the simulated fleet.`);
+    if (NOT_ON_ADB.has(job.operation)) return failOutcome(Errors.notOnAdbFleet, `${job.operation} needs the simulated fleet.`);
     if (job.operation === 'server.restart') return this.restartServer(job, ctx);
     const phone = job.phone;
     const server = job.server;
     const allowed = ALLOWED_FROM[job.operation];
     if (!allowed) return this.o.records.run(job, ctx);
-    if (!phone || !server) return fail(Errors.phoneNotFound, 'The phone no longer exists.');
+    if (!phone || !server) return failOutcome(Errors.phoneNotFound, 'The phone no longer exists.');
     if (server.status !== ServerStatus.Normal) {
-      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
+      return failOutcome(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}).`);
     }
     if (!allowed.includes(settledStatus(phone.status))) {
       // An abnormal phone is one whose device is away: say why, when it still is.
       const away = phone.status === PhoneStatus.Abnormal ? await this.whyAway(phone) : undefined;
-      return away ?? fail(Errors.phoneNotAvailable, `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`);
+      return away ?? failOutcome(Errors.phoneNotAvailable, `Phone ${phone.phoneId} is ${phoneStatusName(phone.status)} (status ${phone.status}); it cannot ${VERB[job.operation]}.`);
     }
     // A stop keeps the device as it is (it could not be powered on again from here): OpenCPH refuses work on it until a restart or reset.
     if (job.operation === 'phone.stop') return { ok: true, effects: { phones: [finalPhoneState(job.operation, phone, job.params)] } };
@@ -99,9 +92,9 @@ export class AdbDriver implements Driver {
   /** The phone's device, or why the job cannot reach one. */
   private async deviceOf(phone: Phone): Promise<MappedDevice | DriverOutcome> {
     const device = await this.o.devices.deviceOf(phone.phoneId);
-    if (!device) return fail(Errors.deviceNotMapped, `Map a device to phone ${phone.phoneId} with \`opencph admin devices add\`.`);
+    if (!device) return failOutcome(Errors.deviceNotMapped, `Map a device to phone ${phone.phoneId} with \`opencph admin devices add\`.`);
     if (!this.o.adbServers.includes(device.adb_server)) {
-      return fail(Errors.deviceUnreachable, `Device ${device.serial} is on adb server ${device.adb_server}, which this node does not use (--adb-server ${this.o.adbServers.join(', ')}).`);
+      return failOutcome(Errors.deviceUnreachable, `Device ${device.serial} is on adb server ${device.adb_server}, which this node does not use (--adb-server ${this.o.adbServers.join(', ')}).`);
     }
     return device;
   }
@@ -118,7 +111,7 @@ export class AdbDriver implements Driver {
       if (err instanceof AdbServerDown) return serverDown(device.adb_server, err.why);
     }
     if (isOnline(state)) return undefined;
-    return fail(Errors.deviceUnreachable, `Device ${device.serial} is ${state ? `listed ${state}` : 'not listed'} on ${device.adb_server}; phone ${phone.phoneId} is abnormal (status -7) until it is back.`);
+    return failOutcome(Errors.deviceUnreachable, `Device ${device.serial} is ${state ? `listed ${state}` : 'not listed'} on ${device.adb_server}; phone ${phone.phoneId} is abnormal (status -7) until it is back.`);
   }
 
   /**
@@ -134,19 +127,27 @@ export class AdbDriver implements Driver {
     } catch (err) {
       const limit = timeLimitReached(ctx.signal);
       if (limit) {
-        if (failedAs) return fail(Errors.bootTimedOut, `Device ${device.serial} was not back within ${limit.limitMs / 1000} s.`, { effects: failedAs });
+        if (failedAs) return failOutcome(Errors.bootTimedOut, `Device ${device.serial} was not back within ${limit.limitMs / 1000} s.`, { effects: failedAs });
         return timedOutOutcome(limit.limitMs, err instanceof CommandCut ? err.output : undefined);
       }
       if (ctx.signal.aborted) throw err;
       const output = err instanceof DeviceLost ? err.output : undefined;
       const executeMsg = output !== undefined ? { executeMsg: output } : {};
       const abnormal: FleetEffects = { phones: [{ phoneId: device.phone_id, status: PhoneStatus.Abnormal }] };
-      const down = err instanceof AdbServerDown ? err.why : await this.o.servers.down(device.adb_server);
+      // One question: the device list says both whether the server answers and the device's state.
+      let down = err instanceof AdbServerDown ? err.why : undefined;
+      let online = false;
+      if (down === undefined) {
+        try {
+          online = isOnline(await this.o.servers.state(device.adb_server, device.serial));
+        } catch (listErr) {
+          if (listErr instanceof AdbServerDown) down = listErr.why;
+        }
+      }
       if (down) return serverDown(device.adb_server, down, { ...executeMsg, effects: abnormal });
-      const online = await this.o.servers.state(device.adb_server, device.serial).then(isOnline, () => false);
       const why = err instanceof DeviceLost ? err.message : (err as Error).message;
       const effects: FleetEffects | undefined = online ? failedAs : abnormal;
-      return fail(Errors.deviceUnreachable, `Device ${device.serial} on ${device.adb_server}: ${why}.`, { ...executeMsg, ...(effects ? { effects } : {}) });
+      return failOutcome(Errors.deviceUnreachable, `Device ${device.serial} on ${device.adb_server}: ${why}.`, { ...executeMsg, ...(effects ? { effects } : {}) });
     }
   }
 
@@ -154,7 +155,7 @@ export class AdbDriver implements Driver {
   private async updateProperty(job: DriverJob, phone: Phone, device: MappedDevice, ctx: DriverContext): Promise<DriverOutcome> {
     const update = (job.params.property as Properties | undefined) ?? {};
     const refused = Object.keys(update).filter((k) => !SETTABLE.test(k));
-    if (refused.length) return fail(Errors.propertyNotSettable, `Refused: ${refused.join(', ')}.`);
+    if (refused.length) return failOutcome(Errors.propertyNotSettable, `Refused: ${refused.join(', ')}.`);
     return this.onDevice(device, ctx, undefined, async () => {
       const script = Object.entries(update)
         .map(([k, v]) => `setprop ${shQuote(k)} ${shQuote(v)}`)
@@ -185,9 +186,9 @@ export class AdbDriver implements Driver {
   /** A server restart reboots each of its mapped devices at once and waits for all. */
   private async restartServer(job: DriverJob, ctx: DriverContext): Promise<DriverOutcome> {
     const server = job.server;
-    if (!server) return fail(Errors.batchInvalidServerId, 'The server no longer exists.');
+    if (!server) return failOutcome(Errors.batchInvalidServerId, 'The server no longer exists.');
     if (server.status !== ServerStatus.Normal && server.status !== ServerStatus.Abnormal && server.status !== ServerStatus.Starting) {
-      return fail(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
+      return failOutcome(Errors.serverNotAvailable, `Server ${server.serverId} is ${serverStatusName(server.status)} (status ${server.status}); it cannot restart.`);
     }
     const mapped: { phone: Phone; device: MappedDevice }[] = [];
     for (const phone of job.serverPhones ?? []) {

@@ -8,16 +8,15 @@ import { DeviceWatcher } from './watcher.js';
 
 export interface AdbFleet {
   driver: AdbDriver;
-  /** Set on a node that runs jobs: phone health follows its devices. */
-  watcher?: DeviceWatcher;
+  /** Stops the device watcher, by which phone health follows the devices. */
   stop(): Promise<void>;
 }
 
-/** The adb fleet of a node: its driver, and on a node that runs jobs, the device watcher. */
-export function startAdbFleet(o: { devices: DeviceMap; adbServers: readonly string[]; obsDir: string; records: Driver; clock: Clock; log: Logger; watch: boolean }): AdbFleet {
+/** The adb fleet of a node that runs jobs: its driver and its device watcher. */
+export function startAdbFleet(o: { devices: DeviceMap; adbServers: readonly string[]; obsDir: string; records: Driver; clock: Clock; log: Logger }): AdbFleet {
   const servers = new AdbServers();
   const driver = new AdbDriver({ devices: o.devices, adbServers: o.adbServers, servers, obsDir: o.obsDir, records: o.records });
-  const watcher = o.watch ? new DeviceWatcher({ devices: o.devices, servers, adbServers: o.adbServers, clock: o.clock, log: o.log }) : undefined;
-  watcher?.start();
-  return { driver, watcher, stop: async () => watcher?.stop() };
+  const watcher = new DeviceWatcher({ devices: o.devices, servers, adbServers: o.adbServers, clock: o.clock, log: o.log });
+  watcher.start();
+  return { driver, stop: async () => watcher.stop() };
 }

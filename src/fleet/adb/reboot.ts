@@ -1,5 +1,6 @@
 import type { Device } from '@devicefarmer/adbkit';
 import type { Duplex } from 'node:stream';
+import { systemClock } from '../../domain/time.js';
 import { ANSWER_MS, STALE_MS, within, type AdbServers } from './servers.js';
 
 /** A device state that takes commands. */
@@ -8,19 +9,8 @@ export const isOnline = (type: string | undefined) => type === 'device' || type 
 /** How often a reboot's wait looks at the device again. */
 const LOOK_MS = 250;
 
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** Real time: adb and the device do not follow a virtual clock. */
+const pause = (ms: number, signal: AbortSignal) => systemClock.sleep(ms, signal);
 
 /**
  * Reboot the device and wait until it is back: gone from its adb server (or offline), listed again

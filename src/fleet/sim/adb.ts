@@ -1,9 +1,8 @@
-import { Errors } from '../../domain/errors.js';
 import type { ObsRef, PhoneCommand } from '../../domain/commands.js';
 import { readApk, type ApkInfo } from '../apk.js';
 import { timeLimitReached, type DriverOutcome } from '../driver.js';
 import { findObject } from '../obs.js';
-import { commandOutcome, timedOutOutcome, type CommandResult } from '../outcome.js';
+import { commandOutcome, timedOutOutcome, objectMissing, type CommandResult } from '../outcome.js';
 import { readTar } from '../tarball.js';
 import type { SimPhone } from './android.js';
 import { installApps } from './installApps.js';
@@ -21,10 +20,6 @@ export interface AdbOptions {
 }
 
 const failed = (output: string): CommandResult => ({ exitCode: 1, output });
-
-function objectMissing(ref: ObsRef): DriverOutcome {
-  return { ok: false, errorCode: Errors.objectNotFound.code, errorMsg: `${Errors.objectNotFound.message} ${ref.uri} was not found.` };
-}
 
 /** Run one of CPH's adb commands on a simulated phone. */
 export async function runAdb(phone: SimPhone, cmd: PhoneCommand, o: AdbOptions): Promise<DriverOutcome> {

@@ -1,9 +1,10 @@
 import type { ObsRef } from '../../domain/commands.js';
-import { Errors, type CatalogueEntry } from '../../domain/errors.js';
+import { Errors } from '../../domain/errors.js';
 import { PhoneStatus, ServerStatus, phoneStatusName, serverStatusName } from '../../domain/status.js';
 import { exportSelects, underDataRoots } from '../../domain/storage.js';
 import type { DriverContext, DriverJob, DriverOutcome } from '../driver.js';
 import { findObject, objectFile } from '../obs.js';
+import { failOutcome } from '../outcome.js';
 import { readTar, writeTar, type TarContents, type TarEntry } from '../tarball.js';
 import { KEPT_FILE_BYTES, MAX_PUSH_ENTRIES } from './adb.js';
 import { SimPhone } from './android.js';
@@ -27,8 +28,6 @@ interface Manifest {
   android_release: string;
   android_sdk: number;
 }
-
-export const failOutcome = (entry: CatalogueEntry, detail: string): DriverOutcome => ({ ok: false, errorCode: entry.code, errorMsg: `${entry.message} ${detail}` });
 
 export const obsRef = (bucket: string, key: string): ObsRef => ({ bucket, key, uri: `obs://${bucket}/${key}` });
 

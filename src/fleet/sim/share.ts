@@ -8,7 +8,8 @@ import type { DriverJob, DriverOutcome } from '../driver.js';
 import { findObject } from '../obs.js';
 import { withExtracted } from '../tarball.js';
 import type { SimHandler } from './handlers.js';
-import { failOutcome, obsRef, readObjectTar } from './phoneData.js';
+import { failOutcome } from '../outcome.js';
+import { obsRef, readObjectTar } from './phoneData.js';
 import type { StoredFile } from './state.js';
 
 /**

@@ -489,10 +489,6 @@ const BUILTINS: Record<string, Builtin> = {
 };
 
 /**
- * Run a script on a simulated phone. Resolves with its output and exit status (that of the last
- * command run); throws ShellAborted, with the output so far, when `signal` aborts it.
- */
-/**
  * A word with an unquoted `*` in its last path segment (`/sdcard/*`, `*.txt`) becomes the names it
  * matches in that directory, sorted, dot-files left out; a pattern that matches nothing stays as
  * written, as sh leaves it. A `*` before the last `/` is taken as written.
@@ -510,6 +506,10 @@ async function expandWord(phone: SimPhone, word: string, io: Io): Promise<string
   return names.length === 0 ? [literal] : names.sort().map((n) => dirPart + n);
 }
 
+/**
+ * Run a script on a simulated phone. Resolves with its output and exit status (that of the last
+ * command run); throws ShellAborted, with the output so far, when `signal` aborts it.
+ */
 export async function runShell(phone: SimPhone, script: string, signal?: AbortSignal): Promise<CommandResult> {
   const io: Io = { out: '', cwd: '/', signal };
   let steps: Step[];
